@@ -45,6 +45,13 @@ struct DmReport {
   // The device's event counter; it moves on every dm event (resize, low watermark, mode change).
   uint32_t event_nr = 0;
   std::vector<DmTarget> targets;
+
+  // The reply for a device that no longer exists.
+  static DmReport vanished() {
+    DmReport report;
+    report.exists = false;
+    return report;
+  }
 };
 
 struct DmVersions {

@@ -282,7 +282,7 @@ Expected<DmReport> FakeDeviceMapper::status(const DmDevice& wanted) {
   ++calls_.status;
   Device* device = find(wanted.name);
   if (device == nullptr || !device->status) {
-    return DmReport{.exists = false};
+    return DmReport::vanished();
   }
   if (device->status_error) {
     return *device->status_error;
@@ -295,7 +295,7 @@ Expected<DmReport> FakeDeviceMapper::table(const DmDevice& wanted) {
   ++calls_.table;
   Device* device = find(wanted.name);
   if (device == nullptr) {
-    return DmReport{.exists = false};
+    return DmReport::vanished();
   }
   if (device->table_error) {
     return *device->table_error;

@@ -1,0 +1,111 @@
+#include "collectors/collector.h"
+
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "collectors/metric_families.h"
+#include "collectors/thin_pool_collector.h"
+#include "collectors/thin_volume_collector.h"
+
+namespace thinpool {
+
+const Expected<ThinInventory>& ScrapeContext::inventory() {
+  if (!inventory_) {
+    inventory_.emplace(reader_.read());
+  }
+  return *inventory_;
+}
+
+const std::vector<CollectorDefinition>& collector_definitions() {
+  static const std::vector<CollectorDefinition> definitions = {
+      {"thinpool", true, "thin pools: usage, transaction id, mode and flags (dm thin-pool target)",
+       [](const CollectorDependencies&) { return std::make_unique<ThinPoolCollector>(); }},
+      {"thin", true,
+       "thin volumes: size and mapped bytes (dm thin target); turn off on hosts with thousands",
+       [](const CollectorDependencies&) { return std::make_unique<ThinVolumeCollector>(); }},
+  };
+  return definitions;
+}
+
+Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collectors)
+    : inventory_(inventory), collectors_(std::move(collectors)) {}
+
+std::vector<prometheus::MetricFamily> Scraper::Collect() const {
+  std::vector<prometheus::MetricFamily> families;
+  FamilyBuilder success("thinpool_scrape_collector_success",
+                        "1 if the collector's last read succeeded, 0 if it failed (the log says why).");
+  FamilyBuilder duration("thinpool_scrape_collector_duration_seconds",
+                         "How long the collector took in this scrape, in seconds.");
+  ScrapeContext context(inventory_);
+  for (const NamedCollector& named : collectors_) {
+    Outcome outcome = run_one(named, context, families);
+    success.add({{"collector", named.name}}, outcome.success ? 1 : 0);
+    duration.add({{"collector", named.name}}, outcome.seconds);
+  }
+  success.move_to(families);
+  duration.move_to(families);
+
+  FamilyBuilder parse_errors("thinpool_parse_errors_total",
+                             "Status or table lines the exporter could not parse, by dm target "
+                             "type; the device is skipped and the raw line logged.",
+                             prometheus::MetricType::Counter);
+  for (const char* target : {"thin-pool", "thin"}) {
+    parse_errors.add({{"target", target}}, static_cast<double>(inventory_.parse_errors(target)));
+  }
+  parse_errors.move_to(families);
+  return families;
+}
+
+Scraper::Outcome Scraper::run_one(const NamedCollector& named, ScrapeContext& context,
+                                  std::vector<prometheus::MetricFamily>& out) const {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<prometheus::MetricFamily> collected;
+  Status status;
+  try {
+    status = named.collector->collect(context, collected);
+  } catch (const std::exception& e) {
+    status = Error{std::string("unexpected exception: ") + e.what()};
+  }
+  Outcome outcome;
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.success = status.ok();
+  if (status.ok()) {
+    for (auto& family : collected) {
+      out.push_back(std::move(family));
+    }
+    report_success(named.name);
+  } else {
+    report_failure(named.name, status.error().message);
+  }
+  return outcome;
+}
+
+void Scraper::report_failure(const std::string& collector, const std::string& reason) const {
+  std::lock_guard lock(last_errors_mutex_);
+  // Collectors that share a source fail for the same reason: log the reason once.
+  bool already_logged = false;
+  for (const auto& [other, other_reason] : last_errors_) {
+    already_logged = already_logged || (other != collector && other_reason == reason);
+  }
+  auto [it, inserted] = last_errors_.try_emplace(collector, reason);
+  if (inserted || it->second != reason) {
+    it->second = reason;
+    if (already_logged) {
+      spdlog::error("collector {} failed for the same reason", collector);
+    } else {
+      spdlog::error("collector {} failed: {}", collector, reason);
+    }
+  } else {
+    spdlog::debug("collector {} failed: {}", collector, reason);
+  }
+}
+
+void Scraper::report_success(const std::string& collector) const {
+  std::lock_guard lock(last_errors_mutex_);
+  if (last_errors_.erase(collector) > 0) {
+    spdlog::info("collector {} works again", collector);
+  }
+}
+
+}  // namespace thinpool

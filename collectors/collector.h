@@ -1,0 +1,87 @@
+// Collectors and the scrape that runs them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include "collectors/inventory.h"
+#include "collectors/result.h"
+
+namespace thinpool {
+
+// State shared by the collectors of one scrape: the device-mapper inventory is read at most once
+// per scrape, on first use.
+class ScrapeContext {
+ public:
+  explicit ScrapeContext(InventoryReader& reader) : reader_(reader) {}
+  const Expected<ThinInventory>& inventory();
+
+ private:
+  InventoryReader& reader_;
+  std::optional<Expected<ThinInventory>> inventory_;
+};
+
+// One data source. collect() appends fresh families; on failure it returns the reason and the
+// scrape reports thinpool_scrape_collector_success{collector} 0 for it.
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual Status collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) = 0;
+};
+
+// What a collector may use.
+struct CollectorDependencies {
+  InventoryReader* inventory = nullptr;
+};
+
+// A collector known to the exporter: its name gives it --collector.<name> and
+// --no-collector.<name>.
+struct CollectorDefinition {
+  std::string name;
+  bool enabled_by_default = true;
+  std::string help;
+  std::function<std::unique_ptr<Collector>(const CollectorDependencies&)> make;
+};
+
+// Every collector, in the order they run.
+const std::vector<CollectorDefinition>& collector_definitions();
+
+// The Collectable registered with the HTTP side: runs the enabled collectors, times them, and
+// never lets one collector's failure or exception fail the scrape. Safe for concurrent scrapes.
+class Scraper : public prometheus::Collectable {
+ public:
+  struct NamedCollector {
+    std::string name;
+    std::unique_ptr<Collector> collector;
+  };
+
+  Scraper(InventoryReader& inventory, std::vector<NamedCollector> collectors);
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  struct Outcome {
+    bool success = false;
+    double seconds = 0;
+  };
+  Outcome run_one(const NamedCollector& named, ScrapeContext& context,
+                  std::vector<prometheus::MetricFamily>& out) const;
+  void report_failure(const std::string& collector, const std::string& reason) const;
+  void report_success(const std::string& collector) const;
+
+  InventoryReader& inventory_;
+  std::vector<NamedCollector> collectors_;
+  mutable std::mutex last_errors_mutex_;
+  // The last failure logged per collector, so that a lasting failure is logged once.
+  mutable std::map<std::string, std::string> last_errors_;
+};
+
+}  // namespace thinpool

@@ -1,0 +1,173 @@
+#include "collectors/inventory.h"
+
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace thinpool {
+namespace {
+
+constexpr std::string_view kThinPoolTarget = "thin-pool";
+constexpr std::string_view kThinTarget = "thin";
+
+bool is_privilege_error(const Error& error) {
+  return error.errno_value == EACCES || error.errno_value == EPERM;
+}
+
+}  // namespace
+
+DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
+  DeviceNames names{device.name, device.dev, uuid, "", ""};
+  if (is_lvm_uuid(uuid)) {
+    LvmName lvm = split_lvm_name(device.name);
+    names.vg = std::move(lvm.vg);
+    names.lv = std::move(lvm.lv);
+  }
+  return names;
+}
+
+uint64_t InventoryReader::parse_errors(const std::string& target) const {
+  return target == kThinPoolTarget ? pool_parse_errors_.load() : thin_parse_errors_.load();
+}
+
+void InventoryReader::record_parse_error(const std::string& target, const std::string& dm_name,
+                                         const std::string& detail) {
+  (target == kThinPoolTarget ? pool_parse_errors_ : thin_parse_errors_)++;
+  std::string key = dm_name + '\n' + detail;
+  seen_parse_errors_.insert(key);
+  if (logged_parse_errors_.insert(key).second) {
+    spdlog::warn("skipping device {}: {}", dm_name, detail);
+  } else {
+    spdlog::debug("skipping device {}: {}", dm_name, detail);
+  }
+}
+
+Expected<ThinInventory> InventoryReader::read() {
+  std::lock_guard lock(read_mutex_);
+  seen_parse_errors_.clear();
+  auto devices = device_mapper_.list_devices();
+  if (!devices) {
+    return devices.error();
+  }
+  ThinInventory inventory;
+  inventory.devices_seen = devices->size();
+  std::map<CacheKey, CachedThinTable> next_thin_tables;
+
+  for (const DmDevice& device : *devices) {
+    auto status = device_mapper_.status(device);
+    if (!status) {
+      if (is_privilege_error(status.error())) {
+        return status.error();
+      }
+      spdlog::warn("skipping device {}: {}", device.name, status.error().message);
+      continue;
+    }
+    if (!status->exists) {
+      spdlog::debug("device {} was removed while it was being read", device.name);
+      continue;
+    }
+    if (status->targets.size() != 1) {
+      continue;  // thin pools and thin volumes have exactly one target
+    }
+    const DmTarget& status_target = status->targets.front();
+
+    if (status_target.type == kThinPoolTarget) {
+      auto table = device_mapper_.table(device);
+      if (!table) {
+        if (is_privilege_error(table.error())) {
+          return table.error();
+        }
+        spdlog::warn("skipping pool {}: {}", device.name, table.error().message);
+        continue;
+      }
+      if (!table->exists || table->targets.size() != 1 ||
+          table->targets.front().type != kThinPoolTarget) {
+        spdlog::debug("pool {} was removed or reloaded while it was being read", device.name);
+        continue;
+      }
+      auto parsed_table = parse_thin_pool_table(table->targets.front().params);
+      if (!parsed_table) {
+        record_parse_error(std::string(kThinPoolTarget), device.name,
+                           parsed_table.error().message);
+        continue;
+      }
+      auto parsed_status = parse_thin_pool_status(status_target.params);
+      if (!parsed_status) {
+        record_parse_error(std::string(kThinPoolTarget), device.name,
+                           parsed_status.error().message);
+        continue;
+      }
+      ThinPool pool;
+      pool.names = make_device_names(device, status->uuid);
+      pool.length_sectors = status_target.length;
+      pool.table = *parsed_table;
+      pool.status = *parsed_status;
+      inventory.pools.push_back(std::move(pool));
+    } else if (status_target.type == kThinTarget) {
+      auto parsed_status = parse_thin_status(status_target.params);
+      if (!parsed_status) {
+        record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
+        continue;
+      }
+      CacheKey key{device.dev, device.name};
+      std::optional<ThinTable> thin_table;
+      if (auto cached = thin_tables_.find(key); cached != thin_tables_.end() &&
+                                                cached->second.uuid == status->uuid &&
+                                                cached->second.length == status_target.length &&
+                                                cached->second.event_nr == status->event_nr) {
+        thin_table = cached->second.table;
+      } else {
+        auto table = device_mapper_.table(device);
+        if (!table) {
+          if (is_privilege_error(table.error())) {
+            return table.error();
+          }
+          spdlog::warn("skipping thin volume {}: {}", device.name, table.error().message);
+          continue;
+        }
+        if (!table->exists || table->targets.size() != 1 ||
+            table->targets.front().type != kThinTarget) {
+          spdlog::debug("thin volume {} was removed or reloaded while it was being read",
+                        device.name);
+          continue;
+        }
+        auto parsed_table = parse_thin_table(table->targets.front().params);
+        if (!parsed_table) {
+          record_parse_error(std::string(kThinTarget), device.name, parsed_table.error().message);
+          continue;
+        }
+        thin_table = *parsed_table;
+      }
+      next_thin_tables[key] =
+          CachedThinTable{status->uuid, status_target.length, status->event_nr, *thin_table};
+      ThinVolume volume;
+      volume.names = make_device_names(device, status->uuid);
+      volume.size_sectors = status_target.length;
+      volume.table = *thin_table;
+      volume.status = *parsed_status;
+      inventory.volumes.push_back(std::move(volume));
+    }
+  }
+  thin_tables_ = std::move(next_thin_tables);
+  std::erase_if(logged_parse_errors_,
+                [&](const std::string& key) { return !seen_parse_errors_.contains(key); });
+
+  std::map<DeviceNumber, ThinPool*> pools_by_dev;
+  for (ThinPool& pool : inventory.pools) {
+    pools_by_dev[pool.names.dev] = &pool;
+  }
+  for (ThinVolume& volume : inventory.volumes) {
+    auto pool = pools_by_dev.find(volume.table.pool_dev);
+    if (pool == pools_by_dev.end()) {
+      volume.pool_name = to_string(volume.table.pool_dev);
+      continue;
+    }
+    volume.pool_name = pool->second->names.dm_name;
+    pool->second->thin_volume_count++;
+    pool->second->provisioned_sectors += volume.size_sectors;
+  }
+  return inventory;
+}
+
+}  // namespace thinpool

@@ -1,0 +1,92 @@
+// One consistent read of every thin pool and thin volume the kernel knows.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "collectors/device_mapper.h"
+#include "collectors/lvm_name.h"
+#include "collectors/thin_parsers.h"
+
+namespace thinpool {
+
+// Names of a device as users know them: the dm name and, for LVM devices, VG and LV.
+struct DeviceNames {
+  std::string dm_name;
+  DeviceNumber dev;
+  std::string uuid;
+  std::string vg;  // empty unless the uuid says LVM
+  std::string lv;  // for a pool's "-tpool" device, the pool LV
+};
+
+struct ThinPool {
+  DeviceNames names;
+  uint64_t length_sectors = 0;
+  ThinPoolTable table;
+  ThinPoolStatus status;
+  uint64_t thin_volume_count = 0;
+  uint64_t provisioned_sectors = 0;  // sum of the pool's thin volume sizes
+};
+
+struct ThinVolume {
+  DeviceNames names;
+  uint64_t size_sectors = 0;
+  ThinTable table;
+  ThinStatus status;
+  // The dm name of the pool device, or "<major>:<minor>" when the pool was not seen.
+  std::string pool_name;
+};
+
+struct ThinInventory {
+  std::vector<ThinPool> pools;
+  std::vector<ThinVolume> volumes;
+  uint64_t devices_seen = 0;
+};
+
+// Reads the inventory with one DM_DEVICE_LIST, one noflush status per device, a table per
+// pool, and a table per thin volume only when the volume is new or its device changed: a thin
+// table changes only with a table reload, which shows in the uuid, the length or event_nr.
+//
+// Devices that vanish mid-read are skipped silently; a malformed line skips its device, counts a
+// parse error for its target type and is logged (at warning level the first time it is seen).
+// Thread-safe: reads are serialized.
+class InventoryReader {
+ public:
+  explicit InventoryReader(DeviceMapper& device_mapper) : device_mapper_(device_mapper) {}
+
+  Expected<ThinInventory> read();
+
+  // Parse errors so far for a target type ("thin-pool" or "thin").
+  uint64_t parse_errors(const std::string& target) const;
+
+ private:
+  struct CachedThinTable {
+    std::string uuid;
+    uint64_t length = 0;
+    uint32_t event_nr = 0;
+    ThinTable table;
+  };
+  using CacheKey = std::tuple<DeviceNumber, std::string>;
+
+  void record_parse_error(const std::string& target, const std::string& dm_name,
+                          const std::string& detail);
+
+  DeviceMapper& device_mapper_;
+  std::mutex read_mutex_;
+  std::map<CacheKey, CachedThinTable> thin_tables_;
+  // Malformed lines already logged at warning level (kept while they are still seen).
+  std::set<std::string> logged_parse_errors_;
+  std::set<std::string> seen_parse_errors_;
+  std::atomic<uint64_t> pool_parse_errors_{0};
+  std::atomic<uint64_t> thin_parse_errors_{0};
+};
+
+DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
+
+}  // namespace thinpool

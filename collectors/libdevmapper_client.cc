@@ -1,0 +1,244 @@
+// The one file that includes <libdevmapper.h>.
+#include "collectors/libdevmapper_client.h"
+
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <libdevmapper.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace thinpool {
+namespace {
+
+// libdevmapper has global state and no locks of its own.
+std::mutex g_libdevmapper_mutex;
+// The last error libdevmapper logged; written and read under g_libdevmapper_mutex.
+std::string g_last_library_error;
+
+constexpr int kLibLogLevelMask = 0x0f;  // drops _LOG_STDERR / _LOG_ONCE flag bits
+constexpr int kLibLogError = 3;         // _LOG_ERR
+constexpr int kLibLogWarn = 4;          // _LOG_WARN
+
+extern "C" void route_libdevmapper_log(int level, const char* file, int line, int /*dm_errno*/,
+                                       const char* format, ...) {
+  char buffer[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof(buffer), format, args);
+  va_end(args);
+  int severity = level & kLibLogLevelMask;
+  if (severity <= kLibLogError) {
+    g_last_library_error = buffer;
+  }
+  if (severity <= kLibLogWarn) {
+    spdlog::debug("libdevmapper {}:{}: {}", file, line, buffer);
+  } else {
+    spdlog::trace("libdevmapper {}:{}: {}", file, line, buffer);
+  }
+}
+
+struct TaskDeleter {
+  void operator()(dm_task* task) const { dm_task_destroy(task); }
+};
+using Task = std::unique_ptr<dm_task, TaskDeleter>;
+
+const char* task_name(int task_type) {
+  switch (task_type) {
+    case DM_DEVICE_LIST:
+      return "list";
+    case DM_DEVICE_STATUS:
+      return "status";
+    case DM_DEVICE_TABLE:
+      return "table";
+    case DM_DEVICE_VERSION:
+      return "version";
+    default:
+      return "task";
+  }
+}
+
+// dm_task_create() returns NULL when the control device cannot be opened (it asks the driver
+// for its version first).
+Error create_failed(int task_type) {
+  std::string detail = diagnose_control_device();
+  if (detail.empty()) {
+    detail = g_last_library_error.empty() ? "libdevmapper could not create the task"
+                                          : g_last_library_error;
+  }
+  return Error{fmt::format("dm {}: {}", task_name(task_type), detail), ENODEV};
+}
+
+Error run_failed(int task_type, const std::string& what, dm_task* task) {
+  int err = dm_task_get_errno(task);
+  std::string reason = err != 0 ? std::strerror(err) : g_last_library_error;
+  if (err == EACCES || err == EPERM) {
+    reason += " (device-mapper ioctls need CAP_SYS_ADMIN: run as root or grant the capability)";
+  }
+  return Error{fmt::format("dm {} {}: {}", task_name(task_type), what, reason), err};
+}
+
+}  // namespace
+
+std::string diagnose_control_device() {
+  bool in_kernel = false;
+  std::ifstream misc("/proc/misc");
+  std::string line;
+  while (std::getline(misc, line)) {
+    if (line.find("device-mapper") != std::string::npos) {
+      in_kernel = true;
+    }
+  }
+  int fd = ::open("/dev/mapper/control", O_RDONLY | O_CLOEXEC);
+  int open_errno = errno;
+  if (fd >= 0) {
+    ::close(fd);
+    return in_kernel ? "" : "device-mapper is not in /proc/misc";
+  }
+  if (open_errno == EACCES || open_errno == EPERM) {
+    return "open /dev/mapper/control: permission denied (the exporter needs root or "
+           "CAP_SYS_ADMIN, and read access to the node)";
+  }
+  if (!in_kernel) {
+    return fmt::format(
+        "the kernel has no device-mapper (no device-mapper in /proc/misc; load it with "
+        "`modprobe dm_mod`), open /dev/mapper/control: {}",
+        std::strerror(open_errno));
+  }
+  if (open_errno == ENOENT) {
+    return "/dev/mapper/control does not exist although the kernel has device-mapper (create it "
+           "with `dmsetup mknodes`, or bind-mount the host's /dev/mapper/control into the "
+           "container)";
+  }
+  return fmt::format("open /dev/mapper/control: {}", std::strerror(open_errno));
+}
+
+LibDevmapperClient::LibDevmapperClient() {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  dm_log_with_errno_init(route_libdevmapper_log);
+}
+
+LibDevmapperClient::~LibDevmapperClient() {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  dm_lib_release();
+  dm_log_with_errno_init(nullptr);
+}
+
+Expected<std::vector<DmDevice>> LibDevmapperClient::list_devices() {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  g_last_library_error.clear();
+  Task task(dm_task_create(DM_DEVICE_LIST));
+  if (!task) {
+    return create_failed(DM_DEVICE_LIST);
+  }
+  if (dm_task_run(task.get()) == 0) {
+    return run_failed(DM_DEVICE_LIST, "devices", task.get());
+  }
+  std::vector<DmDevice> devices;
+  dm_names* names = dm_task_get_names(task.get());
+  if (names == nullptr || names->dev == 0) {
+    return devices;
+  }
+  for (;;) {
+    devices.push_back(DmDevice{names->name, {static_cast<uint32_t>(major(names->dev)),
+                                             static_cast<uint32_t>(minor(names->dev))}});
+    if (names->next == 0) {
+      break;
+    }
+    names = reinterpret_cast<dm_names*>(reinterpret_cast<char*>(names) + names->next);
+  }
+  return devices;
+}
+
+Expected<DmReport> LibDevmapperClient::status(const DmDevice& device) {
+  return run_device_task(DM_DEVICE_STATUS, device);
+}
+
+Expected<DmReport> LibDevmapperClient::table(const DmDevice& device) {
+  return run_device_task(DM_DEVICE_TABLE, device);
+}
+
+Expected<DmReport> LibDevmapperClient::run_device_task(int task_type, const DmDevice& device) {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  g_last_library_error.clear();
+  Task task(dm_task_create(task_type));
+  if (!task) {
+    return create_failed(task_type);
+  }
+  // By major:minor, not by name: the kernel's names need no mangling rules this way, and a
+  // device renamed since the list is still found.
+  if (dm_task_set_major(task.get(), static_cast<int>(device.dev.major)) == 0 ||
+      dm_task_set_minor(task.get(), static_cast<int>(device.dev.minor)) == 0 ||
+      dm_task_no_open_count(task.get()) == 0 ||
+      (task_type == DM_DEVICE_STATUS && dm_task_no_flush(task.get()) == 0)) {
+    return Error{fmt::format("dm {} {}: cannot set up the task", task_name(task_type), device.name)};
+  }
+  if (dm_task_run(task.get()) == 0) {
+    int err = dm_task_get_errno(task.get());
+    if (err == ENXIO || err == ENODEV) {
+      return DmReport::vanished();  // removed since the list
+    }
+    return run_failed(task_type, device.name, task.get());
+  }
+  dm_info info{};
+  if (dm_task_get_info(task.get(), &info) == 0) {
+    return Error{fmt::format("dm {} {}: no info in the reply", task_name(task_type), device.name)};
+  }
+  DmReport report;
+  report.exists = info.exists != 0;
+  if (!report.exists) {
+    return report;
+  }
+  report.event_nr = info.event_nr;
+  if (const char* uuid = dm_task_get_uuid(task.get())) {
+    report.uuid = uuid;
+  }
+  void* next = nullptr;
+  do {
+    uint64_t start = 0;
+    uint64_t length = 0;
+    char* type = nullptr;
+    char* params = nullptr;
+    next = dm_get_next_target(task.get(), next, &start, &length, &type, &params);
+    if (type != nullptr) {
+      report.targets.push_back(DmTarget{start, length, type, params != nullptr ? params : ""});
+    }
+  } while (next != nullptr);
+  return report;
+}
+
+std::string libdevmapper_library_version() {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  char buffer[128] = {};
+  return dm_get_library_version(buffer, sizeof(buffer)) != 0 ? std::string(buffer) : "unknown";
+}
+
+Expected<DmVersions> LibDevmapperClient::versions() {
+  std::lock_guard lock(g_libdevmapper_mutex);
+  g_last_library_error.clear();
+  DmVersions versions;
+  char buffer[128] = {};
+  if (dm_get_library_version(buffer, sizeof(buffer)) != 0) {
+    versions.library = buffer;
+  }
+  Task task(dm_task_create(DM_DEVICE_VERSION));
+  if (!task) {
+    return create_failed(DM_DEVICE_VERSION);
+  }
+  if (dm_task_run(task.get()) == 0) {
+    return run_failed(DM_DEVICE_VERSION, "driver", task.get());
+  }
+  if (dm_task_get_driver_version(task.get(), buffer, sizeof(buffer)) != 0) {
+    versions.driver = buffer;
+  }
+  return versions;
+}
+
+}  // namespace thinpool

@@ -1,0 +1,127 @@
+#include "exporter/flags.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "exporter/version.h"
+
+namespace thinpool {
+
+std::string version_text() {
+  return fmt::format("thinpool_exporter version {} (revision {}, built with g++ {}.{}.{})",
+                     THINPOOL_VERSION, THINPOOL_REVISION, __GNUC__, __GNUC_MINOR__,
+                     __GNUC_PATCHLEVEL__);
+}
+
+Expected<std::string> to_civetweb_listen(const std::string& address) {
+  auto bad = [&](std::string_view why) {
+    return Error{fmt::format("--web.listen-address \"{}\": {}", address, why)};
+  };
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return bad("expected [host]:port, e.g. :9966 or 127.0.0.1:9966");
+  }
+  std::string host = address.substr(0, colon);
+  std::string port = address.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+      value > 65535) {
+    return bad("the port must be a number from 1 to 65535");
+  }
+  if (host.empty() || host == "0.0.0.0") {
+    return port;  // every IPv4 address
+  }
+  if (host.front() == '[') {
+    if (host.back() != ']') {
+      return bad("an IPv6 host must be written [addr]");
+    }
+    return host + ":" + port;
+  }
+  if (host.find(':') != std::string::npos) {
+    return bad("an IPv6 host must be written [addr]");
+  }
+  if (host == "localhost") {
+    host = "127.0.0.1";
+  }
+  return host + ":" + port;
+}
+
+FlagsResult parse_flags(int argc, const char* const* argv,
+                        const std::vector<CollectorDefinition>& collectors) {
+  FlagsResult result;
+  Options& options = result.options;
+  CLI::App app{
+      "Prometheus exporter for Linux device-mapper thin pools: reads every thin pool and thin "
+      "volume from the kernel (libdevmapper, read-only, noflush) on each scrape.",
+      "thinpool_exporter"};
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", version_text(), "Print the version and exit.");
+  app.add_option("--web.listen-address", options.listen_address,
+                 "Address to listen on for the web interface and telemetry: [host]:port.");
+  app.add_option("--web.telemetry-path", options.telemetry_path,
+                 "Path under which to expose metrics.");
+  app.add_option("--web.max-requests", options.max_requests,
+                 "Maximum number of requests served at once (worker threads); more wait.")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--web.request-timeout", options.request_timeout_ms,
+                 "Milliseconds a client may take to send its request or read the response.")
+      ->check(CLI::Range(100, 3600000));
+  app.add_option("--log.level", options.log_level,
+                 "Only log messages with the given severity or above: debug, info, warn, error.")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", options.log_format, "Output format of log messages: logfmt, json.")
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_option("--devmapper.fixtures", options.fixtures_dir,
+                 "Read device-mapper state from captured text in DIR (files info, table, status: "
+                 "see README) instead of the kernel. For tests and demos.")
+      ->check(CLI::ExistingDirectory);
+  for (const CollectorDefinition& collector : collectors) {
+    options.collectors[collector.name] = collector.enabled_by_default;
+    app.add_flag(fmt::format("--collector.{0},!--no-collector.{0}", collector.name),
+                 options.collectors[collector.name],
+                 fmt::format("Enable the {} collector: {} (default: {}).", collector.name,
+                             collector.help, collector.enabled_by_default ? "enabled" : "disabled"));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.exit = true;
+    result.output = app.help();
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.exit = true;
+    result.output = version_text() + "\n";
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.exit = true;
+    result.exit_code = 2;
+    std::string message = e.what();
+    if (auto newline = message.find('\n'); newline != std::string::npos) {
+      message.resize(newline);
+    }
+    result.output = fmt::format("thinpool_exporter: {} (see --help)\n", message);
+    return result;
+  }
+  auto check = [&](Status status) {
+    if (!status.ok()) {
+      result.exit = true;
+      result.exit_code = 2;
+      result.output = fmt::format("thinpool_exporter: {} (see --help)\n", status.error().message);
+    }
+  };
+  if (auto listen = to_civetweb_listen(options.listen_address); !listen) {
+    check(listen.error());
+  } else if (options.telemetry_path.empty() || options.telemetry_path.front() != '/' ||
+             options.telemetry_path == "/" || options.telemetry_path == "/-/healthy") {
+    check(Error{fmt::format("--web.telemetry-path \"{}\" must start with / and not be / or "
+                            "/-/healthy",
+                            options.telemetry_path)});
+  }
+  return result;
+}
+
+}  // namespace thinpool

@@ -1,0 +1,42 @@
+// Command-line flags, in the style of the Prometheus exporters (CLI11).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "collectors/collector.h"
+
+namespace thinpool {
+
+struct Options {
+  std::string listen_address = ":9966";
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  std::string fixtures_dir;     // --devmapper.fixtures: serve captured text, not the kernel
+  int max_requests = 40;        // --web.max-requests: concurrent requests (worker threads)
+  int request_timeout_ms = 30000;
+  std::map<std::string, bool> collectors;  // name -> enabled
+};
+
+// What parse_flags() decided: run with `options`, or exit with `exit_code` after printing
+// `output` (help or version on stdout when exit_code is 0, a one-line error on stderr otherwise).
+struct FlagsResult {
+  Options options;
+  bool exit = false;
+  int exit_code = 0;
+  std::string output;
+};
+
+FlagsResult parse_flags(int argc, const char* const* argv,
+                        const std::vector<CollectorDefinition>& collectors);
+
+// Turns "[host]:port" into civetweb's listening_ports syntax ("127.0.0.1:9966", "9966",
+// "[::1]:9966"); an error names the flag and the value.
+Expected<std::string> to_civetweb_listen(const std::string& address);
+
+// The version line printed by --version.
+std::string version_text();
+
+}  // namespace thinpool

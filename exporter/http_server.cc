@@ -1,0 +1,285 @@
+#include "exporter/http_server.h"
+
+#include <CivetServer.h>
+#include <zlib.h>
+
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+
+#include "exporter/flags.h"
+
+namespace thinpool {
+namespace {
+
+constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+void send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
+          std::string_view content_encoding = {}) {
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", content_type.data(),
+                         static_cast<int>(content_type.size()));
+  std::string length = std::to_string(body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  if (!content_encoding.empty()) {
+    mg_response_header_add(conn, "Content-Encoding", content_encoding.data(),
+                           static_cast<int>(content_encoding.size()));
+  }
+  mg_response_header_add(conn, "Vary", "Accept-Encoding", -1);
+  mg_response_header_send(conn);
+  const mg_request_info* request = mg_get_request_info(conn);
+  if (request == nullptr || std::string_view(request->request_method) != "HEAD") {
+    mg_write(conn, body.data(), body.size());
+  }
+}
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// civetweb reports bind failures only through its log callback; keep the first message (the
+// root cause, e.g. "cannot bind to 127.0.0.1:9966: 98 (Address already in use)") so the start-up
+// error can say why.
+std::mutex g_civetweb_log_mutex;
+std::string g_civetweb_last_log;
+
+int capture_civetweb_log(const mg_connection* /*conn*/, const char* message) {
+  std::lock_guard lock(g_civetweb_log_mutex);
+  if (g_civetweb_last_log.empty()) {
+    g_civetweb_last_log = message;
+  }
+  spdlog::debug("civetweb: {}", message);
+  return 1;  // handled: civetweb does not print it
+}
+
+}  // namespace
+
+struct HttpServer::Handlers {
+  class Metrics : public CivetHandler {
+   public:
+    explicit Metrics(std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
+        : collectables_(std::move(collectables)) {}
+    bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+      try {
+        std::string body = render_metrics(collectables_);
+        const char* accept = mg_get_header(conn, "Accept-Encoding");
+        if (accept != nullptr && accepts_gzip(accept)) {
+          if (auto compressed = gzip_compress(body)) {
+            send(conn, 200, kExpositionContentType, *compressed, "gzip");
+            return true;
+          }
+        }
+        send(conn, 200, kExpositionContentType, body);
+      } catch (const std::exception& e) {
+        spdlog::error("serving metrics failed: {}", e.what());
+        send(conn, 500, "text/plain; charset=utf-8", "internal error while collecting metrics\n");
+      }
+      return true;
+    }
+    bool handleHead(CivetServer* server, mg_connection* conn) override {
+      return handleGet(server, conn);
+    }
+
+   private:
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  };
+
+  // Everything that is not the telemetry path: /, /-/healthy, and 404s.
+  class Pages : public CivetHandler {
+   public:
+    Pages(std::string landing_html, std::string telemetry_path)
+        : landing_html_(std::move(landing_html)), telemetry_path_(std::move(telemetry_path)) {}
+    bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
+      const mg_request_info* request = mg_get_request_info(conn);
+      std::string_view uri = request != nullptr && request->local_uri != nullptr
+                                 ? std::string_view(request->local_uri)
+                                 : std::string_view();
+      if (uri == "/") {
+        send(conn, 200, "text/html; charset=utf-8", landing_html_);
+      } else if (uri == "/-/healthy" || uri == "/-/ready") {
+        send(conn, 200, "text/plain; charset=utf-8", "OK\n");
+      } else {
+        send(conn, 404, "text/plain; charset=utf-8",
+             fmt::format("404 page not found; metrics are at {}\n", telemetry_path_));
+      }
+      return true;
+    }
+    bool handleHead(CivetServer* server, mg_connection* conn) override {
+      return handleGet(server, conn);
+    }
+
+   private:
+    std::string landing_html_;
+    std::string telemetry_path_;
+  };
+
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<Pages> pages;
+};
+
+Expected<std::unique_ptr<HttpServer>> HttpServer::start(
+    const HttpConfig& config, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
+  auto listen = to_civetweb_listen(config.listen_address);
+  if (!listen) {
+    return listen.error();
+  }
+  std::vector<std::string> options = {
+      "listening_ports", *listen,
+      "num_threads", std::to_string(config.max_requests),
+      "request_timeout_ms", std::to_string(config.request_timeout_ms),
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", std::to_string(config.request_timeout_ms),
+  };
+  CivetCallbacks callbacks;
+  callbacks.log_message = capture_civetweb_log;
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  {
+    std::lock_guard lock(g_civetweb_log_mutex);
+    g_civetweb_last_log.clear();
+  }
+  try {
+    server->server_ = std::make_unique<CivetServer>(options, &callbacks);
+  } catch (const CivetException& e) {
+    std::lock_guard lock(g_civetweb_log_mutex);
+    std::string reason = g_civetweb_last_log.empty() ? e.what() : g_civetweb_last_log;
+    return Error{fmt::format("cannot listen on {}: {}", config.listen_address, reason)};
+  }
+  server->handlers_ = std::make_unique<Handlers>();
+  server->handlers_->metrics = std::make_unique<Handlers::Metrics>(std::move(collectables));
+  server->handlers_->pages =
+      std::make_unique<Handlers::Pages>(config.landing_page_html, config.telemetry_path);
+  // civetweb matches handler URIs as prefixes and prefers the longest, so the telemetry path
+  // wins over "/"; "$" makes it exact.
+  server->server_->addHandler(config.telemetry_path + "$", server->handlers_->metrics.get());
+  server->server_->addHandler("/", server->handlers_->pages.get());
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (server_) {
+    server_->close();
+  }
+}
+
+std::vector<int> HttpServer::ports() const { return server_->getListeningPorts(); }
+
+std::string render_metrics(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& collectable : collectables) {
+    try {
+      auto collected = collectable->Collect();
+      std::move(collected.begin(), collected.end(), std::back_inserter(families));
+    } catch (const std::exception& e) {
+      spdlog::error("a metrics source failed: {}", e.what());
+    }
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+bool accepts_gzip(std::string_view accept_encoding) {
+  size_t pos = 0;
+  while (pos <= accept_encoding.size()) {
+    size_t comma = accept_encoding.find(',', pos);
+    std::string_view item = accept_encoding.substr(
+        pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? accept_encoding.size() + 1 : comma + 1;
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    size_t semicolon = item.find(';');
+    std::string_view coding = item.substr(0, semicolon);
+    while (!coding.empty() && coding.back() == ' ') {
+      coding.remove_suffix(1);
+    }
+    if (coding != "gzip" && coding != "*") {
+      continue;
+    }
+    if (semicolon != std::string_view::npos) {
+      std::string_view params = item.substr(semicolon + 1);
+      auto q = params.find("q=");
+      if (q != std::string_view::npos) {
+        std::string_view value = params.substr(q + 2);
+        if (value.starts_with("0") && value.find_first_not_of("0. ") == std::string_view::npos) {
+          return false;  // q=0 forbids it
+        }
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+Expected<std::string> gzip_compress(std::string_view data) {
+  z_stream stream{};
+  constexpr int kGzipWindowBits = 15 + 16;  // +16: gzip wrapper instead of zlib
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Error{"gzip: deflateInit2 failed"};
+  }
+  std::string out;
+  out.resize(deflateBound(&stream, data.size()) + 32);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&stream, Z_FINISH);
+  deflateEnd(&stream);
+  if (rc != Z_STREAM_END) {
+    return Error{fmt::format("gzip: deflate returned {}", rc)};
+  }
+  out.resize(stream.total_out);
+  return out;
+}
+
+std::string landing_page(std::string_view version, std::string_view telemetry_path,
+                         const std::vector<std::pair<std::string, bool>>& collectors) {
+  std::string rows;
+  for (const auto& [name, enabled] : collectors) {
+    rows += fmt::format("<li><code>{}</code>: {}</li>\n", html_escape(name),
+                        enabled ? "enabled" : "disabled");
+  }
+  return fmt::format(R"(<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>thinpool_exporter</title></head>
+<body>
+<h1>thinpool_exporter</h1>
+<p>Prometheus exporter for Linux device-mapper thin pools. {}</p>
+<ul>
+<li><a href="{}">Metrics</a></li>
+<li><a href="/-/healthy">Health</a></li>
+</ul>
+<h2>Collectors</h2>
+<ul>
+{}</ul>
+</body>
+</html>
+)",
+                     html_escape(version), html_escape(telemetry_path), rows);
+}
+
+}  // namespace thinpool
