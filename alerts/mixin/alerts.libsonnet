@@ -1,0 +1,154 @@
+// Alerts. Every alert has severity, summary, a templated description and a runbook_url to its runbook section
+// (docs/runbook.md, heading = alert name). Thresholds and windows come from config.libsonnet.
+local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
+
+{
+  prometheusAlerts+:: {
+    local c = $._config,
+    local sel = '{%s}' % c.thinpoolSelector,
+
+    // "vg-pool-tpool (LV vg/pool) on host:9966"; the LV part only for LVM pools.
+    local where = '{{ $labels.pool }}{{ if $labels.vg }} (LV {{ $labels.vg }}/{{ $labels.lv }}){{ end }} on {{ $labels.instance }}',
+
+    // The value of a series of the same pool, formatted, or `fallback` when it has none.
+    local poolValue(metric, format, fallback) =
+      '{{ with printf `%s{job=%%q,instance=%%q,pool=%%q}` $labels.job $labels.instance $labels.pool | query }}'
+      % metric + '{{ . | first | value | %s }}{{ else }}%s{{ end }}' % [format, fallback],
+
+    local dataUsage = poolValue('thinpool:data_usage:ratio', 'humanizePercentage', 'unknown'),
+    local metadataUsage = poolValue('thinpool:metadata_usage:ratio', 'humanizePercentage', 'unknown'),
+    local dataTimeToFull = poolValue('thinpool:data_time_to_full:seconds', 'humanizeDuration', 'not growing'),
+    local metadataTimeToFull = poolValue('thinpool:metadata_time_to_full:seconds', 'humanizeDuration', 'not growing'),
+    local usage = 'Data ' + dataUsage + ' used, metadata ' + metadataUsage + ' used. Time to full at the rate of the last '
+                  + c.fillingUpWindow + ': data ' + dataTimeToFull + ', metadata ' + metadataTimeToFull + '.',
+
+    local alert(name, severity, expr, forDuration, summary, description) = {
+      alert: name,
+      expr: expr,
+      'for': forDuration,
+      labels: { severity: severity },
+      annotations: {
+        summary: summary,
+        description: description,
+        runbook_url: '%s#%s' % [c.runbookURL, std.asciiLower(name)],
+      },
+    },
+
+    local almostFull(what, Kind, warning, critical, forDuration, consequence) = [
+      alert(
+        'ThinPool%sAlmostFull' % Kind, l.severity, 'thinpool:%s_usage:ratio >= %g' % [what, l.ratio], forDuration,
+        'Thin pool %s usage is above %s.' % [what, percent(l.ratio)],
+        'Thin pool ' + where + ' has used {{ $value | humanizePercentage }} of its ' + what + ' space. '
+        + consequence + ' ' + usage,
+      )
+      for l in [{ severity: 'warning', ratio: warning }, { severity: 'critical', ratio: critical }]
+    ],
+
+    local fillingUp(what, Kind) = [
+      alert(
+        'ThinPool%sFillingUp' % Kind, l.severity,
+        'predict_linear(thinpool_%s_used_bytes%s[%s], %d * 3600) > thinpool_%s_size_bytes%s'
+        % [what, sel, c.fillingUpWindow, l.hours, what, sel],
+        l.forDuration,
+        'Thin pool %s is predicted to be full within %d hours.' % [what, l.hours],
+        'Thin pool ' + where + ' is filling up its ' + what + ' space and, at the rate of the last '
+        + c.fillingUpWindow + ', will be full within ' + l.hours + ' hours. ' + usage,
+      )
+      for l in [
+        { severity: 'warning', hours: c.fillingUpWarningHours, forDuration: c.fillingUpWarningFor },
+        { severity: 'critical', hours: c.fillingUpCriticalHours, forDuration: c.fillingUpCriticalFor },
+      ]
+    ],
+
+    groups+: [
+      {
+        name: 'thinpool.alerts',
+        rules:
+          almostFull(
+            'metadata', 'Metadata', c.metadataAlmostFullWarningRatio, c.metadataAlmostFullCriticalRatio,
+            c.metadataAlmostFullFor,
+            'lvm2 refuses new thin volumes from ' + percent(c.metadataAlmostFullWarningRatio)
+            + ' metadata use; at 100% the pool turns read-only and writes fail.'
+          )
+          + fillingUp('metadata', 'Metadata')
+          + almostFull(
+            'data', 'Data', c.dataAlmostFullWarningRatio, c.dataAlmostFullCriticalRatio, c.dataAlmostFullFor,
+            'At 100% writes to unprovisioned blocks queue, then fail with I/O errors.'
+          )
+          + fillingUp('data', 'Data')
+          + [
+            alert(
+              'ThinPoolMetadataCannotGrow', 'critical',
+              '(thinpool:metadata_usage:ratio >= %g) and on(job, instance, pool) ' % c.metadataAlmostFullWarningRatio
+              + '(thinpool_metadata_size_bytes%s * %g > on(job, instance, vg) group_left() thinpool_lvm_vg_free_bytes%s)'
+                % [sel, c.metadataGrowthFreeFactor, sel],
+              c.metadataCannotGrowFor,
+              'Thin pool metadata is almost full and its volume group has no room to grow it.',
+              'Thin pool ' + where + ' has used {{ $value | humanizePercentage }} of its metadata and volume group '
+              + '{{ $labels.vg }} has only '
+              + '{{ with printf `thinpool_lvm_vg_free_bytes{job=%q,instance=%q,vg=%q}` $labels.job $labels.instance $labels.vg | query }}{{ . | first | value | humanize1024 }}B{{ else }}unknown{{ end }}'
+              + ' free, less than ' + c.metadataGrowthFreeFactor + ' times the metadata size ('
+              + poolValue('thinpool_metadata_size_bytes', 'humanize1024', 'unknown') + 'B). '
+              + 'lvextend --poolmetadatasize will fail: add a PV to the VG first. ' + usage,
+            ),
+            alert(
+              'ThinPoolNotWritable', 'critical', 'thinpool_mode{%s,mode!="rw"} == 1' % c.thinpoolSelector,
+              c.notWritableFor,
+              'Thin pool is not writable.',
+              'Thin pool ' + where + ' is in {{ $labels.mode }} mode: writes to unprovisioned blocks '
+              + '(out_of_data_space) or all writes (ro, fail, error) are not served. ' + usage,
+            ),
+            alert(
+              'ThinPoolNeedsCheck', 'critical', 'thinpool_needs_check%s == 1' % sel, c.needsCheckFor,
+              'Thin pool metadata needs a check and repair.',
+              'The kernel set needs_check on thin pool ' + where + ': its metadata must be checked and repaired '
+              + '(thin_check, lvconvert --repair) before the pool can be written again. ' + usage,
+            ),
+            alert(
+              'ThinPoolMetadataSnapshotHeld', 'warning', 'thinpool_metadata_snapshot_held%s == 1' % sel,
+              c.metadataSnapshotHeldFor,
+              'Thin pool has held a metadata snapshot for a long time.',
+              'Thin pool ' + where + ' has held a metadata snapshot (reserve_metadata_snap) for more than '
+              + c.metadataSnapshotHeldFor + '. It pins old metadata blocks, so metadata use only grows. ' + usage,
+            ),
+            alert(
+              'ThinPoolTransactionIdMismatch', 'critical',
+              'thinpool_transaction_id{%s,vg!=""} != on(job, instance, vg, lv) group_left() thinpool_lvm_transaction_id%s'
+              % [c.thinpoolSelector, sel],
+              c.transactionIdMismatchFor,
+              'Kernel and LVM disagree on the thin pool transaction id.',
+              'Thin pool ' + where + ' has kernel transaction id {{ $value }} but LVM metadata of VG {{ $labels.vg }} expects '
+              + '{{ with printf `thinpool_lvm_transaction_id{job=%q,instance=%q,vg=%q,lv=%q}` $labels.job $labels.instance $labels.vg $labels.lv | query }}{{ . | first | value }}{{ else }}unknown{{ end }}'
+              + '. lvcreate, lvremove and snapshots in this pool fail until they agree. ' + usage,
+            ),
+            alert(
+              'ThinPoolCollectorFailing', 'warning', 'thinpool_scrape_collector_success%s == 0' % sel,
+              c.collectorFailingFor,
+              'A thinpool_exporter collector is failing.',
+              'Collector {{ $labels.collector }} of thinpool_exporter on {{ $labels.instance }} has failed every scrape '
+              + 'for ' + c.collectorFailingFor + ': its pools are not monitored. The exporter log says why.',
+            ),
+            alert(
+              'ThinPoolParseErrors', 'warning',
+              'increase(thinpool_parse_errors_total%s[%s]) > 0' % [sel, c.parseErrorsWindow], '0m',
+              'thinpool_exporter cannot parse device-mapper output.',
+              'thinpool_exporter on {{ $labels.instance }} failed to parse {{ $value | humanize }} {{ $labels.target }} '
+              + 'status or table lines in the last ' + c.parseErrorsWindow + ': the devices behind them are not monitored.',
+            ),
+            alert(
+              'ThinPoolExporterDown', 'warning', 'up%s == 0' % sel, c.exporterDownFor,
+              'thinpool_exporter cannot be scraped.',
+              'Prometheus has failed to scrape thinpool_exporter on {{ $labels.instance }} (job {{ $labels.job }}) for '
+              + c.exporterDownFor + ': thin pools on that host are not monitored.',
+            ),
+            alert(
+              'ThinPoolExporterAbsent', 'warning', 'absent(up%s)' % sel, c.exporterAbsentFor,
+              'No thinpool_exporter target is known to Prometheus.',
+              'Prometheus has had no target matching ' + std.strReplace(c.thinpoolSelector, '"', "'")
+              + ' for ' + c.exporterAbsentFor + ': no thin pool is monitored. Check the scrape configuration.',
+            ),
+          ],
+      },
+    ],
+  },
+}

@@ -1,0 +1,65 @@
+// THE one place for thresholds, windows and selectors of thinpool_exporter's rules, alerts and dashboard.
+//
+// Change a value here, run alerts/mixin/generate.sh, commit the regenerated files
+// (alerts/thinpool_rules.yml, alerts/thinpool_alerts.yml, grafana/dashboards/thinpool.json).
+// The test `alerts_generated_up_to_date` fails while they are out of date.
+//
+// To override without editing this file, import the mixin and patch _config, e.g.
+//   (import 'alerts/mixin/mixin.libsonnet') + { _config+:: { metadataAlmostFullWarningRatio: 0.7 } }
+// (alerts/README.md shows the whole recipe).
+{
+  _config+:: {
+    // Label matchers selecting the exporter's series (and its `up`). Every rule and alert uses it.
+    thinpoolSelector: 'job="thinpool"',
+
+    // Base of every alert's runbook_url; "#<alertname in lower case>" is appended.
+    runbookURL: 'https://github.com/OWNER/thinpool_exporter/blob/main/docs/runbook.md',
+
+    // Metadata usage (used/total metadata blocks, lvs Meta%).
+    // 75% is where lvm2 2.03 refuses to create new thin volumes ("free space in thin pool reached threshold").
+    metadataAlmostFullWarningRatio: 0.75,
+    // At 100% the kernel switches the pool to read-only (the seed incident); page well before.
+    metadataAlmostFullCriticalRatio: 0.90,
+    metadataAlmostFullFor: '5m',
+
+    // Data usage (used/total data blocks, lvs Data%). lvm2/dmeventd warn from 80%.
+    dataAlmostFullWarningRatio: 0.80,
+    dataAlmostFullCriticalRatio: 0.95,
+    dataAlmostFullFor: '5m',
+
+    // Filling up: predict_linear over fillingUpWindow; fires when the pool is predicted full within the horizon.
+    fillingUpWindow: '6h',
+    fillingUpWarningHours: 24,
+    fillingUpWarningFor: '1h',
+    fillingUpCriticalHours: 4,
+    fillingUpCriticalFor: '15m',
+
+    // Pool mode other than rw (ro, out_of_data_space, fail, error), and needs_check set.
+    notWritableFor: '1m',
+    needsCheckFor: '1m',
+
+    // A held metadata snapshot (thin_dump/thin_delta on a live pool) pins old metadata blocks; backups hold it
+    // for a while, a forgotten `dmsetup message ... reserve_metadata_snap` holds it forever.
+    metadataSnapshotHeldFor: '2h',
+
+    // Kernel vs LVM transaction id: an LVM change in flight differs for milliseconds, a real mismatch stays.
+    transactionIdMismatchFor: '5m',
+
+    // "Metadata cannot grow": metadata at or above metadataAlmostFullWarningRatio and the VG's free space is less
+    // than this many times the current metadata size (2 = room to double the metadata LV and its spare, _pmspare).
+    metadataGrowthFreeFactor: 2,
+    metadataCannotGrowFor: '5m',
+
+    // Exporter health.
+    collectorFailingFor: '15m',
+    parseErrorsWindow: '15m',
+    exporterDownFor: '5m',
+    exporterAbsentFor: '15m',
+
+    // Dashboard.
+    dashboardUID: 'thinpool-exporter',
+    dashboardTitle: 'Thin pools (device-mapper)',
+    dashboardTags: ['thinpool', 'device-mapper', 'lvm'],
+    dashboardRefresh: '1m',
+  },
+}

@@ -1,0 +1,1 @@
+{ grafanaDashboards+:: { 'thinpool.json': {} } }
