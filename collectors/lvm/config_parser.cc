@@ -540,15 +540,15 @@ Expected<int64_t> ConfigNode::get_int(std::string_view name) const {
 }
 
 Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
-  Expected<int64_t> value = get_int(name);
-  if (!value.ok()) {
-    return value.error();
+  Expected<int64_t> number = get_int(name);
+  if (!number.ok()) {
+    return number.error();
   }
-  if (*value < 0) {
+  if (*number < 0) {
     return Error{fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)),
-                             *value)};
+                             *number)};
   }
-  return static_cast<uint64_t>(*value);
+  return static_cast<uint64_t>(*number);
 }
 
 Expected<std::string> ConfigNode::get_string(std::string_view name) const {
