@@ -104,7 +104,12 @@ int run_exporter(int argc, const char* const* argv) {
     spdlog::error("{}", server.error().message);
     return 1;
   }
-  spdlog::info("listening on {}, metrics at {}", options.listen_address, options.telemetry_path);
+  std::string ports;
+  for (int port : (*server)->ports()) {
+    ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  }
+  spdlog::info("listening on {} (port {}), metrics at {}", options.listen_address, ports,
+               options.telemetry_path);
 
   int received = 0;
   sigwait(&shutdown_signals, &received);

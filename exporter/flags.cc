@@ -27,9 +27,9 @@ Expected<std::string> to_civetweb_listen(const std::string& address) {
   std::string port = address.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() ||
       value > 65535) {
-    return bad("the port must be a number from 1 to 65535");
+    return bad("the port must be a number from 0 (any free port) to 65535");
   }
   if (host.empty() || host == "0.0.0.0") {
     return port;  // every IPv4 address

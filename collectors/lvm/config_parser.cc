@@ -66,7 +66,7 @@ std::string printable(std::string_view s) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
+    } else if ((u < 0x20 && c != '\t') || u >= 0x7f) {
       out += fmt::format("\\x{:02x}", u);
     } else {
       out += c;

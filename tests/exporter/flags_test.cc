@@ -1,0 +1,85 @@
+#include "exporter/flags.h"
+
+#include <gtest/gtest.h>
+
+namespace thinpool {
+namespace {
+
+FlagsResult parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "thinpool_exporter");
+  return parse_flags(static_cast<int>(args.size()), args.data(), collector_definitions());
+}
+
+TEST(Flags, Defaults) {
+  FlagsResult result = parse({});
+  ASSERT_FALSE(result.exit) << result.output;
+  EXPECT_EQ(result.options.listen_address, ":9966");
+  EXPECT_EQ(result.options.telemetry_path, "/metrics");
+  EXPECT_EQ(result.options.log_level, "info");
+  EXPECT_EQ(result.options.log_format, "logfmt");
+  EXPECT_TRUE(result.options.collectors.at("thinpool"));
+  EXPECT_TRUE(result.options.collectors.at("thin"));
+}
+
+TEST(Flags, PrometheusStyleValuesAndCollectorToggles) {
+  FlagsResult result = parse({"--web.listen-address=127.0.0.1:9999", "--web.telemetry-path",
+                              "/m", "--log.level=debug", "--log.format=json",
+                              "--no-collector.thin"});
+  ASSERT_FALSE(result.exit) << result.output;
+  EXPECT_EQ(result.options.listen_address, "127.0.0.1:9999");
+  EXPECT_EQ(result.options.telemetry_path, "/m");
+  EXPECT_EQ(result.options.log_level, "debug");
+  EXPECT_EQ(result.options.log_format, "json");
+  EXPECT_FALSE(result.options.collectors.at("thin"));
+  EXPECT_TRUE(result.options.collectors.at("thinpool"));
+  EXPECT_FALSE(parse({"--no-collector.thinpool"}).options.collectors.at("thinpool"));
+  EXPECT_TRUE(parse({"--no-collector.thin", "--collector.thin"}).options.collectors.at("thin"));
+}
+
+TEST(Flags, HelpAndVersionExitZero) {
+  FlagsResult help = parse({"--help"});
+  EXPECT_TRUE(help.exit);
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--log.level",
+                           "--log.format", "--collector.thinpool", "--no-collector.thin",
+                           "--devmapper.fixtures", "--version"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
+  FlagsResult version = parse({"--version"});
+  EXPECT_TRUE(version.exit);
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output.rfind("thinpool_exporter version ", 0), 0u);
+}
+
+TEST(Flags, BadFlagsGiveOneLineAndExitTwo) {
+  for (std::vector<const char*> args :
+       std::vector<std::vector<const char*>>{{"--bogus"},
+                                             {"--log.level=verbose"},
+                                             {"--log.format=xml"},
+                                             {"--web.listen-address=9966"},
+                                             {"--web.listen-address=:99999"},
+                                             {"--web.listen-address=::1:9966"},
+                                             {"--web.telemetry-path=metrics"},
+                                             {"--web.max-requests=0"},
+                                             {"--devmapper.fixtures=/nonexistent"}}) {
+    FlagsResult result = parse(args);
+    EXPECT_TRUE(result.exit) << args[0];
+    EXPECT_EQ(result.exit_code, 2) << args[0];
+    EXPECT_EQ(result.output.find('\n'), result.output.size() - 1) << result.output;
+    EXPECT_EQ(result.output.rfind("thinpool_exporter: ", 0), 0u) << result.output;
+  }
+}
+
+TEST(Flags, ListenAddressToCivetweb) {
+  EXPECT_EQ(*to_civetweb_listen(":9966"), "9966");
+  EXPECT_EQ(*to_civetweb_listen("0.0.0.0:9966"), "9966");
+  EXPECT_EQ(*to_civetweb_listen("127.0.0.1:9966"), "127.0.0.1:9966");
+  EXPECT_EQ(*to_civetweb_listen("localhost:9966"), "127.0.0.1:9966");
+  EXPECT_EQ(*to_civetweb_listen("[::1]:9966"), "[::1]:9966");
+  EXPECT_FALSE(to_civetweb_listen("127.0.0.1").ok());
+  EXPECT_FALSE(to_civetweb_listen(":0x10").ok());
+  EXPECT_FALSE(to_civetweb_listen("[::1:9966").ok());
+}
+
+}  // namespace
+}  // namespace thinpool

@@ -1,0 +1,167 @@
+#include "exporter/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "collectors/metric_families.h"
+
+namespace thinpool {
+namespace {
+
+class StaticCollectable : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<prometheus::MetricFamily> out;
+    FamilyBuilder family("test_value", "A test value.");
+    family.add({{"name", "a\"b\\c\nd"}}, 42);
+    family.move_to(out);
+    return out;
+  }
+};
+
+class ThrowingCollectable : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    throw std::runtime_error("collector exploded");
+  }
+};
+
+// A minimal HTTP/1.0 client: the request, then everything the server sends until it closes.
+std::string http_get(int port, const std::string& path, const std::string& extra_headers = "") {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n" + extra_headers + "\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) {
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return response;
+}
+
+std::string body_of(const std::string& response) {
+  auto end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+std::string gunzip(const std::string& data) {
+  z_stream stream{};
+  inflateInit2(&stream, 15 + 16);
+  std::string out(1 << 20, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  inflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  inflateEnd(&stream);
+  return out;
+}
+
+class HttpServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    HttpConfig config;
+    config.listen_address = "127.0.0.1:0";
+    config.landing_page_html = landing_page("v-test", "/metrics", {{"thinpool", true}});
+    auto server = HttpServer::start(
+        config, {std::make_shared<StaticCollectable>(), std::make_shared<ThrowingCollectable>()});
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(*server);
+    port_ = server_->ports().at(0);
+  }
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(HttpServerTest, ServesMetricsEscapedAndSkipsAThrowingSource) {
+  std::string response = http_get(port_, "/metrics");
+  EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
+  EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_EQ(body_of(response),
+            "# HELP test_value A test value.\n# TYPE test_value gauge\n"
+            "test_value{name=\"a\\\"b\\\\c\\nd\"} 42\n");
+}
+
+TEST_F(HttpServerTest, GzipWhenAsked) {
+  std::string response = http_get(port_, "/metrics", "Accept-Encoding: gzip, deflate\r\n");
+  EXPECT_NE(response.find("Content-Encoding: gzip"), std::string::npos) << response;
+  EXPECT_NE(gunzip(body_of(response)).find("test_value{"), std::string::npos);
+  std::string plain = http_get(port_, "/metrics", "Accept-Encoding: gzip;q=0\r\n");
+  EXPECT_EQ(plain.find("Content-Encoding"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, LandingHealthAndNotFound) {
+  std::string landing = http_get(port_, "/");
+  EXPECT_NE(landing.find("200 OK"), std::string::npos);
+  EXPECT_NE(landing.find("<a href=\"/metrics\">"), std::string::npos);
+  EXPECT_NE(landing.find("v-test"), std::string::npos);
+  EXPECT_NE(http_get(port_, "/-/healthy").find("200 OK"), std::string::npos);
+  EXPECT_NE(http_get(port_, "/nope").find("404"), std::string::npos);
+  EXPECT_NE(http_get(port_, "/metricsfoo").find("404"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, ConcurrentScrapes) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 25; ++j) {
+        if (http_get(port_, "/metrics").find("test_value{") != std::string::npos) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(ok.load(), 200);
+}
+
+TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
+  HttpConfig config;
+  config.listen_address = "127.0.0.1:" + std::to_string(port_);
+  auto second = HttpServer::start(config, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos);
+  EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
+  EXPECT_EQ(second.error().message.find('\n'), std::string::npos);
+}
+
+TEST(AcceptsGzip, ParsesAcceptEncoding) {
+  EXPECT_TRUE(accepts_gzip("gzip"));
+  EXPECT_TRUE(accepts_gzip("deflate, gzip;q=1.0, *;q=0.5"));
+  EXPECT_TRUE(accepts_gzip("*"));
+  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(accepts_gzip("identity"));
+  EXPECT_FALSE(accepts_gzip(""));
+  EXPECT_FALSE(accepts_gzip("x-gzip2"));
+}
+
+TEST(GzipCompress, RoundTrips) {
+  std::string text(100000, 'x');
+  auto compressed = gzip_compress(text);
+  ASSERT_TRUE(compressed.ok());
+  EXPECT_LT(compressed->size(), 1000u);
+  EXPECT_EQ(gunzip(*compressed), text);
+}
+
+}  // namespace
+}  // namespace thinpool
