@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Lints Grafana dashboards with the rules of grafana/dashboard-linter, written out here (the linter itself is not
+packaged for Debian), plus a few of our own.
+
+Dashboard: uid (1-40 chars of [A-Za-z0-9_-]), title, no fixed numeric id, schemaVersion, a `datasource` variable of
+type datasource for prometheus, `job` and `instance` query variables that use it.
+Panels: description, unit (fieldConfig.defaults.unit) on every panel, data source = the variable (never a fixed
+uid or name), unique ids, gridPos inside 24 columns and not overlapping.
+Targets: not empty (expr set), data source = the variable, rate/irate/increase/*_over_time ranges use
+$__rate_interval, every selector carries job=~"$job" and instance=~"$instance" (except recording-rule names without
+matchers and `vector()`), legendFormat set when a query returns several series.
+
+Usage: lint_dashboard.py [--self-test] DASHBOARD.json...
+  --self-test: also break each dashboard in the ways the rules forbid and check the linter notices every one.
+"""
+import copy
+import json
+import re
+import sys
+
+UID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+DS_VARIABLE_REFS = {"${datasource}", "$datasource"}
+RATE_RE = re.compile(r"\b(rate|irate|increase|deriv|delta|idelta|[a-z]+_over_time)\s*\(([^()]*?)\[([^\]]*)\]")
+SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}")
+# The units Grafana knows and that we use; "none" only where value mappings give the meaning.
+KNOWN_UNITS = {"short", "none", "percent", "percentunit", "bytes", "decbytes", "s", "ms", "dtdurations", "reqps",
+               "ops", "bool", "bool_yes_no"}
+PANELS_WITHOUT_DATA = {"row", "text", "dashlist", "news"}
+
+
+class Linter:
+    def __init__(self, path):
+        self.path = path
+        self.problems = []
+        self.checks = 0
+
+    def check(self, ok, message):
+        self.checks += 1
+        if not ok:
+            self.problems.append(message)
+
+    def uses_ds_variable(self, ds):
+        if isinstance(ds, dict):
+            return ds.get("uid") in DS_VARIABLE_REFS
+        return ds in DS_VARIABLE_REFS
+
+    def lint(self, d):
+        self.check(UID_RE.match(str(d.get("uid", ""))) is not None, f"uid {d.get('uid')!r} missing or invalid")
+        self.check(bool(d.get("title")), "no title")
+        self.check(d.get("id") is None, "a fixed numeric dashboard id breaks provisioning and import: leave it out")
+        self.check(isinstance(d.get("schemaVersion"), int), "no schemaVersion")
+        self.lint_variables(d.get("templating", {}).get("list", []))
+        panels = list(self.all_panels(d.get("panels", [])))
+        self.check(len(panels) > 0, "no panels")
+        ids = [p.get("id") for p in panels]
+        self.check(len(ids) == len(set(ids)) and None not in ids, f"panel ids missing or not unique: {ids}")
+        self.lint_layout(panels)
+        for p in panels:
+            if p.get("type") not in PANELS_WITHOUT_DATA:
+                self.lint_panel(p)
+
+    def all_panels(self, panels):
+        for p in panels:
+            yield p
+            yield from self.all_panels(p.get("panels", []))
+
+    def lint_variables(self, variables):
+        by_name = {v.get("name"): v for v in variables}
+        ds = by_name.get("datasource")
+        self.check(ds is not None and ds.get("type") == "datasource" and ds.get("query") == "prometheus",
+                   "no `datasource` variable of type datasource with query prometheus")
+        for name in ("job", "instance"):
+            v = by_name.get(name)
+            self.check(v is not None and v.get("type") == "query", f"no `{name}` query variable")
+        for v in variables:
+            if v.get("type") != "query":
+                continue
+            self.check(self.uses_ds_variable(v.get("datasource")),
+                       f"variable {v.get('name')}: data source must be the datasource variable")
+            query = v.get("query")
+            query = query.get("query") if isinstance(query, dict) else query
+            self.check(bool(query), f"variable {v.get('name')}: empty query")
+
+    def lint_layout(self, panels):
+        cells = {}
+        for p in panels:
+            g = p.get("gridPos", {})
+            if not all(k in g for k in ("x", "y", "w", "h")):
+                self.check(False, f"panel {p.get('title')!r}: gridPos incomplete")
+                continue
+            self.check(0 <= g["x"] and g["x"] + g["w"] <= 24, f"panel {p.get('title')!r}: wider than 24 columns")
+            for x in range(g["x"], g["x"] + g["w"]):
+                for y in range(g["y"], g["y"] + g["h"]):
+                    other = cells.setdefault((x, y), p.get("title"))
+                    if other != p.get("title"):
+                        self.check(False, f"panels {other!r} and {p.get('title')!r} overlap")
+                        return
+
+    def lint_panel(self, p):
+        title = p.get("title")
+        self.check(bool(title), f"panel {p.get('id')}: no title")
+        self.check(bool(p.get("description")), f"panel {title!r}: no description")
+        unit = p.get("fieldConfig", {}).get("defaults", {}).get("unit")
+        self.check(unit in KNOWN_UNITS, f"panel {title!r}: unit {unit!r} missing or unknown")
+        if unit == "none":
+            mappings = p.get("fieldConfig", {}).get("defaults", {}).get("mappings")
+            decimals = p.get("fieldConfig", {}).get("defaults", {}).get("decimals")
+            self.check(bool(mappings) or decimals == 0, f"panel {title!r}: unit none without value mappings")
+        self.check(self.uses_ds_variable(p.get("datasource")), f"panel {title!r}: data source must be ${{datasource}}")
+        targets = p.get("targets", [])
+        self.check(len(targets) > 0, f"panel {title!r}: no targets")
+        for t in targets:
+            self.lint_target(title, t)
+
+    def lint_target(self, title, t):
+        where = f"panel {title!r} target {t.get('refId')}"
+        expr = (t.get("expr") or "").strip()
+        self.check(bool(expr), f"{where}: empty target")
+        self.check(self.uses_ds_variable(t.get("datasource")), f"{where}: data source must be ${{datasource}}")
+        for m in RATE_RE.finditer(expr):
+            self.check(m.group(3) == "$__rate_interval",
+                       f"{where}: {m.group(1)}() over [{m.group(3)}]: use [$__rate_interval]")
+        for m in SELECTOR_RE.finditer(expr):
+            matchers = m.group(2)
+            if m.group(1) in ("by", "without", "on", "ignoring", "group_left", "group_right"):
+                continue
+            self.check('job=~"$job"' in matchers, f"{where}: selector {m.group(0)} lacks job=~\"$job\"")
+            self.check('instance=~"$instance"' in matchers, f"{where}: selector {m.group(0)} lacks instance=~\"$instance\"")
+        bare = re.findall(r"\b([a-z_]+:[a-z_:]+|thinpool_[a-z_]+|up)(?![a-zA-Z0-9_:]|\s*[{(])", expr)
+        self.check(not bare, f"{where}: metric without matchers: {bare}")
+        self.check(bool(t.get("legendFormat")) or expr.startswith(("count(", "max(", "min(", "sum(")),
+                   f"{where}: no legendFormat")
+
+
+def first_panel(d, kind):
+    return next(p for p in d["panels"] if p.get("type") == kind)
+
+
+def rate_panel(d):
+    return next(p for p in d["panels"] if "$__rate_interval" in json.dumps(p.get("targets", [])))
+
+
+# (what is broken, how): each must make the linter complain.
+BREAKAGES = [
+    ("no uid", lambda d: d.pop("uid")),
+    ("no title", lambda d: d.pop("title")),
+    ("fixed dashboard id", lambda d: d.update(id=7)),
+    ("no datasource variable", lambda d: d["templating"].update(
+        list=[v for v in d["templating"]["list"] if v["type"] != "datasource"])),
+    ("no instance variable", lambda d: d["templating"].update(
+        list=[v for v in d["templating"]["list"] if v["name"] != "instance"])),
+    ("empty target", lambda d: first_panel(d, "timeseries")["targets"][0].update(expr="")),
+    ("fixed range instead of $__rate_interval", lambda d: rate_panel(d)["targets"][0].update(
+        expr=rate_panel(d)["targets"][0]["expr"].replace("$__rate_interval", "5m"))),
+    ("no unit", lambda d: first_panel(d, "timeseries")["fieldConfig"]["defaults"].pop("unit")),
+    ("no description", lambda d: first_panel(d, "stat").pop("description")),
+    ("hard-coded panel data source", lambda d: first_panel(d, "timeseries").update(
+        datasource={"type": "prometheus", "uid": "P1809F7CD0C75ACF3"})),
+    ("hard-coded target data source", lambda d: first_panel(d, "stat")["targets"][0].update(datasource="Prometheus")),
+    ("selector without $job", lambda d: first_panel(d, "timeseries")["targets"][0].update(
+        expr=first_panel(d, "timeseries")["targets"][0]["expr"].replace('job=~"$job",', ""))),
+    ("overlapping panels", lambda d: first_panel(d, "timeseries")["gridPos"].update(x=0, y=0)),
+]
+
+
+def self_test(dashboard):
+    missed = 0
+    for what, breakage in BREAKAGES:
+        broken = copy.deepcopy(dashboard)
+        breakage(broken)
+        linter = Linter(what)
+        linter.lint(broken)
+        if linter.problems:
+            print(f"ok   self-test: {what}: {linter.problems[0]}")
+        else:
+            print(f"FAIL self-test: {what}: not noticed")
+            missed += 1
+    return missed
+
+
+def main():
+    failed = 0
+    args = sys.argv[1:]
+    run_self_test = "--self-test" in args
+    for path in [a for a in args if a != "--self-test"]:
+        with open(path) as f:
+            dashboard = json.load(f)
+        if run_self_test:
+            failed += self_test(dashboard)
+        linter = Linter(path)
+        linter.lint(dashboard)
+        for problem in linter.problems:
+            print(f"FAIL {path}: {problem}")
+        print(f"{path}: {linter.checks - len(linter.problems)} passed, {len(linter.problems)} failed")
+        failed += len(linter.problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
