@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Every PromQL expression of the rules and the dashboard returns data from a real Prometheus that scraped the real
+exporter.
+
+Starts, on 127.0.0.1 and free ports, three thinpool_exporter processes serving fixtures, one target nobody listens
+on, and Debian's Prometheus (temporary storage, 1 s scrape and evaluation interval) with our rule files loaded:
+  growing   tests/fixtures/lvm-healthy, restarted every 1.5 s with more data and metadata used each time (the
+            exporter reads its fixtures once), so time to full and the filling-up alerts have real growth;
+  faults    tests/fixtures/faults: out_of_data_space, ro + needs_check, held metadata snapshot, Fail, Error,
+            unparsable lines (parse errors grow with every scrape);
+  seed      tests/fixtures/seed-incident: data 17.81%, metadata 100%, ro, transaction id 91;
+  down      a port with no listener (up == 0).
+Then checks:
+  - every rule evaluates without error (/api/v1/rules health "ok");
+  - every recording rule has series;
+  - every alert expression returns series; absent(X) returns none while X has series; an expression whose only
+    missing input is a metric the exporter does not export yet (thinpool_lvm_*, issue 5) is reported as skipped;
+  - the alerts that this scenario must raise are pending or firing, with annotations rendered from real data
+    (the seed pool's description says 17.81% and 100%);
+  - every dashboard variable query returns values, and every panel query, with the variables substituted as
+    Grafana would ($__rate_interval as well), returns series.
+
+Usage: promql_live_test.py EXPORTER_BINARY REPO_ROOT
+Bounded: gives up after DEADLINE seconds; every process it started is stopped on the way out.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+DEADLINE = 120
+GROWTH_STEPS = 8
+GROWTH_PERIOD = 1.5
+PENDING_METRICS = {"thinpool_lvm_transaction_id", "thinpool_lvm_vg_free_bytes", "thinpool_lvm_vg_size_bytes",
+                   "thinpool_lvm_metadata_seqno"}
+# Alerts the scenario must raise (pending, as most have a `for`, or firing).
+EXPECTED_ACTIVE = {
+    "ThinPoolMetadataAlmostFull", "ThinPoolMetadataFillingUp", "ThinPoolDataAlmostFull", "ThinPoolDataFillingUp",
+    "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
+    "ThinPoolExporterDown",
+}
+SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
+GROWING_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 2097152 thin-pool) 3 398/1024 2918/16384 ",
+                          re.M)
+
+started = time.monotonic()
+
+
+def remaining():
+    left = DEADLINE - (time.monotonic() - started)
+    if left <= 0:
+        raise TimeoutError(f"gave up after {DEADLINE} s")
+    return left
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=min(timeout, remaining())) as r:
+        return r.read().decode()
+
+
+def wait_http(url, what, proc=None, log=None):
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {open(log).read()[-2000:] if log else ''}")
+        try:
+            return http_get(url, timeout=2)
+        except OSError:
+            remaining()
+            time.sleep(0.1)
+
+
+class Processes:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = {}
+
+    def start(self, name, argv):
+        log = os.path.join(self.tmp, name + ".log")
+        self.procs[name] = (subprocess.Popen(argv, stdout=open(log, "a"), stderr=subprocess.STDOUT,
+                                             start_new_session=True), log)
+        return self.procs[name]
+
+    def stop(self, name):
+        proc, _ = self.procs.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self):
+        for name in list(self.procs):
+            self.stop(name)
+
+
+class Prometheus:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+
+    def api(self, path, **params):
+        url = self.base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+        reply = json.loads(http_get(url))
+        if reply.get("status") != "success":
+            raise RuntimeError(f"{path} {params}: {reply}")
+        return reply["data"]
+
+    def query(self, expr):
+        return self.api("/api/v1/query", query=expr)["result"]
+
+
+def metric_names(expr):
+    return set(re.findall(r"\b(thinpool_[a-z_]+|thinpool:[a-z_:]+)\b", expr))
+
+
+def strip_constant_comparison(expr):
+    """`X == 0` -> `X`: the series an alert compares against a constant threshold."""
+    stripped = re.sub(r"\s*(==|!=|>=|<=|>|<)\s*(bool\s+)?[0-9.eE+-]+\s*$", "", expr)
+    return stripped if stripped != expr else None
+
+
+class Checks:
+    def __init__(self):
+        self.passed, self.failed, self.skipped = 0, [], []
+
+    def ok(self, what):
+        self.passed += 1
+        print(f"ok   {what}")
+
+    def fail(self, what):
+        self.failed.append(what)
+        print(f"FAIL {what}")
+
+    def skip(self, what):
+        self.skipped.append(what)
+        print(f"skip {what}")
+
+
+def grow(fixture_dir, step):
+    """Rewrites the growing pool's status line: +75 metadata blocks and +1650 data blocks per step."""
+    path = os.path.join(fixture_dir, "status")
+    with open(path) as f:
+        text = f.read()
+    line = f"\\1 3 {398 + 75 * step}/1024 {2918 + 1650 * step}/16384 "
+    text, n = GROWING_LINE.subn(line, text) if step == 1 else (text, 1)
+    if step > 1:
+        text, n = re.subn(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 2097152 thin-pool) 3 \d+/1024 \d+/16384 ",
+                          line, text, flags=re.M)
+    if n != 1:
+        raise RuntimeError(f"growing pool line not found in {path}")
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main():
+    exporter, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    prometheus_bin = shutil.which("prometheus") or "/usr/bin/prometheus"
+    tmp = tempfile.mkdtemp(prefix="promql-live-")
+    procs = Processes(tmp)
+    checks = Checks()
+    try:
+        ports = {name: free_port() for name in ("growing", "faults", "seed", "down", "prometheus")}
+        fixtures = {"growing": os.path.join(tmp, "growing"), "faults": os.path.join(repo, "tests/fixtures/faults"),
+                    "seed": os.path.join(repo, "tests/fixtures/seed-incident")}
+        shutil.copytree(os.path.join(repo, "tests/fixtures/lvm-healthy"), fixtures["growing"])
+
+        def start_exporter(name):
+            proc, log = procs.start(name, [exporter, f"--web.listen-address=127.0.0.1:{ports[name]}",
+                                           f"--devmapper.fixtures={fixtures[name]}", "--log.level=warn"])
+            wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
+
+        for name in ("growing", "faults", "seed"):
+            start_exporter(name)
+        exported = set()
+        for name in ("growing", "faults", "seed"):
+            text = http_get(f"http://127.0.0.1:{ports[name]}/metrics")
+            exported |= set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, flags=re.M))
+
+        rule_files = [os.path.join(repo, "alerts", f) for f in ("thinpool_rules.yml", "thinpool_alerts.yml")]
+        config = os.path.join(tmp, "prometheus.yml")
+        with open(config, "w") as f:
+            json.dump({  # JSON is YAML
+                "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+                "rule_files": rule_files,
+                "scrape_configs": [{"job_name": "thinpool", "static_configs": [
+                    {"targets": [f"127.0.0.1:{ports[n]}" for n in ("growing", "faults", "seed", "down")]}]}],
+            }, f)
+        prom_proc, prom_log = procs.start("prometheus", [
+            prometheus_bin, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
+            f"--web.listen-address=127.0.0.1:{ports['prometheus']}", "--storage.tsdb.retention.time=1h",
+            "--log.level=warn"])
+        wait_http(f"http://127.0.0.1:{ports['prometheus']}/-/ready", "prometheus", prom_proc, prom_log)
+        prom = Prometheus(ports["prometheus"])
+
+        # Growth: the exporter reads its fixtures once, so each step restarts it on the same port.
+        time.sleep(GROWTH_PERIOD)
+        for step in range(1, GROWTH_STEPS + 1):
+            grow(fixtures["growing"], step)
+            procs.stop("growing")
+            start_exporter("growing")
+            time.sleep(GROWTH_PERIOD)
+        time.sleep(3)  # scrapes and rule evaluations of the final state
+        if prom_proc.poll() is not None:
+            raise RuntimeError("prometheus exited: " + open(prom_log).read()[-2000:])
+
+        check_rules(prom, checks, exported)
+        check_alerts(prom, checks)
+        check_dashboard(prom, checks, exported, os.path.join(repo, "grafana", "dashboards", "thinpool.json"))
+    except Exception as e:  # noqa: BLE001 - report any setup failure as a test failure, with logs
+        checks.fail(f"{type(e).__name__}: {e}")
+        for name in ("prometheus", "growing", "faults", "seed"):
+            log = os.path.join(tmp, name + ".log")
+            if os.path.exists(log):
+                print(f"--- {name}.log (tail)\n{open(log).read()[-1500:]}")
+    finally:
+        procs.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{checks.passed} passed, {len(checks.failed)} failed, {len(checks.skipped)} skipped "
+          f"({time.monotonic() - started:.1f} s)")
+    return 1 if checks.failed else 0
+
+
+def check_expr(prom, checks, exported, what, expr):
+    missing_pending = {m for m in metric_names(expr) if m in PENDING_METRICS and m not in exported}
+    try:
+        result = prom.query(expr)
+    except Exception as e:  # noqa: BLE001
+        checks.fail(f"{what}: query error: {e}")
+        return
+    absent = re.fullmatch(r"absent\((.*)\)", expr.strip())
+    if absent:
+        inner = prom.query(absent.group(1))
+        if result or not inner:
+            checks.fail(f"{what}: {expr} returned {len(result)} series while {absent.group(1)} has {len(inner)}")
+        else:
+            checks.ok(f"{what}: absent() empty while {absent.group(1)} has {len(inner)} series")
+        return
+    if result:
+        checks.ok(f"{what}: {len(result)} series")
+    elif missing_pending:
+        checks.skip(f"{what}: needs {', '.join(sorted(missing_pending))}, not exported yet")
+    else:
+        base = strip_constant_comparison(expr)
+        base_result = prom.query(base) if base else []
+        if base_result:
+            checks.ok(f"{what}: below its threshold here; {base} has {len(base_result)} series")
+        else:
+            checks.fail(f"{what}: no series for {expr}")
+
+
+def check_rules(prom, checks, exported):
+    groups = prom.api("/api/v1/rules")["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    if len(rules) < 10:
+        checks.fail(f"only {len(rules)} rules loaded")
+    for r in rules:
+        name = r["name"]
+        if r.get("health") != "ok" or r.get("lastError"):
+            checks.fail(f"rule {name}: health {r.get('health')} {r.get('lastError', '')}")
+        if r["type"] == "recording":
+            check_expr(prom, checks, exported, f"recording rule {name}", name)
+        else:
+            check_expr(prom, checks, exported, f"alert {name} ({r['labels'].get('severity')}) expr", r["query"])
+
+
+def check_alerts(prom, checks):
+    alerts = prom.api("/api/v1/alerts")["alerts"]
+    active = {a["labels"]["alertname"] for a in alerts if a["state"] in ("pending", "firing")}
+    for name in sorted(EXPECTED_ACTIVE):
+        if name in active:
+            checks.ok(f"alert {name} is active in Prometheus")
+        else:
+            checks.fail(f"alert {name} is not active (active: {sorted(active)})")
+    for a in alerts:
+        desc = a["annotations"].get("description", "")
+        if "<no value>" in desc or "error expanding" in desc or not a["annotations"].get("runbook_url"):
+            checks.fail(f"alert {a['labels']['alertname']}: annotations not rendered: {a['annotations']}")
+    seed = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolMetadataAlmostFull"
+            and a["labels"].get("pool") == SEED_POOL and a["labels"].get("severity") == "critical"]
+    if any("has used 100% of its metadata" in a["annotations"]["description"]
+           and "Data 17.81% used" in a["annotations"]["description"] for a in seed):
+        checks.ok("seed incident: critical metadata alert says 100% metadata, 17.81% data")
+    else:
+        checks.fail(f"seed incident: no critical metadata alert with the seed's numbers: {seed}")
+    growing = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolMetadataFillingUp"]
+    if any(re.search(r"metadata [0-9.]+(ms|s|m|h|d)\b", a["annotations"]["description"]) for a in growing):
+        checks.ok("filling up: description gives a time to full from real growth")
+    else:
+        checks.fail(f"filling up: no time to full in {[a['annotations']['description'] for a in growing]}")
+
+
+def label_values(prom, query):
+    m = re.fullmatch(r"label_values\((?:(.*),\s*)?([a-zA-Z_]+)\)", query.strip())
+    if not m:
+        raise ValueError(f"unsupported variable query {query}")
+    params = {"match[]": m.group(1)} if m.group(1) else {}
+    return prom.api(f"/api/v1/label/{m.group(2)}/values", **params)
+
+
+def check_dashboard(prom, checks, exported, path):
+    with open(path) as f:
+        dashboard = json.load(f)
+    values = {}
+
+    def substitute(text):
+        text = text.replace("$__rate_interval", "1m").replace("$__interval", "15s").replace("$__range", "5m")
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value).replace("$" + name, value)
+        return text
+
+    for v in dashboard["templating"]["list"]:
+        if v["type"] != "query":
+            continue
+        query = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+        found = label_values(prom, substitute(query))
+        if not found:
+            checks.fail(f"dashboard variable {v['name']}: {substitute(query)} has no values")
+            values[v["name"]] = "no-value"
+            continue
+        checks.ok(f"dashboard variable {v['name']}: {len(found)} values ({', '.join(found[:4])})")
+        # As Grafana: "All" (allValue) where offered, else the first value.
+        values[v["name"]] = v.get("allValue") or re.escape(found[0]) if v.get("includeAll") else re.escape(found[0])
+    for p in dashboard["panels"]:
+        for t in p.get("targets", []):
+            check_expr(prom, checks, exported, f"panel {p['title']!r} {t['refId']}", substitute(t["expr"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
