@@ -36,7 +36,7 @@ import time
 import urllib.parse
 import urllib.request
 
-DEADLINE = 120
+DEADLINE = 120  # seconds, for the whole test
 GROWTH_STEPS = 8
 GROWTH_PERIOD = 1.5
 PENDING_METRICS = {"thinpool_lvm_transaction_id", "thinpool_lvm_vg_free_bytes", "thinpool_lvm_vg_size_bytes",
