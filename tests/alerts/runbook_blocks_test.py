@@ -63,12 +63,19 @@ echo "[  12.345678] device-mapper: thin: 254:2: growing the metadata device from
 }
 
 
+BUSYBOX_APPLETS = ["awk", "sed", "grep", "tr", "diff", "cat", "cp", "tail", "head", "echo", "printf", "rm", "mkdir",
+                   "ps", "test", "["]
+
+
 class Runner:
     def __init__(self, blocks):
         self.blocks = dict(blocks)
         self.dir = tempfile.mkdtemp(prefix="runbook-blocks-")
         self.bin = os.path.join(self.dir, "bin")
         os.mkdir(self.bin)
+        # The guest has busybox's applets, not GNU's tools: run the blocks with those.
+        for applet in BUSYBOX_APPLETS:
+            os.symlink(shutil.which("busybox"), os.path.join(self.bin, applet))
         for name, body in STUBS.items():
             path = os.path.join(self.bin, name)
             with open(path, "w") as f:
