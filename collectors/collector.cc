@@ -1,8 +1,8 @@
 #include "collectors/collector.h"
 
-#include <exception>
-
 #include <spdlog/spdlog.h>
+
+#include <exception>
 
 #include "collectors/metric_families.h"
 #include "collectors/thin_pool_collector.h"
@@ -33,8 +33,9 @@ Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collect
 
 std::vector<prometheus::MetricFamily> Scraper::Collect() const {
   std::vector<prometheus::MetricFamily> families;
-  FamilyBuilder success("thinpool_scrape_collector_success",
-                        "1 if the collector's last read succeeded, 0 if it failed (the log says why).");
+  FamilyBuilder success(
+      "thinpool_scrape_collector_success",
+      "1 if the collector's last read succeeded, 0 if it failed (the log says why).");
   FamilyBuilder duration("thinpool_scrape_collector_duration_seconds",
                          "How long the collector took in this scrape, in seconds.");
   ScrapeContext context(inventory_);

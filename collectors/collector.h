@@ -1,6 +1,9 @@
 // Collectors and the scrape that runs them.
 #pragma once
 
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -8,9 +11,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
 
 #include "collectors/inventory.h"
 #include "collectors/result.h"

@@ -4,6 +4,8 @@
 
 namespace thinpool {
 
-std::string to_string(DeviceNumber dev) { return fmt::format("{}:{}", dev.major, dev.minor); }
+std::string to_string(DeviceNumber dev) {
+  return fmt::format("{}:{}", dev.major, dev.minor);
+}
 
 }  // namespace thinpool

@@ -1,10 +1,10 @@
 #include "collectors/fake_device_mapper.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "collectors/thin_parsers.h"
 
@@ -82,7 +82,8 @@ std::string unmangle_dm_name(std::string_view mangled) {
 Expected<DmTarget> parse_target_line(std::string_view line) {
   auto fields = split_fields(line);
   if (fields.size() < 3) {
-    return Error{fmt::format("target line \"{}\" is not \"<start> <length> <type> <params>\"", line)};
+    return Error{
+        fmt::format("target line \"{}\" is not \"<start> <length> <type> <params>\"", line)};
   }
   auto start = to_u64(fields[0]);
   auto length = to_u64(fields[1]);
@@ -108,7 +109,8 @@ Expected<FakeDeviceMapper> FakeDeviceMapper::from_dmsetup_text(std::string_view 
   for (std::string_view line : split_lines(info)) {
     auto fields = split_fields(line);
     if (fields.size() < 3 || fields.size() > 4) {
-      return Error{fmt::format("info line \"{}\" is not \"<name> <major> <minor> [<uuid>]\"", line)};
+      return Error{
+          fmt::format("info line \"{}\" is not \"<name> <major> <minor> [<uuid>]\"", line)};
     }
     auto major = to_u64(fields[1]);
     auto minor = to_u64(fields[2]);

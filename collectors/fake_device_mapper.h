@@ -41,8 +41,7 @@ class FakeDeviceMapper : public DeviceMapper {
   //   status: `dmsetup status --noflush`
   // Names may use dmsetup's \xNN mangling. A device listed in info but absent from status
   // vanishes between list and status.
-  static Expected<FakeDeviceMapper> from_dmsetup_text(std::string_view info,
-                                                      std::string_view table,
+  static Expected<FakeDeviceMapper> from_dmsetup_text(std::string_view info, std::string_view table,
                                                       std::string_view status);
   // Reads DIR/info, DIR/table and DIR/status.
   static Expected<FakeDeviceMapper> from_directory(const std::string& dir);

@@ -1,9 +1,9 @@
 #include "collectors/inventory.h"
 
-#include <cerrno>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <cerrno>
 
 namespace thinpool {
 namespace {
@@ -34,18 +34,22 @@ uint64_t InventoryReader::parse_errors(const std::string& target) const {
 void InventoryReader::record_parse_error(const std::string& target, const std::string& dm_name,
                                          const std::string& detail) {
   (target == kThinPoolTarget ? pool_parse_errors_ : thin_parse_errors_)++;
-  std::string key = dm_name + '\n' + detail;
-  seen_parse_errors_.insert(key);
-  if (logged_parse_errors_.insert(key).second) {
-    spdlog::warn("skipping device {}: {}", dm_name, detail);
+  log_skipped(dm_name, detail);
+}
+
+void InventoryReader::log_skipped(const std::string& dm_name, const std::string& reason) {
+  std::string key = dm_name + '\n' + reason;
+  seen_skips_.insert(key);
+  if (logged_skips_.insert(key).second) {
+    spdlog::warn("skipping device {}: {}", dm_name, reason);
   } else {
-    spdlog::debug("skipping device {}: {}", dm_name, detail);
+    spdlog::debug("skipping device {}: {}", dm_name, reason);
   }
 }
 
 Expected<ThinInventory> InventoryReader::read() {
   std::lock_guard lock(read_mutex_);
-  seen_parse_errors_.clear();
+  seen_skips_.clear();
   auto devices = device_mapper_.list_devices();
   if (!devices) {
     return devices.error();
@@ -60,7 +64,7 @@ Expected<ThinInventory> InventoryReader::read() {
       if (is_privilege_error(status.error())) {
         return status.error();
       }
-      spdlog::warn("skipping device {}: {}", device.name, status.error().message);
+      log_skipped(device.name, status.error().message);
       continue;
     }
     if (!status->exists) {
@@ -78,7 +82,7 @@ Expected<ThinInventory> InventoryReader::read() {
         if (is_privilege_error(table.error())) {
           return table.error();
         }
-        spdlog::warn("skipping pool {}: {}", device.name, table.error().message);
+        log_skipped(device.name, table.error().message);
         continue;
       }
       if (!table->exists || table->targets.size() != 1 ||
@@ -88,8 +92,7 @@ Expected<ThinInventory> InventoryReader::read() {
       }
       auto parsed_table = parse_thin_pool_table(table->targets.front().params);
       if (!parsed_table) {
-        record_parse_error(std::string(kThinPoolTarget), device.name,
-                           parsed_table.error().message);
+        record_parse_error(std::string(kThinPoolTarget), device.name, parsed_table.error().message);
         continue;
       }
       auto parsed_status = parse_thin_pool_status(status_target.params);
@@ -123,7 +126,7 @@ Expected<ThinInventory> InventoryReader::read() {
           if (is_privilege_error(table.error())) {
             return table.error();
           }
-          spdlog::warn("skipping thin volume {}: {}", device.name, table.error().message);
+          log_skipped(device.name, table.error().message);
           continue;
         }
         if (!table->exists || table->targets.size() != 1 ||
@@ -150,8 +153,7 @@ Expected<ThinInventory> InventoryReader::read() {
     }
   }
   thin_tables_ = std::move(next_thin_tables);
-  std::erase_if(logged_parse_errors_,
-                [&](const std::string& key) { return !seen_parse_errors_.contains(key); });
+  std::erase_if(logged_skips_, [&](const std::string& key) { return !seen_skips_.contains(key); });
 
   std::map<DeviceNumber, ThinPool*> pools_by_dev;
   for (ThinPool& pool : inventory.pools) {

@@ -76,13 +76,16 @@ class InventoryReader {
 
   void record_parse_error(const std::string& target, const std::string& dm_name,
                           const std::string& detail);
+  // Logs why a device was skipped: at warning level the first time, at debug level while the
+  // same reason repeats on later scrapes.
+  void log_skipped(const std::string& dm_name, const std::string& reason);
 
   DeviceMapper& device_mapper_;
   std::mutex read_mutex_;
   std::map<CacheKey, CachedThinTable> thin_tables_;
-  // Malformed lines already logged at warning level (kept while they are still seen).
-  std::set<std::string> logged_parse_errors_;
-  std::set<std::string> seen_parse_errors_;
+  // Skip reasons already logged at warning level (kept while they are still seen).
+  std::set<std::string> logged_skips_;
+  std::set<std::string> seen_skips_;
   std::atomic<uint64_t> pool_parse_errors_{0};
   std::atomic<uint64_t> thin_parse_errors_{0};
 };

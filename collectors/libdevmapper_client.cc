@@ -2,8 +2,10 @@
 #include "collectors/libdevmapper_client.h"
 
 #include <fcntl.h>
-#include <sys/sysmacros.h>
+#include <fmt/format.h>
 #include <libdevmapper.h>
+#include <spdlog/spdlog.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,9 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace thinpool {
 namespace {
@@ -147,8 +146,9 @@ Expected<std::vector<DmDevice>> LibDevmapperClient::list_devices() {
     return devices;
   }
   for (;;) {
-    devices.push_back(DmDevice{names->name, {static_cast<uint32_t>(major(names->dev)),
-                                             static_cast<uint32_t>(minor(names->dev))}});
+    devices.push_back(DmDevice{
+        names->name,
+        {static_cast<uint32_t>(major(names->dev)), static_cast<uint32_t>(minor(names->dev))}});
     if (names->next == 0) {
       break;
     }
@@ -178,7 +178,8 @@ Expected<DmReport> LibDevmapperClient::run_device_task(int task_type, const DmDe
       dm_task_set_minor(task.get(), static_cast<int>(device.dev.minor)) == 0 ||
       dm_task_no_open_count(task.get()) == 0 ||
       (task_type == DM_DEVICE_STATUS && dm_task_no_flush(task.get()) == 0)) {
-    return Error{fmt::format("dm {} {}: cannot set up the task", task_name(task_type), device.name)};
+    return Error{
+        fmt::format("dm {} {}: cannot set up the task", task_name(task_type), device.name)};
   }
   if (dm_task_run(task.get()) == 0) {
     int err = dm_task_get_errno(task.get());

@@ -31,6 +31,8 @@ LvmName split_lvm_name(std::string_view dm_name) {
   return name;
 }
 
-bool is_lvm_uuid(std::string_view uuid) { return uuid.starts_with("LVM-"); }
+bool is_lvm_uuid(std::string_view uuid) {
+  return uuid.starts_with("LVM-");
+}
 
 }  // namespace thinpool

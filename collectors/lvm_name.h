@@ -14,7 +14,8 @@ struct LvmName {
 
 // Splits a dm name `<vg>-<lv>[-<layer>]` the way lvm2's dm_split_lvm_name() does: a single '-'
 // separates, a doubled '--' stands for one '-' inside a name.
-// "cinder--volumes-cinder--volumes--pool-tpool" -> {"cinder-volumes", "cinder-volumes-pool", "tpool"}
+// "cinder--volumes-cinder--volumes--pool-tpool" -> {"cinder-volumes", "cinder-volumes-pool",
+// "tpool"}
 LvmName split_lvm_name(std::string_view dm_name);
 
 // True for the uuids lvm2 gives its devices: "LVM-" + VG id + LV id [+ "-" + layer].

@@ -1,12 +1,12 @@
 // Building fresh prometheus-cpp metric families on every scrape.
 #pragma once
 
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
 
 namespace thinpool {
 

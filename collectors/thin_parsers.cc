@@ -1,8 +1,8 @@
 #include "collectors/thin_parsers.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace thinpool {
 namespace {
@@ -132,8 +132,9 @@ Expected<ThinPoolStatus> parse_thin_pool_status(std::string_view params) {
   usage.total_data_blocks = data->total;
   if (fields[3] != "-") {
     if (!parse_u64(fields[3])) {
-      return parse_error(kWhat, params,
-                         fmt::format("held metadata root \"{}\" is neither - nor a block", fields[3]));
+      return parse_error(
+          kWhat, params,
+          fmt::format("held metadata root \"{}\" is neither - nor a block", fields[3]));
     }
     usage.metadata_snapshot_held = true;
   }
@@ -169,7 +170,8 @@ Expected<ThinPoolStatus> parse_thin_pool_status(std::string_view params) {
       // The needs_check slot when the flag is clear.
     } else if (auto watermark = parse_u64(field)) {
       if (usage.metadata_low_watermark_blocks) {
-        return parse_error(kWhat, params, fmt::format("second number \"{}\" after the flags", field));
+        return parse_error(kWhat, params,
+                           fmt::format("second number \"{}\" after the flags", field));
       }
       usage.metadata_low_watermark_blocks = *watermark;
     }
@@ -268,9 +270,9 @@ Expected<ThinStatus> parse_thin_status(std::string_view params) {
   }
   auto highest = parse_u64(fields[1]);
   if (!highest) {
-    return parse_error(kWhat, params,
-                       fmt::format("highest mapped sector \"{}\" is neither - nor a number",
-                                   fields[1]));
+    return parse_error(
+        kWhat, params,
+        fmt::format("highest mapped sector \"{}\" is neither - nor a number", fields[1]));
   }
   status.highest_mapped_sector = *highest;
   return status;

@@ -35,9 +35,11 @@ void append_pool_families(const std::vector<ThinPool>& pools,
   FamilyBuilder mode("thinpool_mode",
                      "Pool mode from the dm thin-pool status; one series per mode, the current one "
                      "is 1. ro also covers out-of-metadata-space.");
-  FamilyBuilder volumes("thinpool_thin_volumes", "Active thin volumes (dm thin targets) in the pool.");
-  FamilyBuilder provisioned("thinpool_provisioned_bytes",
-                            "Sum of the sizes of the pool's active thin volumes (dm thin targets).");
+  FamilyBuilder volumes("thinpool_thin_volumes",
+                        "Active thin volumes (dm thin targets) in the pool.");
+  FamilyBuilder provisioned(
+      "thinpool_provisioned_bytes",
+      "Sum of the sizes of the pool's active thin volumes (dm thin targets).");
   FamilyBuilder error_if_no_space(
       "thinpool_error_if_no_space",
       "1 if writes fail at once when the pool is out of data space, 0 if they queue "
@@ -79,7 +81,8 @@ void append_pool_families(const std::vector<ThinPool>& pools,
     info.add(std::move(info_labels), 1);
 
     block_size.add(labels, static_cast<double>(block_bytes));
-    data_low_watermark.add(labels, static_cast<double>(pool.table.low_water_mark_blocks * block_bytes));
+    data_low_watermark.add(labels,
+                           static_cast<double>(pool.table.low_water_mark_blocks * block_bytes));
     for (PoolMode each : kAllPoolModes) {
       Labels mode_labels = labels;
       mode_labels.push_back({"mode", std::string(to_string(each))});
@@ -99,7 +102,8 @@ void append_pool_families(const std::vector<ThinPool>& pools,
     }
     data_used.add(labels, static_cast<double>(usage->used_data_blocks * block_bytes));
     data_size.add(labels, static_cast<double>(usage->total_data_blocks * block_bytes));
-    metadata_used.add(labels, static_cast<double>(usage->used_metadata_blocks * kMetadataBlockBytes));
+    metadata_used.add(labels,
+                      static_cast<double>(usage->used_metadata_blocks * kMetadataBlockBytes));
     metadata_size.add(labels,
                       static_cast<double>(usage->total_metadata_blocks * kMetadataBlockBytes));
     if (usage->metadata_low_watermark_blocks) {

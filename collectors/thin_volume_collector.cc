@@ -19,7 +19,8 @@ void append_volume_families(const std::vector<ThinVolume>& volumes,
                      {"device_id", std::to_string(volume.table.device_id)}};
     size.add(labels, static_cast<double>(volume.size_sectors * kSectorBytes));
     if (volume.status.state == ThinStatus::State::kActive) {
-      mapped.add(std::move(labels), static_cast<double>(volume.status.mapped_sectors * kSectorBytes));
+      mapped.add(std::move(labels),
+                 static_cast<double>(volume.status.mapped_sectors * kSectorBytes));
     }
   }
   size.move_to(out);

@@ -1,11 +1,11 @@
 #include "exporter/exporter.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "collectors/collector.h"
 #include "collectors/fake_device_mapper.h"

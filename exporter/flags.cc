@@ -1,9 +1,9 @@
 #include "exporter/flags.h"
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "exporter/version.h"
 
@@ -27,8 +27,7 @@ Expected<std::string> to_civetweb_listen(const std::string& address) {
   std::string port = address.substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() ||
-      value > 65535) {
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
     return bad("the port must be a number from 0 (any free port) to 65535");
   }
   if (host.empty() || host == "0.0.0.0") {
@@ -80,10 +79,11 @@ FlagsResult parse_flags(int argc, const char* const* argv,
       ->check(CLI::ExistingDirectory);
   for (const CollectorDefinition& collector : collectors) {
     options.collectors[collector.name] = collector.enabled_by_default;
-    app.add_flag(fmt::format("--collector.{0},!--no-collector.{0}", collector.name),
-                 options.collectors[collector.name],
-                 fmt::format("Enable the {} collector: {} (default: {}).", collector.name,
-                             collector.help, collector.enabled_by_default ? "enabled" : "disabled"));
+    app.add_flag(
+        fmt::format("--collector.{0},!--no-collector.{0}", collector.name),
+        options.collectors[collector.name],
+        fmt::format("Enable the {} collector: {} (default: {}).", collector.name, collector.help,
+                    collector.enabled_by_default ? "enabled" : "disabled"));
   }
 
   try {
@@ -117,9 +117,10 @@ FlagsResult parse_flags(int argc, const char* const* argv,
     check(listen.error());
   } else if (options.telemetry_path.empty() || options.telemetry_path.front() != '/' ||
              options.telemetry_path == "/" || options.telemetry_path == "/-/healthy") {
-    check(Error{fmt::format("--web.telemetry-path \"{}\" must start with / and not be / or "
-                            "/-/healthy",
-                            options.telemetry_path)});
+    check(
+        Error{fmt::format("--web.telemetry-path \"{}\" must start with / and not be / or "
+                          "/-/healthy",
+                          options.telemetry_path)});
   }
   return result;
 }

@@ -14,8 +14,8 @@ struct Options {
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   std::string log_format = "logfmt";
-  std::string fixtures_dir;     // --devmapper.fixtures: serve captured text, not the kernel
-  int max_requests = 40;        // --web.max-requests: concurrent requests (worker threads)
+  std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
+  int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
   int request_timeout_ms = 30000;
   std::map<std::string, bool> collectors;  // name -> enabled
 };

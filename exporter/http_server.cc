@@ -1,14 +1,13 @@
 #include "exporter/http_server.h"
 
 #include <CivetServer.h>
+#include <fmt/format.h>
+#include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <mutex>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <prometheus/text_serializer.h>
-#include <spdlog/spdlog.h>
 
 #include "exporter/flags.h"
 
@@ -146,10 +145,10 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(
     return listen.error();
   }
   std::vector<std::string> options = {
-      "listening_ports", *listen,
-      "num_threads", std::to_string(config.max_requests),
-      "request_timeout_ms", std::to_string(config.request_timeout_ms),
-      "enable_keep_alive", "yes",
+      "listening_ports",       *listen,
+      "num_threads",           std::to_string(config.max_requests),
+      "request_timeout_ms",    std::to_string(config.request_timeout_ms),
+      "enable_keep_alive",     "yes",
       "keep_alive_timeout_ms", std::to_string(config.request_timeout_ms),
   };
   CivetCallbacks callbacks;
@@ -183,7 +182,9 @@ HttpServer::~HttpServer() {
   }
 }
 
-std::vector<int> HttpServer::ports() const { return server_->getListeningPorts(); }
+std::vector<int> HttpServer::ports() const {
+  return server_->getListeningPorts();
+}
 
 std::string render_metrics(
     const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {

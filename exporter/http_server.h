@@ -3,12 +3,12 @@
 // so the exporter runs its own CivetServer and serializes with prometheus::TextSerializer.
 #pragma once
 
+#include <prometheus/collectable.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <prometheus/collectable.h>
 
 #include "collectors/result.h"
 
@@ -44,7 +44,8 @@ class HttpServer {
 };
 
 // The text exposition of every collectable; one that throws is skipped and logged.
-std::string render_metrics(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
+std::string render_metrics(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
 
 // True when an Accept-Encoding header value allows gzip ("gzip", "gzip;q=1", "*"; not "gzip;q=0").
 bool accepts_gzip(std::string_view accept_encoding);

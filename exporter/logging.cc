@@ -1,12 +1,12 @@
 #include "exporter/logging.h"
 
-#include <chrono>
-#include <ctime>
-
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
 
 namespace thinpool {
 namespace {
@@ -120,7 +120,7 @@ Status setup_logging(std::string_view level, std::string_view format) {
     return Error{fmt::format("--log.format \"{}\" is not one of logfmt, json", format)};
   }
   auto logger = std::make_shared<spdlog::logger>("thinpool_exporter",
-                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_formatter(std::make_unique<LineFormatter>(log_format));
   logger->set_level(spd_level);
   logger->flush_on(spdlog::level::trace);

@@ -1,12 +1,11 @@
 #include "exporter/process_metrics.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "collectors/metric_families.h"
 #include "exporter/version.h"
@@ -111,11 +110,12 @@ std::vector<prometheus::MetricFamily> BuildInfoCollector::Collect() const {
   FamilyBuilder info("thinpool_exporter_build_info",
                      "A metric with a constant '1' value labeled by version, revision, compiler "
                      "and libdevmapper version from which thinpool_exporter was built.");
-  info.add({{"version", THINPOOL_VERSION},
-            {"revision", THINPOOL_REVISION},
-            {"compiler", fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)},
-            {"libdevmapper", libdevmapper_version_}},
-           1);
+  info.add(
+      {{"version", THINPOOL_VERSION},
+       {"revision", THINPOOL_REVISION},
+       {"compiler", fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)},
+       {"libdevmapper", libdevmapper_version_}},
+      1);
   info.move_to(out);
   return out;
 }

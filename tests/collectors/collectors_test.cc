@@ -1,12 +1,11 @@
 // Per-collector tests: fixtures in, whole exposition text out, compared with golden files.
 // Rewrite the golden files with THINPOOL_UPDATE_GOLDEN=1 after an intended change.
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <prometheus/text_serializer.h>
 
 #include "collectors/collector.h"
 #include "collectors/fake_device_mapper.h"
@@ -100,7 +99,8 @@ TEST(ThinPoolCollector, FailedPoolsKeepTheirModeAndInventNoNumbers) {
   std::string text = scrape_fixture("faults");
   EXPECT_TRUE(has_line(text, R"(thinpool_mode{pool="failed",vg="",lv="",mode="fail"} 1)")) << text;
   EXPECT_TRUE(has_line(text, R"(thinpool_mode{pool="errored",vg="",lv="",mode="error"} 1)"));
-  EXPECT_TRUE(has_line(text, R"(thinpool_mode{pool="oods",vg="",lv="",mode="out_of_data_space"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(thinpool_mode{pool="oods",vg="",lv="",mode="out_of_data_space"} 1)"));
   EXPECT_TRUE(has_line(text, R"(thinpool_needs_check{pool="ro--pool",vg="",lv=""} 1)"));
   EXPECT_TRUE(has_line(text, R"(thinpool_error_if_no_space{pool="errpool",vg="",lv=""} 1)"));
   EXPECT_TRUE(has_line(text, R"(thinpool_metadata_snapshot_held{pool="held",vg="",lv=""} 1)"));
@@ -108,7 +108,8 @@ TEST(ThinPoolCollector, FailedPoolsKeepTheirModeAndInventNoNumbers) {
   EXPECT_EQ(text.find(R"(thinpool_transaction_id{pool="errored")"), std::string::npos);
   // A pool whose kernel does not report a mode (3.2) is rw; the 3.14 line has no watermark.
   EXPECT_TRUE(has_line(text, R"(thinpool_mode{pool="old-3.2",vg="",lv="",mode="rw"} 1)"));
-  EXPECT_EQ(text.find(R"(thinpool_metadata_low_watermark_bytes{pool="old-3.14")"), std::string::npos);
+  EXPECT_EQ(text.find(R"(thinpool_metadata_low_watermark_bytes{pool="old-3.14")"),
+            std::string::npos);
   // Malformed and vanished devices are skipped, and counted when malformed.
   EXPECT_EQ(text.find(R"(pool="bad-status")"), std::string::npos);
   EXPECT_EQ(text.find(R"(pool="bad-table")"), std::string::npos);
@@ -119,18 +120,22 @@ TEST(ThinPoolCollector, FailedPoolsKeepTheirModeAndInventNoNumbers) {
 
 TEST(ThinPoolCollector, EscapesAnyNameInLabelValues) {
   std::string text = scrape_fixture("faults");
-  EXPECT_TRUE(has_line(text, "thinpool_data_size_bytes{pool=\"we\\\"ird\\\\p\xc3\xb6ol\",vg=\"\",lv=\"\"} 268435456"))
+  EXPECT_TRUE(has_line(
+      text,
+      "thinpool_data_size_bytes{pool=\"we\\\"ird\\\\p\xc3\xb6ol\",vg=\"\",lv=\"\"} 268435456"))
       << text;
 }
 
 TEST(ThinVolumeCollector, ExportsSizeAndMappedBytesOnlyWhenKnown) {
   std::string text = scrape_fixture("faults");
   EXPECT_TRUE(has_line(
-      text, R"(thinpool_volume_size_bytes{volume="thin-inactive",pool="oods",vg="",lv="",device_id="1"} 536870912)"));
+      text,
+      R"(thinpool_volume_size_bytes{volume="thin-inactive",pool="oods",vg="",lv="",device_id="1"} 536870912)"));
   EXPECT_EQ(text.find(R"(thinpool_volume_mapped_bytes{volume="thin-inactive")"), std::string::npos);
   EXPECT_EQ(text.find(R"(thinpool_volume_mapped_bytes{volume="thin-fail")"), std::string::npos);
   EXPECT_TRUE(has_line(
-      text, R"(thinpool_volume_mapped_bytes{volume="thin-orphan",pool="253:99",vg="",lv="",device_id="7"} 1048576)"));
+      text,
+      R"(thinpool_volume_mapped_bytes{volume="thin-orphan",pool="253:99",vg="",lv="",device_id="7"} 1048576)"));
   EXPECT_EQ(text.find(R"(volume="thin-bad")"), std::string::npos);
 }
 

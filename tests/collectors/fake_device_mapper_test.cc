@@ -10,8 +10,10 @@ TEST(FakeDeviceMapper, ServesCapturedDmsetupText) {
       "vg0-pool 254 7 LVM-abc\npool 254 10 \n",
       "vg0-pool: 0 2097152 thin-pool 254:9 254:8 128 0 1 skip_block_zeroing\n"
       "pool: 0 524288 thin-pool 7:0 7:1 128 0 0\n",
-      "vg0-pool: 0 2097152 thin-pool 0 112/512 0/16384 - rw discard_passdown queue_if_no_space - 128 \n"
-      "pool: 0 524288 thin-pool 0 214/2048 0/4096 - rw discard_passdown queue_if_no_space - 512 \n");
+      "vg0-pool: 0 2097152 thin-pool 0 112/512 0/16384 - rw discard_passdown queue_if_no_space - "
+      "128 \n"
+      "pool: 0 524288 thin-pool 0 214/2048 0/4096 - rw discard_passdown queue_if_no_space - 512 "
+      "\n");
   ASSERT_TRUE(fake.ok()) << fake.error().message;
   auto devices = fake->list_devices();
   ASSERT_TRUE(devices.ok());

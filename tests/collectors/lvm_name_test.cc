@@ -39,7 +39,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(LvmUuid, RecognizesLvmDevices) {
-  EXPECT_TRUE(is_lvm_uuid("LVM-aCOuZhT4Y2fj2XdrpgoKuJ9zVSPEpJ3uF3dPB0ZT1ULzZ3ZtA1cS8DK9vbYUFHAx-tpool"));
+  EXPECT_TRUE(
+      is_lvm_uuid("LVM-aCOuZhT4Y2fj2XdrpgoKuJ9zVSPEpJ3uF3dPB0ZT1ULzZ3ZtA1cS8DK9vbYUFHAx-tpool"));
   EXPECT_FALSE(is_lvm_uuid(""));
   EXPECT_FALSE(is_lvm_uuid("CRYPT-LUKS2-abc"));
   EXPECT_FALSE(is_lvm_uuid("lvm-lowercase"));

@@ -49,34 +49,40 @@ INSTANTIATE_TEST_SUITE_P(
         // Captured on 6.1 (dmsetup create, 8 MiB metadata, 256 MiB data).
         PoolStatusCase{"v4_19_nine_fields",
                        "0 214/2048 0/4096 - rw discard_passdown queue_if_no_space - 512 ",
-                       PoolMode::kReadWrite, true, 0, 214, 2048, 0, 4096, false,
-                       "discard_passdown", false, false, 512},
+                       PoolMode::kReadWrite, true, 0, 214, 2048, 0, 4096, false, "discard_passdown",
+                       false, false, 512},
         // Seen on 5.4 with 3072-sector blocks.
-        PoolStatusCase{"kernel_5_4", "19 8886/552960 629535/838960 - rw no_discard_passdown queue_if_no_space - 1024",
-                       PoolMode::kReadWrite, true, 19, 8886, 552960, 629535, 838960, false,
-                       "no_discard_passdown", false, false, 1024},
-        PoolStatusCase{"out_of_data_space",
-                       "5 300/1024 16384/16384 - out_of_data_space discard_passdown queue_if_no_space - 256",
-                       PoolMode::kOutOfDataSpace, true, 5, 300, 1024, 16384, 16384, false,
-                       "discard_passdown", false, false, 256},
-        PoolStatusCase{"ro_needs_check",
-                       "7 1024/1024 2918/16384 - ro discard_passdown queue_if_no_space needs_check 256",
-                       PoolMode::kReadOnly, true, 7, 1024, 1024, 2918, 16384, false,
-                       "discard_passdown", false, true, 256},
+        PoolStatusCase{
+            "kernel_5_4",
+            "19 8886/552960 629535/838960 - rw no_discard_passdown queue_if_no_space - 1024",
+            PoolMode::kReadWrite, true, 19, 8886, 552960, 629535, 838960, false,
+            "no_discard_passdown", false, false, 1024},
+        PoolStatusCase{
+            "out_of_data_space",
+            "5 300/1024 16384/16384 - out_of_data_space discard_passdown queue_if_no_space - 256",
+            PoolMode::kOutOfDataSpace, true, 5, 300, 1024, 16384, 16384, false, "discard_passdown",
+            false, false, 256},
+        PoolStatusCase{
+            "ro_needs_check",
+            "7 1024/1024 2918/16384 - ro discard_passdown queue_if_no_space needs_check 256",
+            PoolMode::kReadOnly, true, 7, 1024, 1024, 2918, 16384, false, "discard_passdown", false,
+            true, 256},
         PoolStatusCase{"error_if_no_space",
                        "2 200/1024 100/16384 - rw ignore_discard error_if_no_space - 256",
-                       PoolMode::kReadWrite, true, 2, 200, 1024, 100, 16384, false, "ignore_discard",
-                       true, false, 256},
+                       PoolMode::kReadWrite, true, 2, 200, 1024, 100, 16384, false,
+                       "ignore_discard", true, false, 256},
         PoolStatusCase{"held_metadata_root",
                        "9 500/1024 10/2048 312 rw discard_passdown queue_if_no_space - 256",
-                       PoolMode::kReadWrite, true, 9, 500, 1024, 10, 2048, true,
-                       "discard_passdown", false, false, 256},
+                       PoolMode::kReadWrite, true, 9, 500, 1024, 10, 2048, true, "discard_passdown",
+                       false, false, 256},
         PoolStatusCase{"v3_2_four_fields", "4 100/1024 50/16384 - ", PoolMode::kReadWrite, true, 4,
-                       100, 1024, 50, 16384, false, std::nullopt, std::nullopt, false, std::nullopt},
+                       100, 1024, 50, 16384, false, std::nullopt, std::nullopt, false,
+                       std::nullopt},
         PoolStatusCase{"v3_6_six_fields", "4 100/1024 50/16384 - ro no_discard_passdown",
                        PoolMode::kReadOnly, true, 4, 100, 1024, 50, 16384, false,
                        "no_discard_passdown", std::nullopt, false, std::nullopt},
-        PoolStatusCase{"v3_14_seven_fields", "4 100/1024 50/16384 - rw ignore_discard queue_if_no_space",
+        PoolStatusCase{"v3_14_seven_fields",
+                       "4 100/1024 50/16384 - rw ignore_discard queue_if_no_space",
                        PoolMode::kReadWrite, true, 4, 100, 1024, 50, 16384, false, "ignore_discard",
                        false, false, std::nullopt},
         PoolStatusCase{"v4_x_eight_fields",
@@ -87,10 +93,11 @@ INSTANTIATE_TEST_SUITE_P(
                        "4 100/1024 50/16384 - needs_check error_if_no_space 128 ignore_discard ro",
                        PoolMode::kReadOnly, true, 4, 100, 1024, 50, 16384, false, "ignore_discard",
                        true, true, 128},
-        PoolStatusCase{"unknown_future_flag_ignored",
-                       "4 100/1024 50/16384 - rw discard_passdown queue_if_no_space - 256 fancy_new_flag",
-                       PoolMode::kReadWrite, true, 4, 100, 1024, 50, 16384, false,
-                       "discard_passdown", false, false, 256},
+        PoolStatusCase{
+            "unknown_future_flag_ignored",
+            "4 100/1024 50/16384 - rw discard_passdown queue_if_no_space - 256 fancy_new_flag",
+            PoolMode::kReadWrite, true, 4, 100, 1024, 50, 16384, false, "discard_passdown", false,
+            false, 256},
         PoolStatusCase{"max_transaction_id", "18446744073709551615 1/2 1/2 -", PoolMode::kReadWrite,
                        true, 18446744073709551615ULL, 1, 2, 1, 2, false, std::nullopt, std::nullopt,
                        false, std::nullopt},
@@ -99,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(
         PoolStatusCase{"error", "Error", PoolMode::kError, false}),
     [](const auto& info) { return info.param.name; });
 
-class PoolStatusMalformedTest : public testing::TestWithParam<std::pair<std::string, std::string>> {};
+class PoolStatusMalformedTest : public testing::TestWithParam<std::pair<std::string, std::string>> {
+};
 
 TEST_P(PoolStatusMalformedTest, FailsQuotingTheInput) {
   const auto& [params, why] = GetParam();
@@ -154,10 +162,10 @@ TEST(ThinPoolTable, ParsesEveryFeatureInAnyOrder) {
 }
 
 TEST(ThinPoolTable, RejectsMalformedLines) {
-  for (const char* params : {"", "254:0 254:1 128", "254 254:1 128 0 0", "254:0 x:1 128 0 0",
-                             "254:0 254:1 0 0 0", "254:0 254:1 128 low 0",
-                             "254:0 254:1 128 0 2 skip_block_zeroing",
-                             "254:0 254:1 128 0 0 read_only"}) {
+  for (const char* params :
+       {"", "254:0 254:1 128", "254 254:1 128 0 0", "254:0 x:1 128 0 0", "254:0 254:1 0 0 0",
+        "254:0 254:1 128 low 0", "254:0 254:1 128 0 2 skip_block_zeroing",
+        "254:0 254:1 128 0 0 read_only"}) {
     auto table = parse_thin_pool_table(params);
     ASSERT_FALSE(table.ok()) << params;
     EXPECT_NE(table.error().message.find(std::string("\"") + params + "\""), std::string::npos)
@@ -205,8 +213,8 @@ TEST(ThinTable, ParsesWithAndWithoutExternalOrigin) {
 }
 
 TEST(ThinTable, RejectsMalformedLines) {
-  for (const char* params : {"", "254:2", "254:2 x", "2542 1", "254:2 1 2 3", "254:2 16777216",
-                             "254:2 1 8-48"}) {
+  for (const char* params :
+       {"", "254:2", "254:2 x", "2542 1", "254:2 1 2 3", "254:2 16777216", "254:2 1 8-48"}) {
     auto table = parse_thin_table(params);
     ASSERT_FALSE(table.ok()) << params;
     EXPECT_NE(table.error().message.find(std::string("\"") + params + "\""), std::string::npos);

@@ -22,9 +22,8 @@ TEST(Flags, Defaults) {
 }
 
 TEST(Flags, PrometheusStyleValuesAndCollectorToggles) {
-  FlagsResult result = parse({"--web.listen-address=127.0.0.1:9999", "--web.telemetry-path",
-                              "/m", "--log.level=debug", "--log.format=json",
-                              "--no-collector.thin"});
+  FlagsResult result = parse({"--web.listen-address=127.0.0.1:9999", "--web.telemetry-path", "/m",
+                              "--log.level=debug", "--log.format=json", "--no-collector.thin"});
   ASSERT_FALSE(result.exit) << result.output;
   EXPECT_EQ(result.options.listen_address, "127.0.0.1:9999");
   EXPECT_EQ(result.options.telemetry_path, "/m");
@@ -40,9 +39,9 @@ TEST(Flags, HelpAndVersionExitZero) {
   FlagsResult help = parse({"--help"});
   EXPECT_TRUE(help.exit);
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--web.listen-address", "--web.telemetry-path", "--log.level",
-                           "--log.format", "--collector.thinpool", "--no-collector.thin",
-                           "--devmapper.fixtures", "--version"}) {
+  for (const char* flag :
+       {"--web.listen-address", "--web.telemetry-path", "--log.level", "--log.format",
+        "--collector.thinpool", "--no-collector.thin", "--devmapper.fixtures", "--version"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
   FlagsResult version = parse({"--version"});

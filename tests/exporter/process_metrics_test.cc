@@ -12,7 +12,7 @@ std::map<std::string, double> values(const prometheus::Collectable& collectable)
   for (const auto& family : collectable.Collect()) {
     for (const auto& metric : family.metric) {
       out[family.name] = family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                                         : metric.gauge.value;
+                                                                        : metric.gauge.value;
     }
   }
   return out;
