@@ -1,0 +1,155 @@
+# Helpers for guest scenario scripts (bash, run as root inside the e2e VM). Source it first:
+#   . /scenario/lib/guest-lib.sh
+# A scenario builds some dm-thin state, then calls `checkpoint NAME`: the guest saves dmsetup/lvs output, the host
+# scrapes the exporter through the port forward, and the guest saves the same output again, so the host can check
+# that nothing moved while it scraped. Everything under /results comes back to the host as a tar.
+set -euo pipefail
+# lvm2 complains about every inherited descriptor (the control channel); they are ours on purpose.
+export LVM_SUPPRESS_FD_WARNINGS=1
+
+EXPORTER=/usr/bin/thinpool_exporter
+EXPORTER_PORT=9966
+RESULTS=/results
+LVS_FIELDS=transaction_id,data_percent,metadata_percent,lv_metadata_size,chunk_size
+# The same report in bytes, for value-by-value comparison on the host.
+LVS_BYTES_FIELDS=vg_name,lv_name,lv_attr,segtype,pool_lv,lv_size,data_percent,metadata_percent,transaction_id
+LVS_BYTES_FIELDS=$LVS_BYTES_FIELDS,lv_metadata_size,chunk_size,thin_id,lv_dm_path,lv_uuid,vg_uuid
+
+# The control channel: one request line out, one reply line back (see run-scenario).
+exec 7<>/dev/ttyS1
+stty raw -echo <&7
+
+say() { echo "== [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+
+# host REQUEST...: asks the host to do something (scrape NAME [PATH], scrape_loop_start NAME,
+# scrape_loop_stop NAME) and waits for its answer. Fails when the host answers anything but @@OK.
+host() {
+	local reply
+	printf '@@HOST %s\n' "$*" >&7
+	IFS= read -r reply <&7
+	reply=${reply%$'\r'}
+	[ "$reply" = "@@OK" ] || {
+		echo "host request '$*' failed: $reply"
+		return 1
+	}
+}
+
+# capture DIR: what the kernel and lvm2 say right now, in the forms the fixtures use.
+capture() {
+	local dir=$1
+	mkdir -p "$dir"
+	dmsetup info -c --noheadings --separator ' ' -o name,major,minor,uuid >"$dir/info" 2>&1 || true
+	dmsetup table >"$dir/table" 2>&1 || true
+	dmsetup status --noflush >"$dir/status" 2>&1 || true
+	if [ -n "$(vgs --noheadings -o vg_name 2>/dev/null)" ]; then
+		lvs -a --reportformat json -o+$LVS_FIELDS >"$dir/lvs.json" 2>"$dir/lvs.err" || true
+		lvs -a --reportformat json --units b --nosuffix -o $LVS_BYTES_FIELDS >"$dir/lvs-bytes.json" 2>>"$dir/lvs.err" || true
+	fi
+}
+
+# checkpoint NAME: state before, a host scrape of /metrics, state after. The host asserts on results/NAME.
+checkpoint() {
+	local name=$1
+	say "checkpoint $name"
+	sync
+	capture "$RESULTS/$name"
+	host scrape "$name"
+	capture "$RESULTS/$name/after"
+}
+
+# start_exporter [FLAGS...]: runs the exporter as root in the background and waits until it serves.
+start_exporter() {
+	"$EXPORTER" --web.listen-address=:$EXPORTER_PORT --log.level=debug "$@" >>"$RESULTS/exporter.log" 2>&1 &
+	EXPORTER_PID=$!
+	wait_exporter
+}
+
+# start_exporter_as USER [FLAGS...]: the same without any privilege (setpriv drops uid, gid and groups).
+start_exporter_as() {
+	local user=$1
+	shift
+	local uid gid
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
+	setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+		"$EXPORTER" --web.listen-address=:$EXPORTER_PORT --log.level=debug "$@" >>"$RESULTS/exporter.log" 2>&1 &
+	EXPORTER_PID=$!
+	wait_exporter
+}
+
+wait_exporter() {
+	local i
+	for i in $(seq 100); do
+		if wget -q -O /dev/null "http://127.0.0.1:$EXPORTER_PORT/-/healthy" 2>/dev/null; then
+			say "exporter up (pid $EXPORTER_PID) after $i tries"
+			return 0
+		fi
+		kill -0 "$EXPORTER_PID" 2>/dev/null || {
+			echo "exporter exited before serving; its log:"
+			cat "$RESULTS/exporter.log"
+			return 1
+		}
+		sleep 0.2
+	done
+	echo "exporter did not answer on :$EXPORTER_PORT within 20 s"
+	return 1
+}
+
+# stop_exporter: fails if the exporter died on its own before (a crash is a test failure).
+stop_exporter() {
+	kill -0 "$EXPORTER_PID" 2>/dev/null || {
+		echo "exporter (pid $EXPORTER_PID) is not running any more; its log:"
+		cat "$RESULTS/exporter.log"
+		return 1
+	}
+	kill "$EXPORTER_PID"
+	wait "$EXPORTER_PID" || true
+}
+
+# to_sectors SIZE: SIZE in MiB ("8") or KiB ("512k") as 512-byte sectors.
+to_sectors() {
+	case $1 in
+	*k) echo $((${1%k} * 2)) ;;
+	*) echo $(($1 * 2048)) ;;
+	esac
+}
+
+# scratch_dev NAME SIZE: a dm linear device carved from the scratch disk /dev/vda (a sparse file on the host).
+# SIZE as for to_sectors. Plain-dmsetup scenarios use these instead of loop devices; refer to them by
+# major:minor in tables.
+SCRATCH_NEXT=0 # next free sector on /dev/vda
+scratch_dev() {
+	local name=$1 sectors
+	sectors=$(to_sectors "$2")
+	dmsetup create "$name" --table "0 $sectors linear /dev/vda $SCRATCH_NEXT"
+	SCRATCH_NEXT=$((SCRATCH_NEXT + sectors))
+}
+
+# scratch_grow NAME SIZE: adds SIZE to a scratch device (one more linear segment) and resumes it.
+scratch_grow() {
+	local name=$1 add table len
+	add=$(to_sectors "$2")
+	table=$(dmsetup table "$name")
+	len=$(dmsetup table "$name" | awk '{ n = $1 + $2 } END { print n }')
+	printf '%s\n%s\n' "$table" "$len $add linear /dev/vda $SCRATCH_NEXT" | dmsetup reload "$name"
+	dmsetup resume "$name"
+	SCRATCH_NEXT=$((SCRATCH_NEXT + add))
+}
+
+# devnum NAME: major:minor of a dm device, for use in tables.
+devnum() { dmsetup info -c --noheadings -o major,minor --separator : "$1"; }
+
+# sectors NAME: size of a dm device in 512-byte sectors.
+sectors() { dmsetup table "$1" | awk '{ n = $1 + $2 } END { print n }'; }
+
+# write_mb DEV OFFSET_MB COUNT_MB: writes COUNT_MB MiB at OFFSET_MB. dm-thin allocates a block for every write,
+# zeros included, and /dev/zero is by far the cheapest source under TCG.
+write_mb() {
+	dd if=/dev/zero of="$1" bs=1M seek="$2" count="$3" conv=notrunc,fsync 2>/dev/null
+}
+
+# dm_node NAME: /dev path of a dm device (plain dmsetup makes no /dev/mapper nodes without udev).
+dm_node() {
+	dmsetup mknodes "$1" >/dev/null 2>&1 || true
+	echo "/dev/mapper/$1"
+}
