@@ -1,0 +1,137 @@
+// One size per process, so that sizes do not pollute each other's peak resident memory:
+// builds a synthetic host on the fake device-mapper, scrapes it (Scraper::Collect +
+// render_metrics, optionally gzip) a number of times and prints one line of key=value:
+//
+//   first_us      the first scrape (cold thin-table cache: one table per volume more)
+//   median_us     median of the following scrapes, min_us and max_us
+//   body_bytes    exposition size (gzip size with --gzip)
+//   rss_setup_kib VmHWM after the fake device-mapper was built, before any scrape
+//   rss_peak_kib  VmHWM at the end (the process's peak resident set, fake included)
+//   maxrss_kib    getrusage(RUSAGE_SELF).ru_maxrss, the same peak seen by the kernel's accounting
+//
+// Under callgrind, run with --collect-atstart=no --toggle-collect=*one_scrape* to count the
+// instructions of the scrapes only (see bench/profile.py).
+//
+// --write-fixture DIR writes the synthetic state as dmsetup text instead, for
+// `thinpool_exporter --devmapper.fixtures=DIR`.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/synthetic_dm.h"
+#include "collectors/collector.h"
+#include "exporter/http_server.h"
+
+namespace thinpool::bench {
+namespace {
+
+long vm_hwm_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) {
+      return std::strtol(line.c_str() + 6, nullptr, 10);
+    }
+  }
+  return -1;
+}
+
+// Kept out of line so callgrind can toggle collection on it.
+[[gnu::noinline]] size_t one_scrape(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
+  std::string body = render_metrics(collectables);
+  if (gzip) {
+    return gzip_compress(body)->size();
+  }
+  return body.size();
+}
+
+int usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--pools N] [--volumes-per-pool N] [--scrapes N] [--gzip] "
+               "[--write-fixture DIR]\n",
+               argv0);
+  return 2;
+}
+
+int run(int argc, char** argv) {
+  SyntheticShape shape;
+  int scrapes = 21;
+  bool gzip = false;
+  std::string fixture_dir;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* value = nullptr;
+    if (arg == "--gzip") {
+      gzip = true;
+    } else if (arg == "--pools" && (value = next())) {
+      shape.pools = std::atoi(value);
+    } else if (arg == "--volumes-per-pool" && (value = next())) {
+      shape.volumes_per_pool = std::atoi(value);
+    } else if (arg == "--scrapes" && (value = next())) {
+      scrapes = std::max(1, std::atoi(value));
+    } else if (arg == "--write-fixture" && (value = next())) {
+      fixture_dir = value;
+    } else {
+      return usage(argv[0]);
+    }
+  }
+  if (!fixture_dir.empty()) {
+    std::string error = write_synthetic_fixture(shape, fixture_dir);
+    if (!error.empty()) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    return 0;
+  }
+
+  FakeDeviceMapper fake = synthetic_device_mapper(shape);
+  InventoryReader reader(fake);
+  std::vector<Scraper::NamedCollector> collectors;
+  CollectorDependencies deps{&reader};
+  for (const auto& definition : collector_definitions()) {
+    collectors.push_back({definition.name, definition.make(deps)});
+  }
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
+      std::make_shared<Scraper>(reader, std::move(collectors))};
+  const long rss_setup = vm_hwm_kib();
+
+  using Clock = std::chrono::steady_clock;
+  auto micros = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  auto start = Clock::now();
+  size_t bytes = one_scrape(collectables, gzip);
+  const double first_us = micros(Clock::now() - start);
+  std::vector<double> times;
+  for (int i = 1; i < scrapes; ++i) {
+    start = Clock::now();
+    bytes = one_scrape(collectables, gzip);
+    times.push_back(micros(Clock::now() - start));
+  }
+  if (times.empty()) {
+    times.push_back(first_us);
+  }
+  std::sort(times.begin(), times.end());
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(
+      "pools=%d volumes=%d gzip=%d scrapes=%d first_us=%.1f median_us=%.1f min_us=%.1f "
+      "max_us=%.1f body_bytes=%zu rss_setup_kib=%ld rss_peak_kib=%ld maxrss_kib=%ld\n",
+      shape.pools, shape.pools * shape.volumes_per_pool, gzip ? 1 : 0, scrapes, first_us,
+      times[times.size() / 2], times.front(), times.back(), bytes, rss_setup, vm_hwm_kib(),
+      usage.ru_maxrss);
+  return 0;
+}
+
+}  // namespace
+}  // namespace thinpool::bench
+
+int main(int argc, char** argv) { return thinpool::bench::run(argc, argv); }
