@@ -51,7 +51,7 @@ capture() {
 checkpoint() {
 	local name=$1
 	say "checkpoint $name"
-	sync
+	# No sync here: with I/O queued in a full pool it would wait for the no_space_timeout.
 	capture "$RESULTS/$name"
 	host scrape "$name"
 	capture "$RESULTS/$name/after"

@@ -1,0 +1,383 @@
+"""Host-side assertions for the e2e scenarios (python3 standard library only).
+
+A scenario's assert.py loads a run directory (what tests/vm/run-scenario left: scrapes/NAME.prom from the host,
+results/NAME/{info,table,status,lvs-bytes.json} and results/NAME/after/ from the guest) and compares what the
+exporter served with what the kernel and lvm2 said at the same moment. The expectations are derived here from
+dmsetup's text with a deliberately separate, simple parser: the exporter's own parser is what is under test.
+
+THINPOOL_E2E_BREAK=metadata-512 breaks one expectation on purpose (metadata blocks taken as 512-byte sectors), to
+show what a failure looks like.
+"""
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+METADATA_BLOCK_BYTES = 512 if os.environ.get("THINPOOL_E2E_BREAK") == "metadata-512" else 4096
+SECTOR = 512
+MODES = ("rw", "ro", "out_of_data_space", "fail", "error")
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*')
+
+
+def parse_exposition(text):
+    """Prometheus text format -> list of (name, labels dict, float). Raises ValueError on a bad line."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise ValueError(f"not an exposition line: {line!r}")
+        name, labels_text, value = m.groups()
+        labels = {}
+        pos = 0
+        labels_text = labels_text or ""
+        while pos < len(labels_text):
+            lm = _LABEL.match(labels_text, pos)
+            if not lm:
+                raise ValueError(f"bad labels in: {line!r}")
+            labels[lm.group(1)] = lm.group(2).encode().decode("unicode_escape")
+            pos = lm.end()
+        samples.append((name, labels, float(value)))
+    return samples
+
+
+class Scrape:
+    """One scrape of /metrics."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.text = self.path.read_text()
+        self.samples = parse_exposition(self.text)
+
+    def series(self, name, **labels):
+        return [(l, v) for n, l, v in self.samples
+                if n == name and all(l.get(k) == want for k, want in labels.items())]
+
+    def value(self, name, **labels):
+        """The value of the one series matching, or None when there is none (two matches is an error)."""
+        found = self.series(name, **labels)
+        if len(found) > 1:
+            raise AssertionError(f"{name}{labels} matches {len(found)} series")
+        return found[0][1] if found else None
+
+    def thinpool_lines(self):
+        return [l for l in self.text.splitlines() if l.startswith("thinpool_") and not l.startswith("thinpool_exporter")]
+
+
+def split_lvm_name(dm_name):
+    """lvm2's dm_split_lvm_name: 'a--b-c--d-tpool' -> ('a-b', 'c-d', 'tpool'); a single '-' separates."""
+    parts, cur, i = [], "", 0
+    while i < len(dm_name):
+        if dm_name[i] == "-":
+            if i + 1 < len(dm_name) and dm_name[i + 1] == "-":
+                cur += "-"
+                i += 2
+                continue
+            parts.append(cur)
+            cur = ""
+            i += 1
+            continue
+        cur += dm_name[i]
+        i += 1
+    parts.append(cur)
+    while len(parts) < 3:
+        parts.append("")
+    return parts[0], parts[1], "-".join(parts[2:])
+
+
+class Device:
+    def __init__(self, name, major, minor, uuid):
+        self.name, self.major, self.minor, self.uuid = name, major, minor, uuid
+        self.devnum = f"{major}:{minor}"
+        self.table = []   # (start, length, type, params)
+        self.status = []  # (start, length, type, params)
+
+    @property
+    def lvm_names(self):
+        if not self.uuid.startswith("LVM-"):
+            return "", ""
+        vg, lv, _ = split_lvm_name(self.name)
+        return vg, lv
+
+
+def _target_lines(text):
+    """'name: start len type params' lines (dmsetup table/status of all devices) -> {name: [tuples]}."""
+    out = {}
+    for line in text.splitlines():
+        if ": " not in line:
+            continue
+        name, rest = line.split(": ", 1)
+        f = rest.split(None, 3)
+        if len(f) < 3:
+            continue
+        out.setdefault(name, []).append((int(f[0]), int(f[1]), f[2], f[3].strip() if len(f) > 3 else ""))
+    return out
+
+
+class KernelState:
+    """What dmsetup (and lvs) said in the guest, from results/NAME (or results/NAME/after)."""
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.texts = {}
+        for f in ("info", "table", "status"):
+            p = self.dir / f
+            self.texts[f] = p.read_text() if p.exists() else ""
+        self.devices = {}
+        for line in self.texts["info"].splitlines():
+            f = line.split()
+            if len(f) >= 3 and f[1].isdigit():
+                self.devices[f[0]] = Device(f[0], f[1], f[2], f[3] if len(f) > 3 else "")
+        for name, lines in _target_lines(self.texts["table"]).items():
+            if name in self.devices:
+                self.devices[name].table = lines
+        for name, lines in _target_lines(self.texts["status"]).items():
+            if name in self.devices:
+                self.devices[name].status = lines
+        self.lvs = self._load_lvs()
+
+    def _load_lvs(self):
+        p = self.dir / "lvs-bytes.json"
+        if not p.exists():
+            return []
+        report = json.loads(p.read_text())
+        return [lv for r in report.get("report", []) for lv in r.get("lv", [])]
+
+    def by_devnum(self, devnum):
+        return next((d for d in self.devices.values() if d.devnum == devnum), None)
+
+    def pools(self):
+        return [d for d in self.devices.values() if d.table and d.table[0][2] == "thin-pool"]
+
+    def thins(self):
+        return [d for d in self.devices.values() if d.table and d.table[0][2] == "thin"]
+
+    def lv(self, vg, lv):
+        return next((x for x in self.lvs if x["vg_name"] == vg and x["lv_name"] == lv), None)
+
+    def context(self):
+        """Text for failure messages: what the guest saw."""
+        out = ["-- dmsetup status --noflush (guest) --", self.texts["status"].rstrip(),
+               "-- dmsetup table (guest) --", self.texts["table"].rstrip()]
+        lvs_text = self.dir / "lvs.json"
+        if lvs_text.exists():
+            out += ["-- lvs -a (guest) --", _lvs_table(self.lvs)]
+        return "\n".join(out)
+
+
+def _lvs_table(lvs):
+    cols = ("vg_name", "lv_name", "lv_attr", "lv_size", "data_percent", "metadata_percent", "transaction_id",
+            "lv_metadata_size", "chunk_size", "thin_id")
+    rows = [cols] + [tuple(str(lv.get(c, "")) for c in cols) for lv in lvs]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows)
+
+
+def parse_pool_status(params):
+    """thin-pool status params -> dict (Fail/Error -> {'mode': 'fail'|'error'})."""
+    f = params.split()
+    if f[0] in ("Fail", "Error"):
+        return {"mode": f[0].lower()}
+    used_meta, total_meta = (int(x) for x in f[1].split("/"))
+    used_data, total_data = (int(x) for x in f[2].split("/"))
+    return {
+        "transaction_id": int(f[0]), "used_meta": used_meta, "total_meta": total_meta,
+        "used_data": used_data, "total_data": total_data, "held_root": f[3], "mode": f[4],
+        "error_if_no_space": "error_if_no_space" in f[5:], "needs_check": "needs_check" in f[5:],
+        "meta_low_watermark": int(f[9]) if len(f) > 9 else None,
+    }
+
+
+def parse_pool_table(params):
+    f = params.split()
+    nfeat = int(f[4])
+    return {"metadata_dev": f[0], "data_dev": f[1], "block_sectors": int(f[2]), "low_water_blocks": int(f[3]),
+            "features": f[5:5 + nfeat]}
+
+
+def expected_pool_metrics(state, pool):
+    """{(metric, extra labels tuple): value} that the exporter must serve for POOL given the kernel's text."""
+    table = parse_pool_table(pool.table[0][3])
+    status = parse_pool_status(pool.status[0][3])
+    block = table["block_sectors"] * SECTOR
+    exp = {}
+    for m in MODES:
+        exp[("thinpool_mode", (("mode", m),))] = 1.0 if status["mode"] == m else 0.0
+    thins = [t for t in state.thins() if t.table[0][3].split()[0] == pool.devnum]
+    exp[("thinpool_thin_volumes", ())] = float(len(thins))
+    exp[("thinpool_provisioned_bytes", ())] = float(sum(t.table[0][1] for t in thins) * SECTOR)
+    exp[("thinpool_data_block_size_bytes", ())] = float(block)
+    exp[("thinpool_error_if_no_space", ())] = 1.0 if "error_if_no_space" in table["features"] else 0.0
+    if "transaction_id" not in status:
+        return exp  # Fail/Error: no usage series
+    exp.update({
+        ("thinpool_data_used_bytes", ()): float(status["used_data"] * block),
+        ("thinpool_data_size_bytes", ()): float(status["total_data"] * block),
+        ("thinpool_metadata_used_bytes", ()): float(status["used_meta"] * METADATA_BLOCK_BYTES),
+        ("thinpool_metadata_size_bytes", ()): float(status["total_meta"] * 4096),
+        ("thinpool_transaction_id", ()): float(status["transaction_id"]),
+        ("thinpool_needs_check", ()): 1.0 if status["needs_check"] else 0.0,
+        ("thinpool_metadata_snapshot_held", ()): 0.0 if status["held_root"] == "-" else 1.0,
+        ("thinpool_data_low_watermark_bytes", ()): float(table["low_water_blocks"] * block),
+    })
+    if status["meta_low_watermark"] is not None:
+        exp[("thinpool_metadata_low_watermark_bytes", ())] = float(status["meta_low_watermark"] * 4096)
+    return exp
+
+
+class Checker:
+    """Collects failed expectations; report() prints them with the scrape and the guest's view, then exits 1."""
+
+    def __init__(self, run_dir, scenario):
+        self.run = Path(run_dir)
+        self.scenario = scenario
+        self.failures = []
+        self.checked = 0
+        self.contexts = {}
+
+    def scrape(self, name):
+        return Scrape(self.run / "scrapes" / f"{name}.prom")
+
+    def state(self, name):
+        return KernelState(self.run / "results" / name)
+
+    def remember(self, label, text):
+        self.contexts[label] = text
+
+    def eq(self, what, got, want):
+        self.checked += 1
+        if got != want:
+            self.failures.append(f"{what}: exporter says {_fmt(got)}, expected {_fmt(want)}")
+            return False
+        return True
+
+    def true(self, what, cond, detail=""):
+        self.checked += 1
+        if not cond:
+            self.failures.append(f"{what}{': ' + detail if detail else ''}")
+        return cond
+
+    def report(self):
+        if not self.failures:
+            print(f"[{self.scenario}] OK: {self.checked} checks passed")
+            return 0
+        print(f"[{self.scenario}] FAILED: {len(self.failures)} of {self.checked} checks")
+        for f in self.failures:
+            print(f"  - {f}")
+        for label, text in self.contexts.items():
+            print(f"\n==== {label} ====\n{text}")
+        print(f"\n(run directory: {self.run})")
+        if os.environ.get("THINPOOL_E2E_BREAK"):
+            print(f"NOTE: THINPOOL_E2E_BREAK={os.environ['THINPOOL_E2E_BREAK']} is set: this failure is on purpose.")
+        return 1
+
+    def check_stable(self, checkpoint):
+        """The kernel's view must be the same before and after the host's scrape, or 'same moment' means nothing."""
+        before = self.state(checkpoint)
+        after = KernelState(self.run / "results" / checkpoint / "after")
+        self.true(f"[{checkpoint}] dmsetup status unchanged while the host scraped",
+                  before.texts["status"] == after.texts["status"],
+                  f"before:\n{before.texts['status']}\nafter:\n{after.texts['status']}")
+        return before
+
+    def check_checkpoint(self, checkpoint, collector_success=1.0):
+        """Every pool and volume the kernel lists must be exported with the kernel's values, and nothing else."""
+        state = self.check_stable(checkpoint)
+        scrape = self.scrape(checkpoint)
+        self.remember(f"scrape '{checkpoint}' (thinpool_* lines)", "\n".join(scrape.thinpool_lines()))
+        self.remember(f"guest state at '{checkpoint}'", state.context())
+        for c in ("thinpool", "thin"):
+            self.eq(f"[{checkpoint}] thinpool_scrape_collector_success{{collector=\"{c}\"}}",
+                    scrape.value("thinpool_scrape_collector_success", collector=c), collector_success)
+        self.check_pools(checkpoint, state, scrape)
+        self.check_volumes(checkpoint, state, scrape)
+        return state, scrape
+
+    def check_pools(self, checkpoint, state, scrape):
+        pools = state.pools()
+        exported = {l["pool"] for l, _ in scrape.series("thinpool_info")}
+        self.eq(f"[{checkpoint}] pools exported (thinpool_info)", sorted(exported), sorted(p.name for p in pools))
+        for pool in pools:
+            vg, lv = pool.lvm_names
+            labels = {"pool": pool.name, "vg": vg, "lv": lv}
+            info = scrape.series("thinpool_info", pool=pool.name)
+            if info:
+                self.eq(f"[{checkpoint}] thinpool_info{{pool={pool.name}}} vg,lv", (info[0][0].get("vg"), info[0][0].get("lv")), (vg, lv))
+                self.eq(f"[{checkpoint}] thinpool_info{{pool={pool.name}}} uuid", info[0][0].get("uuid"), pool.uuid)
+            expected = expected_pool_metrics(state, pool)
+            for (metric, extra), want in sorted(expected.items()):
+                sel = dict(labels, **dict(extra))
+                self.eq(f"[{checkpoint}] {metric}{_labels(sel)}", scrape.value(metric, **sel), want)
+            if "transaction_id" not in parse_pool_status(pool.status[0][3]):
+                for metric in ("thinpool_data_used_bytes", "thinpool_metadata_used_bytes", "thinpool_transaction_id"):
+                    self.eq(f"[{checkpoint}] {metric}{{pool={pool.name}}} absent in {pool.status[0][3]} mode",
+                            scrape.value(metric, pool=pool.name), None)
+
+    def check_volumes(self, checkpoint, state, scrape):
+        thins = state.thins()
+        exported = {l["volume"] for l, _ in scrape.series("thinpool_volume_size_bytes")}
+        self.eq(f"[{checkpoint}] volumes exported (thinpool_volume_size_bytes)",
+                sorted(exported), sorted(t.name for t in thins))
+        for t in thins:
+            pool_devnum, device_id = t.table[0][3].split()[:2]
+            pool = state.by_devnum(pool_devnum)
+            vg, lv = t.lvm_names
+            labels = {"volume": t.name, "pool": pool.name if pool else "", "vg": vg, "lv": lv, "device_id": device_id}
+            self.eq(f"[{checkpoint}] thinpool_volume_size_bytes{_labels(labels)}",
+                    scrape.value("thinpool_volume_size_bytes", **labels), float(t.table[0][1] * SECTOR))
+            st = t.status[0][3].split() if t.status else ["?"]
+            if st[0].isdigit():
+                self.eq(f"[{checkpoint}] thinpool_volume_mapped_bytes{_labels(labels)}",
+                        scrape.value("thinpool_volume_mapped_bytes", **labels), float(int(st[0]) * SECTOR))
+
+    def check_lvs(self, checkpoint, state, scrape):
+        """lvs's Data%, Meta% (2 decimals) and transaction_id for every thin pool LV, against the exporter."""
+        for lv in state.lvs:
+            if lv.get("segtype") != "thin-pool":
+                continue
+            vg, name = lv["vg_name"], lv["lv_name"]
+            sel = {"vg": vg, "lv": name}
+            used = scrape.value("thinpool_data_used_bytes", **sel)
+            size = scrape.value("thinpool_data_size_bytes", **sel)
+            mused = scrape.value("thinpool_metadata_used_bytes", **sel)
+            msize = scrape.value("thinpool_metadata_size_bytes", **sel)
+            tid = scrape.value("thinpool_transaction_id", **sel)
+            if None in (used, size, mused, msize, tid):
+                self.true(f"[{checkpoint}] pool {vg}/{name} has usage series", False,
+                          f"data {used}/{size}, meta {mused}/{msize}, tid {tid}")
+                continue
+            self.eq(f"[{checkpoint}] {vg}/{name} Data% (exporter used/size vs lvs)",
+                    f"{100.0 * used / size:.2f}", f"{float(lv['data_percent']):.2f}")
+            self.eq(f"[{checkpoint}] {vg}/{name} Meta% (exporter used/size vs lvs)",
+                    f"{100.0 * mused / msize:.2f}", f"{float(lv['metadata_percent']):.2f}")
+            self.eq(f"[{checkpoint}] {vg}/{name} transaction_id (exporter vs lvs)", tid, float(lv["transaction_id"]))
+            self.eq(f"[{checkpoint}] {vg}/{name} data size (exporter vs lvs lv_size)", size, float(lv["lv_size"]))
+            self.eq(f"[{checkpoint}] {vg}/{name} metadata size (exporter vs lvs lv_metadata_size)",
+                    msize, float(lv["lv_metadata_size"]))
+
+
+def _labels(d):
+    return "{" + ",".join(f'{k}="{v}"' for k, v in d.items()) + "}"
+
+
+def _fmt(v):
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if v is None or isinstance(v, (list, tuple)) else str(v)
+
+
+def main(fn):
+    """Entry point for assert.py files: main(lambda check: ...) with the run directory from argv."""
+    run_dir = sys.argv[1]
+    scenario = Path(sys.argv[0]).resolve().parent.name
+    check = Checker(run_dir, scenario)
+    try:
+        fn(check)
+    except (OSError, ValueError, AssertionError, KeyError) as e:
+        check.failures.append(f"assertion script error: {type(e).__name__}: {e}")
+    sys.exit(check.report())
