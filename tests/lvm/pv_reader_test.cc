@@ -420,44 +420,5 @@ TEST(FileBlockReader, ExplainsWhatItCannotOpen) {
             std::string::npos);
 }
 
-// The first MiB of a PV made by lvm2 2.03.16 on a real kernel (gzip'd), when captured.
-TEST(CapturedPv, ReadsTheRealImage) {
-  const std::filesystem::path dir = THINPOOL_LVM_CAPTURED_DIR;
-  std::filesystem::path image_path;
-  if (std::filesystem::is_directory(dir)) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      const std::string name = entry.path().filename().string();
-      if (name.size() > 3 && name.ends_with(".gz") && name.find("pv") != std::string::npos) {
-        image_path = entry.path();
-      }
-    }
-  }
-  if (image_path.empty()) {
-    GTEST_SKIP() << "no captured PV image in " << dir;
-  }
-  gzFile file = gzopen(image_path.c_str(), "rb");
-  ASSERT_NE(file, nullptr);
-  std::string image;
-  char buffer[65536];
-  int n = 0;
-  while ((n = gzread(file, buffer, sizeof buffer)) > 0) {
-    image.append(buffer, static_cast<size_t>(n));
-  }
-  gzclose(file);
-  MemoryBlockReader reader(image, image_path.filename().string());
-  Expected<PvMetadata> metadata = read_pv_metadata(reader, no_sleep());
-  ASSERT_TRUE(metadata.ok()) << metadata.error().message;
-  ASSERT_TRUE(metadata->location.has_value()) << metadata->no_metadata_reason;
-  Expected<VolumeGroup> vg = parse_volume_group(metadata->text);
-  ASSERT_TRUE(vg.ok()) << vg.error().message;
-  EXPECT_GT(vg->seqno, 0u);
-  EXPECT_FALSE(vg->pvs.empty());
-  bool this_pv_listed = false;
-  for (const PhysicalVolume& pv : vg->pvs) {
-    this_pv_listed = this_pv_listed || pv.id == metadata->label.pv_uuid;
-  }
-  EXPECT_TRUE(this_pv_listed) << "PV " << metadata->label.pv_uuid << " not in its VG's metadata";
-}
-
 }  // namespace
 }  // namespace thinpool::lvm
