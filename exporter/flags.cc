@@ -68,6 +68,21 @@ FlagsResult parse_flags(int argc, const char* const* argv,
   app.add_option("--web.request-timeout", options.request_timeout_ms,
                  "Milliseconds a client may take to send its request or read the response.")
       ->check(CLI::Range(100, 3600000));
+  app.add_option("--web.max-connections", options.max_connections,
+                 "Maximum number of connections accepted at once: those being served "
+                 "(--web.max-requests) and those waiting for a worker; more wait in the kernel's "
+                 "listen backlog.")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--web.config.file", options.web_config_file,
+                 "Path to a configuration file that enables TLS and/or basic authentication, in "
+                 "the exporter-toolkit format (see docs/security.md).");
+  app.add_flag("--security.drop-privileges,!--no-security.drop-privileges",
+               options.drop_privileges,
+               "After start-up keep only CAP_SYS_ADMIN (none with --devmapper.fixtures), clear "
+               "the other capabilities and the bounding set, and set no_new_privs.");
+  app.add_flag("--security.seccomp,!--no-security.seccomp", options.seccomp,
+               "Install a seccomp filter that refuses what the exporter never does: exec, new "
+               "processes, mounts, module loading, creating or writing files, ptrace.");
   app.add_option("--log.level", options.log_level,
                  "Only log messages with the given severity or above: debug, info, warn, error.")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -106,7 +121,7 @@ FlagsResult parse_flags(int argc, const char* const* argv,
     result.output = fmt::format("thinpool_exporter: {} (see --help)\n", message);
     return result;
   }
-  auto check = [&](Status status) {
+  auto check = [&](const Status& status) {
     if (!status.ok()) {
       result.exit = true;
       result.exit_code = 2;
@@ -115,6 +130,9 @@ FlagsResult parse_flags(int argc, const char* const* argv,
   };
   if (auto listen = to_civetweb_listen(options.listen_address); !listen) {
     check(listen.error());
+  } else if (options.max_connections < options.max_requests) {
+    check(Error{fmt::format("--web.max-connections ({}) must be at least --web.max-requests ({})",
+                            options.max_connections, options.max_requests)});
   } else if (options.telemetry_path.empty() || options.telemetry_path.front() != '/' ||
              options.telemetry_path == "/" || options.telemetry_path == "/-/healthy") {
     check(

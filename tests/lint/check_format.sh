@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Fails when a C++ file of the exporter differs from what the checked-in .clang-format makes of it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mapfile -t files < <(git ls-files 'collectors/*.h' 'collectors/*.cc' 'exporter/*.h' 'exporter/*.cc' \
+  'tests/collectors/*.cc' 'tests/exporter/*.cc' 'bench/*.cc' 2>/dev/null || true)
+[ "${#files[@]}" -gt 0 ] || { echo "no files to check"; exit 1; }
+clang-format --dry-run --Werror "${files[@]}"
+echo "ok: ${#files[@]} files formatted"
