@@ -21,17 +21,22 @@ stty raw -echo <&7
 
 say() { echo "== [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 
-# host REQUEST...: asks the host to do something (scrape NAME [PATH], scrape_loop_start NAME,
-# scrape_loop_stop NAME) and waits for its answer. Fails when the host answers anything but @@OK.
+# host REQUEST...: asks the host to do something and waits for its answer; HOST_REPLY holds what followed @@OK.
+# Requests: scrape NAME [PATH], scrape_loop_start NAME, scrape_loop_count NAME, scrape_loop_stop NAME,
+# notify TEXT (printed on the host; @PORT@ becomes the forwarded port). Fails unless the host answers @@OK.
 host() {
 	local reply
 	printf '@@HOST %s\n' "$*" >&7
 	IFS= read -r reply <&7
 	reply=${reply%$'\r'}
-	[ "$reply" = "@@OK" ] || {
+	case $reply in
+	"@@OK") HOST_REPLY="" ;;
+	"@@OK "*) HOST_REPLY=${reply#@@OK } ;;
+	*)
 		echo "host request '$*' failed: $reply"
 		return 1
-	}
+		;;
+	esac
 }
 
 # capture DIR: what the kernel and lvm2 say right now, in the forms the fixtures use.
@@ -64,15 +69,13 @@ start_exporter() {
 	wait_exporter
 }
 
-# start_exporter_as USER [FLAGS...]: the same without any privilege (setpriv drops uid, gid and groups).
+# start_exporter_as USER [FLAGS...]: the same as an unprivileged user (FLAGS must not need quoting).
 start_exporter_as() {
 	local user=$1
 	shift
-	local uid gid
-	uid=$(id -u "$user")
-	gid=$(id -g "$user")
-	setpriv --reuid="$uid" --regid="$gid" --clear-groups \
-		"$EXPORTER" --web.listen-address=:$EXPORTER_PORT --log.level=debug "$@" >>"$RESULTS/exporter.log" 2>&1 &
+	# busybox su as root asks no password; leaving uid 0 drops every capability.
+	su -s /bin/sh "$user" -c "exec $EXPORTER --web.listen-address=:$EXPORTER_PORT --log.level=debug $*" \
+		>>"$RESULTS/exporter.log" 2>&1 &
 	EXPORTER_PID=$!
 	wait_exporter
 }

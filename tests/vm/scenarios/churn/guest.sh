@@ -2,19 +2,27 @@
 # LVM pool) while the host scrapes back to back. Every volume name ever created is logged for the host.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
-CHURN_SECONDS=${CHURN_SECONDS:-40}
+# Churn until the host has scraped at least CHURN_SCRAPES times and MIN_ROUNDS rounds are done (at most
+# MAX_SECONDS). The LVM pool starts with no thin volume, so its first lvcreate moves the thin-pool target from
+# churn--vg-churn--pool to churn--vg-churn--pool-tpool: the old pool series must go too.
+CHURN_SCRAPES=300
+MIN_ROUNDS=4
+MAX_SECONDS=200
 lvm_pv_on_vda 512
 vgcreate -q churn-vg /dev/vda >/dev/null
 lvcreate -q -L 256m --poolmetadatasize 4m -c 64k --thinpool churn-pool churn-vg >/dev/null
-lvcreate -q -V 64m --thin -n keep churn-vg/churn-pool >/dev/null
 make_plain_pool plain-pool 8 256
 start_exporter
 : >"$RESULTS/created-volumes"
 host scrape_loop_start churn
-say "churning for ${CHURN_SECONDS}s"
-end=$(($(cut -d. -f1 /proc/uptime) + CHURN_SECONDS))
+say "churning until the host has scraped $CHURN_SCRAPES times"
+start=$(cut -d. -f1 /proc/uptime)
 round=0
-while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+while :; do
+	now=$(cut -d. -f1 /proc/uptime)
+	host scrape_loop_count churn
+	if [ "$now" -ge $((start + MAX_SECONDS)) ]; then break; fi
+	if [ "$round" -ge "$MIN_ROUNDS" ] && [ "$HOST_REPLY" -ge "$CHURN_SCRAPES" ]; then break; fi
 	round=$((round + 1))
 	# Plain: eight volumes in, written to, eight out.
 	for i in 1 2 3 4 5 6 7 8; do

@@ -9,5 +9,5 @@ start_exporter_as nobody
 checkpoint unprivileged
 host scrape landing /
 host scrape healthy /-/healthy
+ps >"$RESULTS/ps.txt"
 stop_exporter
-ps -o user,args >"$RESULTS/ps.txt" 2>/dev/null || ps >"$RESULTS/ps.txt"
