@@ -18,7 +18,8 @@ constexpr std::string_view kPoolTable = "254:0 254:1 3072 0 1 skip_block_zeroing
 constexpr std::string_view kThinStatus = "255510528 268459007";
 constexpr std::string_view kThinStatusUnmapped = "0 -";
 constexpr std::string_view kThinTable = "254:2 17";
-constexpr std::string_view kLvmName = "cinder--volumes-volume--5f0c1c2e--9b8a--4c57--a3a4--1d2b3c4d5e6f";
+constexpr std::string_view kLvmName =
+    "cinder--volumes-volume--5f0c1c2e--9b8a--4c57--a3a4--1d2b3c4d5e6f";
 
 template <typename Parse>
 void run(benchmark::State& state, Parse parse, std::string_view line) {

@@ -6,12 +6,11 @@
 // thin-table cache is warm and each scrape costs one list + one status per device + one table
 // per pool. BM_ScrapeCold is the first scrape after start (one table per volume more).
 #include <benchmark/benchmark.h>
+#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <memory>
 #include <sstream>
-
-#include <prometheus/text_serializer.h>
 
 #include "bench/synthetic_dm.h"
 #include "collectors/collector.h"
@@ -51,7 +50,8 @@ Host& host(const benchmark::State& state) {
   auto key = std::pair{state.range(0), state.range(1)};
   auto& slot = hosts[key];
   if (!slot) {
-    slot = std::make_unique<Host>(SyntheticShape{static_cast<int>(key.first), static_cast<int>(key.second)});
+    slot = std::make_unique<Host>(
+        SyntheticShape{static_cast<int>(key.first), static_cast<int>(key.second)});
   }
   return *slot;
 }

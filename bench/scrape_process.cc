@@ -106,7 +106,9 @@ int run(int argc, char** argv) {
   const long rss_setup = vm_hwm_kib();
 
   using Clock = std::chrono::steady_clock;
-  auto micros = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  auto micros = [](Clock::duration d) {
+    return std::chrono::duration<double, std::micro>(d).count();
+  };
   auto start = Clock::now();
   size_t bytes = one_scrape(collectables, gzip);
   const double first_us = micros(Clock::now() - start);
@@ -134,4 +136,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace thinpool::bench
 
-int main(int argc, char** argv) { return thinpool::bench::run(argc, argv); }
+int main(int argc, char** argv) {
+  return thinpool::bench::run(argc, argv);
+}

@@ -1,11 +1,11 @@
 #include "bench/synthetic_dm.h"
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace thinpool::bench {
 namespace {
@@ -72,7 +72,8 @@ std::vector<SyntheticDevice> synthetic_devices(const SyntheticShape& shape) {
   uint32_t minor = 0;
   uint64_t lv_counter = 0;
   for (int p = 0; p < shape.pools; ++p) {
-    const std::string pool_lv = p == 0 ? "cinder-volumes-pool" : fmt::format("cinder-volumes-pool{}", p);
+    const std::string pool_lv =
+        p == 0 ? "cinder-volumes-pool" : fmt::format("cinder-volumes-pool{}", p);
     const std::string vg_prefix = fmt::format("LVM-{}", kVgId);
     const std::string pool_lv_id = lv_id(lv_counter++);
     const DeviceNumber tmeta{kDmMajor, minor++};
@@ -102,11 +103,11 @@ std::vector<SyntheticDevice> synthetic_devices(const SyntheticShape& shape) {
       const uint64_t n = lv_counter++;
       const uint64_t size = (uint64_t{1} + n % 64) * 2097152;  // 1..64 GiB
       const uint64_t mapped = size / (2 + n % 5) / 128 * 128;
-      devices.push_back(
-          {lvm_dm_name(kVg, cinder_volume_name(n)), DeviceNumber{kDmMajor, minor++},
-           vg_prefix + lv_id(n), fmt::format("0 {} thin {}:{} {}", size, tpool.major, tpool.minor, v + 1),
-           mapped == 0 ? fmt::format("0 {} thin 0 -", size)
-                       : fmt::format("0 {} thin {} {}", size, mapped, size - 1)});
+      devices.push_back({lvm_dm_name(kVg, cinder_volume_name(n)), DeviceNumber{kDmMajor, minor++},
+                         vg_prefix + lv_id(n),
+                         fmt::format("0 {} thin {}:{} {}", size, tpool.major, tpool.minor, v + 1),
+                         mapped == 0 ? fmt::format("0 {} thin 0 -", size)
+                                     : fmt::format("0 {} thin {} {}", size, mapped, size - 1)});
     }
   }
   return devices;
@@ -117,8 +118,8 @@ std::vector<SyntheticDevice> synthetic_devices(const SyntheticShape& shape) {
 SyntheticDmsetupText synthetic_dmsetup_text(const SyntheticShape& shape) {
   SyntheticDmsetupText text;
   for (const SyntheticDevice& device : synthetic_devices(shape)) {
-    text.info += fmt::format("{} {} {} {}\n", device.name, device.dev.major, device.dev.minor,
-                             device.uuid);
+    text.info +=
+        fmt::format("{} {} {} {}\n", device.name, device.dev.major, device.dev.minor, device.uuid);
     text.table += fmt::format("{}: {}\n", device.name, device.table_line);
     text.status += fmt::format("{}: {}\n", device.name, device.status_line);
   }

@@ -194,17 +194,23 @@ FakeDeviceMapper& FakeDeviceMapper::operator=(FakeDeviceMapper&& other) noexcept
     devices_ = std::move(other.devices_);
     list_error_ = std::move(other.list_error_);
     calls_ = other.calls_;
+    index_.clear();
+    other.index_.clear();
   }
   return *this;
 }
 
 FakeDeviceMapper::Device* FakeDeviceMapper::find(const std::string& name) {
-  for (auto& device : devices_) {
-    if (device.device.name == name) {
-      return &device;
+  // Devices are only appended or erased, so a stale index has the wrong size (remove_device
+  // clears it). With duplicate names the first one wins, as in a linear search.
+  if (index_.size() != devices_.size()) {
+    index_.clear();
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      index_.emplace(devices_[i].device.name, i);
     }
   }
-  return nullptr;
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &devices_[it->second];
 }
 
 void FakeDeviceMapper::add_device(std::string name, DeviceNumber dev, std::string uuid,
@@ -229,6 +235,7 @@ void FakeDeviceMapper::add_device(std::string name, DeviceNumber dev, std::strin
 void FakeDeviceMapper::remove_device(const std::string& name) {
   std::lock_guard lock(mutex_);
   std::erase_if(devices_, [&](const Device& d) { return d.device.name == name; });
+  index_.clear();
 }
 
 void FakeDeviceMapper::set_list_error(std::optional<Error> error) {

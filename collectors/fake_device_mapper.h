@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collectors/device_mapper.h"
@@ -71,6 +72,9 @@ class FakeDeviceMapper : public DeviceMapper {
   std::vector<Device> devices_;  // in list order
   std::optional<Error> list_error_;
   Calls calls_;
+  // Name -> position in devices_, rebuilt by find() when it is stale: one lookup per status or
+  // table call, as the kernel's name hash, keeps a scrape of thousands of devices linear.
+  std::unordered_map<std::string, size_t> index_;
 
   Device* find(const std::string& name);
 };
