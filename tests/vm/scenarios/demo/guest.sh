@@ -6,14 +6,10 @@
 say "building the seed layout (VG $SEED_VG, pool $SEED_POOL)"
 make_seed_layout
 start_exporter
-host notify "
-  thinpool_exporter is serving a real dm-thin pool from inside the VM:
-
-    curl -s http://127.0.0.1:@PORT@/metrics | grep '^thinpool_'
-    curl -s http://127.0.0.1:@PORT@/          (landing page)
-
-  A writer in the VM keeps data, metadata and the transaction id moving. Ctrl-C stops the VM.
-"
+host notify "\n  thinpool_exporter is serving a real dm-thin pool from inside the VM:\n\n\
+    curl -s http://127.0.0.1:@PORT@/metrics | grep '^thinpool_'\n\
+    curl -s http://127.0.0.1:@PORT@/          (landing page)\n\n\
+  A writer in the VM keeps data, metadata and the transaction id moving. Ctrl-C stops the VM.\n"
 pool_dm=$(echo "$SEED_VG" | sed 's/-/--/g')-$(echo "$SEED_POOL" | sed 's/-/--/g')-tpool
 i=0
 while :; do
