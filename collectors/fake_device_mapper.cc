@@ -267,6 +267,16 @@ void FakeDeviceMapper::set_status_line(const std::string& name, std::string_view
   }
 }
 
+void FakeDeviceMapper::set_table_line(const std::string& name, std::string_view table_line) {
+  std::lock_guard lock(mutex_);
+  if (Device* device = find(name)) {
+    device->table.clear();
+    if (auto target = parse_target_line(table_line)) {
+      device->table.push_back(std::move(*target));
+    }
+  }
+}
+
 FakeDeviceMapper::Calls FakeDeviceMapper::calls() const {
   std::lock_guard lock(mutex_);
   return calls_;

@@ -56,6 +56,7 @@ class FakeDeviceMapper : public DeviceMapper {
   void set_status_error(const std::string& name, Error error);
   void set_event_nr(const std::string& name, uint32_t event_nr);
   void set_status_line(const std::string& name, std::string_view status_line);
+  void set_table_line(const std::string& name, std::string_view table_line);
 
   Calls calls() const;
 

@@ -141,6 +141,12 @@ Expected<ThinInventory> InventoryReader::read() {
           continue;
         }
         thin_table = *parsed_table;
+        // Once its pool has failed the kernel hides a volume's table; keep what was read before.
+        if (auto before = thin_tables_.find(key);
+            thin_table->pool_failed && before != thin_tables_.end() &&
+            before->second.uuid == status->uuid && !before->second.table.pool_failed) {
+          thin_table = before->second.table;
+        }
       }
       next_thin_tables[key] =
           CachedThinTable{status->uuid, status_target.length, status->event_nr, *thin_table};
@@ -160,6 +166,9 @@ Expected<ThinInventory> InventoryReader::read() {
     pools_by_dev[pool.names.dev] = &pool;
   }
   for (ThinVolume& volume : inventory.volumes) {
+    if (volume.table.pool_failed) {
+      continue;  // pool unknown: its table says only "Fail"
+    }
     auto pool = pools_by_dev.find(volume.table.pool_dev);
     if (pool == pools_by_dev.end()) {
       volume.pool_name = to_string(volume.table.pool_dev);

@@ -278,10 +278,16 @@ Expected<ThinStatus> parse_thin_status(std::string_view params) {
   return status;
 }
 
-// <pool dev> <device id> [<external origin dev>]
+// <pool dev> <device id> [<external origin dev>], or "Fail" when the pool has failed (thin_status
+// checks the pool mode before the status type, so the table line says Fail too).
 Expected<ThinTable> parse_thin_table(std::string_view params) {
   constexpr std::string_view kWhat = "thin table";
   auto fields = split_fields(params);
+  if (fields.size() == 1 && fields[0] == "Fail") {
+    ThinTable table;
+    table.pool_failed = true;
+    return table;
+  }
   if (fields.size() != 2 && fields.size() != 3) {
     return parse_error(kWhat, params, fmt::format("{} fields, expected 2 or 3", fields.size()));
   }

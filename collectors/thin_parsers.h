@@ -68,6 +68,9 @@ struct ThinStatus {
 };
 
 struct ThinTable {
+  // The kernel writes "Fail" instead of the table once the volume's pool has failed; then
+  // nothing below is known.
+  bool pool_failed = false;
   DeviceNumber pool_dev;
   uint64_t device_id = 0;
   std::optional<DeviceNumber> external_origin_dev;

@@ -16,7 +16,9 @@ void append_volume_families(const std::vector<ThinVolume>& volumes,
                      {"pool", volume.pool_name},
                      {"vg", volume.names.vg},
                      {"lv", volume.names.lv},
-                     {"device_id", std::to_string(volume.table.device_id)}};
+                     {"device_id", volume.table.pool_failed
+                                       ? std::string()
+                                       : std::to_string(volume.table.device_id)}};
     size.add(labels, static_cast<double>(volume.size_sectors * kSectorBytes));
     if (volume.status.state == ThinStatus::State::kActive) {
       mapped.add(std::move(labels),

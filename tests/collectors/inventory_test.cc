@@ -132,6 +132,32 @@ TEST(Inventory, VolumeOfAnUnknownPoolNamesThePoolDevice) {
   EXPECT_EQ(inventory->volumes[0].pool_name, "253:99");
 }
 
+// A failed pool makes the kernel write "Fail" for its volumes' tables as well as their status.
+TEST(Inventory, VolumesOfAFailedPoolKeepThePoolTheyHadBefore) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(1);
+  fake.add_device("vg0-new", {254, 40}, "LVM-vgid-new", "0 8 thin 254:2 5", "0 8 thin 0 -");
+  InventoryReader reader(fake);
+  ASSERT_TRUE(reader.read().ok());
+  fake.remove_device("vg0-new");
+  fake.add_device("vg0-new", {254, 40}, "LVM-vgid-new-again", "0 8 thin Fail", "0 8 thin Fail");
+  fake.set_status_line("vg0-pool-tpool", "0 2097152 thin-pool Fail");
+  fake.set_table_line("vg0-t0", "0 2097152 thin Fail");
+  fake.set_status_line("vg0-t0", "0 2097152 thin Fail");
+  fake.set_event_nr("vg0-t0", 3);
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  ASSERT_EQ(inventory->volumes.size(), 2u);
+  // Seen before the failure: the cached table still names the pool.
+  EXPECT_EQ(inventory->volumes[0].pool_name, "vg0-pool-tpool");
+  EXPECT_EQ(inventory->volumes[0].table.device_id, 1u);
+  // Recreated after it: nothing is known about its pool.
+  EXPECT_TRUE(inventory->volumes[1].table.pool_failed);
+  EXPECT_EQ(inventory->volumes[1].pool_name, "");
+  EXPECT_EQ(inventory->pools[0].status.mode, PoolMode::kFail);
+  EXPECT_EQ(inventory->pools[0].thin_volume_count, 1u);
+  EXPECT_EQ(reader.parse_errors("thin"), 0u);
+}
+
 TEST(Inventory, NonLvmDevicesHaveNoVgOrLv) {
   FakeDeviceMapper fake;
   fake.add_device("docker-8:1-1234-pool", {254, 0}, "", "0 8 thin-pool 7:0 7:1 128 0 0",

@@ -212,6 +212,13 @@ TEST(ThinTable, ParsesWithAndWithoutExternalOrigin) {
   EXPECT_EQ(external->external_origin_dev, (DeviceNumber{8, 48}));
 }
 
+TEST(ThinTable, FailWhenThePoolHasFailed) {
+  auto table = parse_thin_table("Fail");
+  ASSERT_TRUE(table.ok());
+  EXPECT_TRUE(table->pool_failed);
+  EXPECT_FALSE(parse_thin_table("254:2 1")->pool_failed);
+}
+
 TEST(ThinTable, RejectsMalformedLines) {
   for (const char* params :
        {"", "254:2", "254:2 x", "2542 1", "254:2 1 2 3", "254:2 16777216", "254:2 1 8-48"}) {
