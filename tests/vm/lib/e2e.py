@@ -155,7 +155,15 @@ class KernelState:
         return [d for d in self.devices.values() if d.table and d.table[0][2] == "thin-pool"]
 
     def thins(self):
-        return [d for d in self.devices.values() if d.table and d.table[0][2] == "thin"]
+        """Thin volumes whose pool is known. A thin whose pool failed shows `Fail` even as its TABLE line (the
+        kernel's thin_status answers Fail for both kinds), so only a table remembered from earlier tells its pool
+        and device id: see Checker.remember_thin_tables."""
+        return [d for d in self.devices.values()
+                if d.table and d.table[0][2] == "thin" and d.table[0][3].split()[0] != "Fail"]
+
+    def unattributed_thins(self):
+        return [d for d in self.devices.values()
+                if d.table and d.table[0][2] == "thin" and d.table[0][3].split()[0] == "Fail"]
 
     def lv(self, vg, lv):
         return next((x for x in self.lvs if x["vg_name"] == vg and x["lv_name"] == lv), None)
@@ -239,6 +247,7 @@ class Checker:
         self.failures = []
         self.checked = 0
         self.contexts = {}
+        self.thin_tables = {}  # thin volume name -> its last table line seen with a pool in it
 
     def scrape(self, name):
         return Scrape(self.run / "scrapes" / f"{name}.prom")
@@ -285,9 +294,20 @@ class Checker:
                   f"before:\n{before.texts['status']}\nafter:\n{after.texts['status']}")
         return before
 
+    def remember_thin_tables(self, state):
+        """Fills in the table of thins whose pool failed from earlier checkpoints (the exporter caches thin tables
+        for the same reason), and remembers the good ones for later checkpoints."""
+        for d in state.unattributed_thins():
+            if d.name in self.thin_tables:
+                d.table = [self.thin_tables[d.name]]
+        for d in state.thins():
+            self.thin_tables[d.name] = d.table[0]
+
     def check_checkpoint(self, checkpoint, collector_success=1.0):
-        """Every pool and volume the kernel lists must be exported with the kernel's values, and nothing else."""
+        """Every pool and volume the kernel lists must be exported with the kernel's values, and nothing else.
+        Checkpoints must be checked in the order they were taken (see remember_thin_tables)."""
         state = self.check_stable(checkpoint)
+        self.remember_thin_tables(state)
         scrape = self.scrape(checkpoint)
         self.remember(f"scrape '{checkpoint}' (thinpool_* lines)", "\n".join(scrape.thinpool_lines()))
         self.remember(f"guest state at '{checkpoint}'", state.context())
