@@ -356,8 +356,19 @@ class Checker:
                         scrape.value("thinpool_volume_mapped_bytes", **labels), float(int(st[0]) * SECTOR))
 
     def check_lvs(self, checkpoint, state, scrape):
-        """lvs's Data%, Meta% (2 decimals) and transaction_id for every thin pool LV, against the exporter."""
+        """lvs's Data%, Meta% (2 decimals) and transaction_id for every thin pool LV, and Data% and size of every
+        thin LV, against the exporter."""
         for lv in state.lvs:
+            if lv.get("segtype") == "thin" and "a" == lv.get("lv_attr", "    ")[4]:
+                sel = {"vg": lv["vg_name"], "lv": lv["lv_name"]}
+                size = scrape.value("thinpool_volume_size_bytes", **sel)
+                mapped = scrape.value("thinpool_volume_mapped_bytes", **sel)
+                self.eq(f"[{checkpoint}] thin LV {lv['vg_name']}/{lv['lv_name']} size (exporter vs lvs)", size,
+                        float(lv["lv_size"]))
+                if size and mapped is not None:
+                    self.eq(f"[{checkpoint}] thin LV {lv['vg_name']}/{lv['lv_name']} Data% (exporter mapped/size vs lvs)",
+                            f"{100.0 * mapped / size:.2f}", f"{float(lv['data_percent']):.2f}")
+                continue
             if lv.get("segtype") != "thin-pool":
                 continue
             vg, name = lv["vg_name"], lv["lv_name"]
