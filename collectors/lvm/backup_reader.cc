@@ -59,7 +59,8 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return Error{fmt::format("{}: {} bytes, more than the {} allowed", path, st.st_size, max_bytes)};
+    return Error{
+        fmt::format("{}: {} bytes, more than the {} allowed", path, st.st_size, max_bytes)};
   }
   char buffer[65536];
   while (true) {
@@ -78,8 +79,8 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
     backup.text.append(buffer, static_cast<size_t>(n));
     if (backup.text.size() > max_bytes) {
       ::close(fd);
-      return Error{fmt::format("{}: grew past the {} bytes allowed while being read", path,
-                               max_bytes)};
+      return Error{
+          fmt::format("{}: grew past the {} bytes allowed while being read", path, max_bytes)};
     }
   }
   ::close(fd);
@@ -96,8 +97,8 @@ Expected<VolumeGroup> load_backup(const std::filesystem::path& dir, std::string_
     return Error{fmt::format("{}: {}", backup->path.string(), vg.error().message)};
   }
   if (vg->name != vg_name) {
-    return Error{fmt::format("{}: describes volume group \"{}\", not \"{}\"",
-                             backup->path.string(), vg->name, vg_name)};
+    return Error{fmt::format("{}: describes volume group \"{}\", not \"{}\"", backup->path.string(),
+                             vg->name, vg_name)};
   }
   return vg;
 }

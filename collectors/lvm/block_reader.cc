@@ -66,8 +66,8 @@ Expected<std::string> FileBlockReader::read_at(uint64_t offset, size_t length) {
   std::string buffer(length, '\0');
   size_t done = 0;
   while (done < length) {
-    const ssize_t n = ::pread(fd_, buffer.data() + done, length - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd_, buffer.data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -85,8 +85,8 @@ Expected<std::string> FileBlockReader::read_at(uint64_t offset, size_t length) {
 
 Expected<std::string> FileBlockReader::read_direct(uint64_t offset, size_t length) {
   const uint64_t begin = offset / kDirectAlignment * kDirectAlignment;
-  const uint64_t end = (offset + length + kDirectAlignment - 1) / kDirectAlignment *
-                       kDirectAlignment;
+  const uint64_t end =
+      (offset + length + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
   const size_t span = end - begin;
   void* raw = nullptr;
   if (::posix_memalign(&raw, kDirectAlignment, span) != 0) {
@@ -109,8 +109,8 @@ Expected<std::string> FileBlockReader::read_direct(uint64_t offset, size_t lengt
     done += static_cast<size_t>(n);
   }
   if (begin + done < offset + length) {
-    return Error{fmt::format("read {} bytes at {} from {}: the device ends at {}", length,
-                             offset, path_, begin + done)};
+    return Error{fmt::format("read {} bytes at {} from {}: the device ends at {}", length, offset,
+                             path_, begin + done)};
   }
   return std::string(bytes + (offset - begin), length);
 }

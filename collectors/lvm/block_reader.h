@@ -39,8 +39,8 @@ class FileBlockReader final : public BlockReader {
   std::string name() const override { return path_; }
 
  private:
-  FileBlockReader(std::string path, int fd, bool direct) : path_(std::move(path)), fd_(fd),
-                                                           direct_(direct) {}
+  FileBlockReader(std::string path, int fd, bool direct)
+      : path_(std::move(path)), fd_(fd), direct_(direct) {}
   Expected<std::string> read_direct(uint64_t offset, size_t length);
 
   std::string path_;

@@ -166,9 +166,7 @@ class Parser {
 
   // --- lexer --------------------------------------------------------------------------------
 
-  SourcePosition here() const {
-    return {line_, static_cast<int>(pos_ - line_start_) + 1};
-  }
+  SourcePosition here() const { return {line_, static_cast<int>(pos_ - line_start_) + 1}; }
 
   void advance() {
     if (text_[pos_] == '\n') {
@@ -266,8 +264,8 @@ class Parser {
     }
     token.text = std::string(text_.substr(begin, pos_ - begin));
     const char first = token.text[0];
-    const bool numeric = (first >= '0' && first <= '9') || first == '+' || first == '-' ||
-                         first == '.';
+    const bool numeric =
+        (first >= '0' && first <= '9') || first == '+' || first == '-' || first == '.';
     if (!value_context || !numeric) {
       token.kind = TokenKind::kBareWord;
       return token;
@@ -313,8 +311,8 @@ class Parser {
                                          printable(token.text)));
     }
     token.kind = TokenKind::kInt;
-    token.int_value = negative ? static_cast<int64_t>(0 - magnitude)
-                               : static_cast<int64_t>(magnitude);
+    token.int_value =
+        negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
     return token;
   }
 
@@ -344,8 +342,8 @@ class Parser {
         return {};
       }
       if (key->kind != TokenKind::kBareWord && key->kind != TokenKind::kString) {
-        return error_at(*key, fmt::format("expected a key or '}}', found {}",
-                                          describe_token(*key)));
+        return error_at(*key,
+                        fmt::format("expected a key or '}}', found {}", describe_token(*key)));
       }
       Expected<Token> after_key = next(false);
       if (!after_key.ok()) {
@@ -374,8 +372,7 @@ class Parser {
         (*child)->value = std::move(*value);
       } else {
         return error_at(*after_key, fmt::format("expected '=' or '{{' after key \"{}\", found {}",
-                                                printable(key->text),
-                                                describe_token(*after_key)));
+                                                printable(key->text), describe_token(*after_key)));
       }
     }
   }
@@ -416,10 +413,10 @@ class Parser {
         continue;
       }
       if (token->kind == TokenKind::kEnd) {
-        return error_at(*token, fmt::format("unexpected end of input: array \"{}\" opened at "
-                                            "{}:{} is not closed (truncated metadata?)",
-                                            printable(key.text), open.position.line,
-                                            open.position.column));
+        return error_at(*token,
+                        fmt::format("unexpected end of input: array \"{}\" opened at "
+                                    "{}:{} is not closed (truncated metadata?)",
+                                    printable(key.text), open.position.line, open.position.column));
       }
       return error_at(*token, fmt::format("expected an array item or ']' in \"{}\", found {}",
                                           printable(key.text), describe_token(*token)));
@@ -536,7 +533,8 @@ Expected<int64_t> ConfigNode::get_int(std::string_view name) const {
       return *i;
     }
   }
-  return Error{fmt::format("{}: expected an integer, found {}", where(*node), describe_node(*node))};
+  return Error{
+      fmt::format("{}: expected an integer, found {}", where(*node), describe_node(*node))};
 }
 
 Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
@@ -545,8 +543,8 @@ Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
     return number.error();
   }
   if (*number < 0) {
-    return Error{fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)),
-                             *number)};
+    return Error{
+        fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)), *number)};
   }
   return static_cast<uint64_t>(*number);
 }
@@ -590,11 +588,14 @@ Expected<const ConfigNode*> ConfigNode::get_section(std::string_view name) const
     return missing(*this, name);
   }
   if (!node->is_section()) {
-    return Error{fmt::format("{}: expected a section, found {}", where(*node), describe_node(*node))};
+    return Error{
+        fmt::format("{}: expected a section, found {}", where(*node), describe_node(*node))};
   }
   return node;
 }
 
-Expected<ConfigNode> parse_config(std::string_view text) { return Parser(text).parse(); }
+Expected<ConfigNode> parse_config(std::string_view text) {
+  return Parser(text).parse();
+}
 
 }  // namespace thinpool::lvm

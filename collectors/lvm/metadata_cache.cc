@@ -39,9 +39,9 @@ VolumeGroupCache::Entry& VolumeGroupCache::remember(const std::string& key, Entr
   entry.last_used = ++clock_;
   Entry& stored = entries_[key] = std::move(entry);
   while (entries_.size() > capacity_) {
-    auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
-    });
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
     entries_.erase(oldest);
   }
   return stored;

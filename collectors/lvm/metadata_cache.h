@@ -35,9 +35,9 @@ std::string_view to_string(MetadataSource source);
 struct LoadedVolumeGroup {
   std::shared_ptr<const VolumeGroup> vg;
   MetadataSource source = MetadataSource::kPhysicalVolume;
-  std::string origin;        // the device path, or the backup file's path
-  bool reused = false;       // served from the cache without reading or parsing the text
-  int read_attempts = 1;     // more than 1 when a torn read was retried
+  std::string origin;     // the device path, or the backup file's path
+  bool reused = false;    // served from the cache without reading or parsing the text
+  int read_attempts = 1;  // more than 1 when a torn read was retried
   std::optional<MetadataLocation> location;  // PV source only
 };
 
@@ -67,7 +67,7 @@ class VolumeGroupCache {
     std::optional<MetadataLocation> location;  // PV entries
     uint32_t text_crc = 0;                     // backup entries
     size_t text_size = 0;
-    std::shared_ptr<const VolumeGroup> vg;     // or:
+    std::shared_ptr<const VolumeGroup> vg;  // or:
     std::optional<Error> error;
     uint64_t last_used = 0;
   };

@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kSector = 512;
 constexpr std::string_view kLabelId = "LABELONE";
 constexpr std::string_view kLabelType = "LVM2 001";
-constexpr std::string_view kMdaMagic = "\040\114\126\115\062\040\170\133\065\101\045\162\060\116\052\076";
+constexpr std::string_view kMdaMagic =
+    "\040\114\126\115\062\040\170\133\065\101\045\162\060\116\052\076";
 constexpr uint32_t kMdaVersion = 1;
 constexpr size_t kUuidLength = 32;
 constexpr size_t kDiskLocnSize = 16;
@@ -73,9 +74,10 @@ Step<PvLabel> parse_label_sector(std::string_view sector, uint64_t index, const 
   }
   const uint32_t header_offset = le32(sector, 20);
   if (header_offset < 32 || header_offset > kSector - kUuidLength - 8) {
-    return StepError{Error{fmt::format("{}: label in sector {} puts the PV header at byte {}, "
-                                       "outside the sector",
-                                       name, index, header_offset)}};
+    return StepError{
+        Error{fmt::format("{}: label in sector {} puts the PV header at byte {}, "
+                          "outside the sector",
+                          name, index, header_offset)}};
   }
   PvLabel label;
   label.sector = index;
@@ -94,8 +96,8 @@ Step<PvLabel> parse_label_sector(std::string_view sector, uint64_t index, const 
   for (std::vector<DiskArea>* list : {&label.data_areas, &label.metadata_areas}) {
     while (true) {
       if (at + kDiskLocnSize > kSector) {
-        return StepError{Error{fmt::format("{}: PV header area lists run past the label sector",
-                                           name)}};
+        return StepError{
+            Error{fmt::format("{}: PV header area lists run past the label sector", name)}};
       }
       const DiskArea area{le64(sector, at), le64(sector, at + 8)};
       at += kDiskLocnSize;
@@ -134,9 +136,10 @@ Step<PvLabel> read_label_step(BlockReader& reader) {
   if (first_error) {
     return *std::move(first_error);
   }
-  return StepError{Error{fmt::format("{}: no LVM2 label (LABELONE) in the first {} sectors: not "
-                                     "an LVM2 physical volume",
-                                     reader.name(), kLabelScanSectors)}};
+  return StepError{
+      Error{fmt::format("{}: no LVM2 label (LABELONE) in the first {} sectors: not "
+                        "an LVM2 physical volume",
+                        reader.name(), kLabelScanSectors)}};
 }
 
 Step<MdaHeader> read_mda_header_step(BlockReader& reader, const DiskArea& area) {
@@ -159,19 +162,19 @@ Step<MdaHeader> read_mda_header_step(BlockReader& reader, const DiskArea& area) 
   }
   const uint32_t version = le32(bytes, 20);
   if (version != kMdaVersion) {
-    return StepError{Error{fmt::format("{}: header version {} (only {} is known)", where, version,
-                                       kMdaVersion)}};
+    return StepError{Error{
+        fmt::format("{}: header version {} (only {} is known)", where, version, kMdaVersion)}};
   }
   MdaHeader header;
   header.start = le64(bytes, 24);
   header.size = le64(bytes, 32);
   if (header.start != area.offset) {
-    return StepError{Error{fmt::format("{}: header says it starts at byte {}", where,
-                                       header.start)}};
+    return StepError{
+        Error{fmt::format("{}: header says it starts at byte {}", where, header.start)}};
   }
   if (header.size <= kMdaHeaderSize) {
-    return StepError{Error{fmt::format("{}: header gives the area a size of {} bytes", where,
-                                       header.size)}};
+    return StepError{
+        Error{fmt::format("{}: header gives the area a size of {} bytes", where, header.size)}};
   }
   for (size_t at = kRawLocnsOffset; at + kRawLocnSize <= kMdaHeaderSize; at += kRawLocnSize) {
     RawLocation raw{le64(bytes, at), le64(bytes, at + 8), le32(bytes, at + 16),
@@ -186,23 +189,26 @@ Step<MdaHeader> read_mda_header_step(BlockReader& reader, const DiskArea& area) 
 
 Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
                                  const RawLocation& raw, const PvReadOptions& options) {
-  const std::string where = fmt::format("{}: metadata area at byte {}", reader.name(),
-                                        header.start);
+  const std::string where =
+      fmt::format("{}: metadata area at byte {}", reader.name(), header.start);
   const uint64_t buffer_size = header.size - kMdaHeaderSize;
   if (raw.offset < kMdaHeaderSize || raw.offset >= header.size) {
-    return StepError{Error{fmt::format("{}: metadata text offset {} is outside the area ({} "
-                                       "bytes)",
-                                       where, raw.offset, header.size)}};
+    return StepError{
+        Error{fmt::format("{}: metadata text offset {} is outside the area ({} "
+                          "bytes)",
+                          where, raw.offset, header.size)}};
   }
   if (raw.size == 0 || raw.size > buffer_size) {
-    return StepError{Error{fmt::format("{}: metadata text size {} does not fit the area's {}-byte "
-                                       "buffer",
-                                       where, raw.size, buffer_size)}};
+    return StepError{
+        Error{fmt::format("{}: metadata text size {} does not fit the area's {}-byte "
+                          "buffer",
+                          where, raw.size, buffer_size)}};
   }
   if (raw.size > options.max_text_bytes) {
-    return StepError{Error{fmt::format("{}: metadata text of {} bytes is larger than the {} bytes "
-                                       "allowed",
-                                       where, raw.size, options.max_text_bytes)}};
+    return StepError{
+        Error{fmt::format("{}: metadata text of {} bytes is larger than the {} bytes "
+                          "allowed",
+                          where, raw.size, options.max_text_bytes)}};
   }
   // The buffer is circular: text running past the end of the area continues right after the
   // header. (raw.size <= buffer_size keeps the two parts from overlapping.)
@@ -223,12 +229,12 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
     text += *second;
   }
   if (crc != raw.checksum) {
-    return StepError{Error{fmt::format("{}: metadata text ({} bytes at offset {}{}) fails its "
-                                       "checksum (stored {:#010x}, computed {:#010x})",
-                                       where, raw.size, raw.offset,
-                                       wrap > 0 ? fmt::format(", {} wrapped", wrap) : "",
-                                       raw.checksum, crc)},
-                     /*torn=*/true};
+    return StepError{
+        Error{fmt::format("{}: metadata text ({} bytes at offset {}{}) fails its "
+                          "checksum (stored {:#010x}, computed {:#010x})",
+                          where, raw.size, raw.offset,
+                          wrap > 0 ? fmt::format(", {} wrapped", wrap) : "", raw.checksum, crc)},
+        /*torn=*/true};
   }
   const size_t nul = text.find('\0');
   if (nul != std::string::npos) {

@@ -44,8 +44,8 @@ struct DiskArea {
 };
 
 struct PvLabel {
-  uint64_t sector = 0;     // where LABELONE was found
-  std::string pv_uuid;     // "fk2kNV-sDQn-..." as the metadata's pv id
+  uint64_t sector = 0;  // where LABELONE was found
+  std::string pv_uuid;  // "fk2kNV-sDQn-..." as the metadata's pv id
   uint64_t device_size_bytes = 0;
   std::vector<DiskArea> data_areas;
   std::vector<DiskArea> metadata_areas;

@@ -13,16 +13,16 @@ namespace {
 
 constexpr uint64_t kUint32Max = std::numeric_limits<uint32_t>::max();
 
-// Assigns the value of an Expected to `lhs`, or returns its error from the calling function.
-#define LVM_CONCAT_INNER(a, b) a##b
-#define LVM_CONCAT(a, b) LVM_CONCAT_INNER(a, b)
-#define LVM_TRY_ASSIGN(lhs, expr) LVM_TRY_ASSIGN_IMPL(LVM_CONCAT(try_result_, __LINE__), lhs, expr)
-#define LVM_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                        \
-  if (!tmp.ok()) {                          \
-    return tmp.error();                     \
-  }                                         \
-  lhs = std::move(tmp.value())
+// Moves the value of `value` into `out`, or returns its error:
+//   if (auto error = assign(vg_.id, node.get_string("id"))) { return *error; }
+template <typename T, typename U>
+std::optional<Error> assign(T& out, Expected<U> value) {
+  if (!value.ok()) {
+    return value.error();
+  }
+  out = std::move(value.value());
+  return std::nullopt;
+}
 
 Error with_context(std::string_view context, const Error& error) {
   return Error{fmt::format("{}: {}", context, error.message), error.errno_value};
@@ -100,28 +100,46 @@ class VolumeGroupReader {
       return with_context("not LVM volume group metadata", version.error());
     }
     if (*version != 1) {
-      return Error{fmt::format("unsupported LVM metadata format version {} (only 1 is known)",
-                               *version)};
+      return Error{
+          fmt::format("unsupported LVM metadata format version {} (only 1 is known)", *version)};
     }
-    LVM_TRY_ASSIGN(vg_.description, get_optional_string(root, "description"));
-    LVM_TRY_ASSIGN(vg_.creation_host, get_optional_string(root, "creation_host"));
+    if (auto error = assign(vg_.description, get_optional_string(root, "description"))) {
+      return *error;
+    }
+    if (auto error = assign(vg_.creation_host, get_optional_string(root, "creation_host"))) {
+      return *error;
+    }
     std::optional<uint64_t> creation_time;
-    LVM_TRY_ASSIGN(creation_time, get_optional_uint(root, "creation_time"));
+    if (auto error = assign(creation_time, get_optional_uint(root, "creation_time"))) {
+      return *error;
+    }
     vg_.creation_time = creation_time.value_or(0);
     return {};
   }
 
   Status read_vg(const ConfigNode& node) {
-    LVM_TRY_ASSIGN(vg_.id, node.get_string("id"));
-    LVM_TRY_ASSIGN(vg_.seqno, get_uint32(node, "seqno"));
-    LVM_TRY_ASSIGN(vg_.status, node.get_string_list("status"));
-    LVM_TRY_ASSIGN(vg_.format, get_optional_string(node, "format"));
-    LVM_TRY_ASSIGN(vg_.extent_size_sectors, get_uint32(node, "extent_size"));
+    if (auto error = assign(vg_.id, node.get_string("id"))) {
+      return *error;
+    }
+    if (auto error = assign(vg_.seqno, get_uint32(node, "seqno"))) {
+      return *error;
+    }
+    if (auto error = assign(vg_.status, node.get_string_list("status"))) {
+      return *error;
+    }
+    if (auto error = assign(vg_.format, get_optional_string(node, "format"))) {
+      return *error;
+    }
+    if (auto error = assign(vg_.extent_size_sectors, get_uint32(node, "extent_size"))) {
+      return *error;
+    }
     if (vg_.extent_size_sectors == 0) {
       return Error{fmt::format("{}/extent_size: must not be 0", node.path)};
     }
     const ConfigNode* pvs = nullptr;
-    LVM_TRY_ASSIGN(pvs, node.get_section("physical_volumes"));
+    if (auto error = assign(pvs, node.get_section("physical_volumes"))) {
+      return *error;
+    }
     for (const ConfigNode& pv_node : pvs->children) {
       if (Status status = read_pv(pv_node); !status.ok()) {
         return status;
@@ -153,19 +171,31 @@ class VolumeGroupReader {
 
   Status read_pv(const ConfigNode& node) {
     if (!node.is_section()) {
-      return Error{fmt::format("{}: expected a PV section, found {}", node.path,
-                               describe_node(node))};
+      return Error{
+          fmt::format("{}: expected a PV section, found {}", node.path, describe_node(node))};
     }
     PhysicalVolume pv;
     pv.name = node.key;
-    LVM_TRY_ASSIGN(pv.id, node.get_string("id"));
-    LVM_TRY_ASSIGN(pv.device_hint, get_optional_string(node, "device"));
-    LVM_TRY_ASSIGN(pv.status, node.get_string_list("status"));
+    if (auto error = assign(pv.id, node.get_string("id"))) {
+      return *error;
+    }
+    if (auto error = assign(pv.device_hint, get_optional_string(node, "device"))) {
+      return *error;
+    }
+    if (auto error = assign(pv.status, node.get_string_list("status"))) {
+      return *error;
+    }
     std::optional<uint64_t> dev_size;
-    LVM_TRY_ASSIGN(dev_size, get_optional_uint(node, "dev_size"));
+    if (auto error = assign(dev_size, get_optional_uint(node, "dev_size"))) {
+      return *error;
+    }
     pv.dev_size_sectors = dev_size.value_or(0);
-    LVM_TRY_ASSIGN(pv.pe_start_sectors, node.get_uint("pe_start"));
-    LVM_TRY_ASSIGN(pv.pe_count, get_uint32(node, "pe_count"));
+    if (auto error = assign(pv.pe_start_sectors, node.get_uint("pe_start"))) {
+      return *error;
+    }
+    if (auto error = assign(pv.pe_count, get_uint32(node, "pe_count"))) {
+      return *error;
+    }
     pv_index_[pv.name] = vg_.pvs.size();
     vg_.pvs.push_back(std::move(pv));
     return {};
@@ -174,11 +204,17 @@ class VolumeGroupReader {
   Status read_lv(const ConfigNode& node) {
     LogicalVolume lv;
     lv.name = node.key;
-    LVM_TRY_ASSIGN(lv.id, node.get_string("id"));
-    LVM_TRY_ASSIGN(lv.status, node.get_string_list("status"));
+    if (auto error = assign(lv.id, node.get_string("id"))) {
+      return *error;
+    }
+    if (auto error = assign(lv.status, node.get_string_list("status"))) {
+      return *error;
+    }
     lv.visible = contains(lv.status, "VISIBLE");
     uint64_t segment_count = 0;
-    LVM_TRY_ASSIGN(segment_count, node.get_uint("segment_count"));
+    if (auto error = assign(segment_count, node.get_uint("segment_count"))) {
+      return *error;
+    }
     for (const ConfigNode& child : node.children) {
       if (!child.is_section()) {
         continue;
@@ -214,10 +250,16 @@ class VolumeGroupReader {
   Expected<Segment> read_segment(const ConfigNode& node) {
     Segment segment;
     segment.name = node.key;
-    LVM_TRY_ASSIGN(segment.start_extent, get_uint32(node, "start_extent"));
-    LVM_TRY_ASSIGN(segment.extent_count, get_uint32(node, "extent_count"));
+    if (auto error = assign(segment.start_extent, get_uint32(node, "start_extent"))) {
+      return *error;
+    }
+    if (auto error = assign(segment.extent_count, get_uint32(node, "extent_count"))) {
+      return *error;
+    }
     std::string type;
-    LVM_TRY_ASSIGN(type, node.get_string("type"));
+    if (auto error = assign(type, node.get_string("type"))) {
+      return *error;
+    }
     // "thin-pool+METADATA_FORMAT": the segment type, then LV flags lvm2 keeps in it.
     size_t plus = type.find('+');
     segment.type = type.substr(0, plus);
@@ -247,9 +289,13 @@ class VolumeGroupReader {
 
   Status read_areas(const ConfigNode& node, Segment& segment) {
     if (node.find("stripes") != nullptr) {
-      LVM_TRY_ASSIGN(segment.areas, read_area_pairs(node, "stripes"));
+      if (auto error = assign(segment.areas, read_area_pairs(node, "stripes"))) {
+        return *error;
+      }
       uint64_t stripe_count = 0;
-      LVM_TRY_ASSIGN(stripe_count, get_uint32(node, "stripe_count"));
+      if (auto error = assign(stripe_count, get_uint32(node, "stripe_count"))) {
+        return *error;
+      }
       if (stripe_count == 0 || stripe_count != segment.areas.size()) {
         return Error{fmt::format("{}: stripe_count is {} but stripes lists {} areas", node.path,
                                  stripe_count, segment.areas.size())};
@@ -260,16 +306,22 @@ class VolumeGroupReader {
       }
       segment.area_extents = segment.extent_count / stripe_count;
       std::optional<uint64_t> stripe_size;
-      LVM_TRY_ASSIGN(stripe_size, get_optional_uint(node, "stripe_size"));
+      if (auto error = assign(stripe_size, get_optional_uint(node, "stripe_size"))) {
+        return *error;
+      }
       segment.stripe_size_sectors = stripe_size.value_or(0);
     } else if (node.find("mirrors") != nullptr) {
       // Mirror legs (pvmove's temporary LV puts them straight on PVs): each holds it all.
-      LVM_TRY_ASSIGN(segment.areas, read_area_pairs(node, "mirrors"));
+      if (auto error = assign(segment.areas, read_area_pairs(node, "mirrors"))) {
+        return *error;
+      }
       segment.area_extents = segment.extent_count;
     } else if (node.find("raids") != nullptr) {
       // raid images and their metadata sub-LVs, by name; their own segments hold the PVs.
       std::vector<std::string> names;
-      LVM_TRY_ASSIGN(names, node.get_string_list("raids"));
+      if (auto error = assign(names, node.get_string_list("raids"))) {
+        return *error;
+      }
       for (std::string& name : names) {
         if (!lv_names_.contains(name)) {
           return Error{fmt::format("{}/raids: unknown LV \"{}\"", node.path, name)};
@@ -283,8 +335,8 @@ class VolumeGroupReader {
   // ["pv0", 0, "pv1", 0]: pairs of a volume name and its first extent.
   Expected<std::vector<SegmentArea>> read_area_pairs(const ConfigNode& node, std::string_view key) {
     const ConfigNode* list = node.find(key);
-    const std::string context = fmt::format("{} (line {}:{})", list->path, list->position.line,
-                                            list->position.column);
+    const std::string context =
+        fmt::format("{} (line {}:{})", list->path, list->position.line, list->position.column);
     if (list->is_section()) {
       return Error{fmt::format("{}: expected an array of areas, found a section", context)};
     }
@@ -299,8 +351,7 @@ class VolumeGroupReader {
       const auto* extent = std::get_if<int64_t>(&items[i + 1]);
       if (name == nullptr || extent == nullptr || *extent < 0 ||
           static_cast<uint64_t>(*extent) > kUint32Max) {
-        return Error{fmt::format("{}: area {} is not a volume name and an extent", context,
-                                 i / 2)};
+        return Error{fmt::format("{}: area {} is not a volume name and an extent", context, i / 2)};
       }
       SegmentArea area;
       area.name = *name;
@@ -310,9 +361,10 @@ class VolumeGroupReader {
       } else if (lv_names_.contains(*name)) {
         area.kind = AreaKind::kLogicalVolume;
       } else {
-        return Error{fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of "
-                                 "the VG",
-                                 context, i / 2, *name)};
+        return Error{
+            fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of "
+                        "the VG",
+                        context, i / 2, *name)};
       }
       areas.push_back(std::move(area));
     }
@@ -329,32 +381,54 @@ class VolumeGroupReader {
 
   Expected<ThinPoolSegment> read_thin_pool(const ConfigNode& node) {
     ThinPoolSegment pool;
-    LVM_TRY_ASSIGN(pool.metadata_lv, get_lv_reference(node, "metadata"));
-    LVM_TRY_ASSIGN(pool.data_lv, get_lv_reference(node, "pool"));
-    LVM_TRY_ASSIGN(pool.transaction_id, node.get_uint("transaction_id"));
+    if (auto error = assign(pool.metadata_lv, get_lv_reference(node, "metadata"))) {
+      return *error;
+    }
+    if (auto error = assign(pool.data_lv, get_lv_reference(node, "pool"))) {
+      return *error;
+    }
+    if (auto error = assign(pool.transaction_id, node.get_uint("transaction_id"))) {
+      return *error;
+    }
     // lvm2 before 2.02.89 called the chunk size data_block_size.
     const std::string_view chunk_key =
         node.find("chunk_size") == nullptr && node.find("data_block_size") != nullptr
             ? "data_block_size"
             : "chunk_size";
-    LVM_TRY_ASSIGN(pool.chunk_size_sectors, get_uint32(node, chunk_key));
-    LVM_TRY_ASSIGN(pool.discards, get_optional_string(node, "discards"));
+    if (auto error = assign(pool.chunk_size_sectors, get_uint32(node, chunk_key))) {
+      return *error;
+    }
+    if (auto error = assign(pool.discards, get_optional_string(node, "discards"))) {
+      return *error;
+    }
     std::optional<uint64_t> zero;
-    LVM_TRY_ASSIGN(zero, get_optional_uint(node, "zero_new_blocks"));
+    if (auto error = assign(zero, get_optional_uint(node, "zero_new_blocks"))) {
+      return *error;
+    }
     pool.zero_new_blocks = zero.value_or(0) != 0;
     return pool;
   }
 
   Expected<ThinVolumeSegment> read_thin(const ConfigNode& node) {
     ThinVolumeSegment thin;
-    LVM_TRY_ASSIGN(thin.thin_pool, get_lv_reference(node, "thin_pool"));
-    LVM_TRY_ASSIGN(thin.transaction_id, node.get_uint("transaction_id"));
-    LVM_TRY_ASSIGN(thin.device_id, get_uint32(node, "device_id"));
+    if (auto error = assign(thin.thin_pool, get_lv_reference(node, "thin_pool"))) {
+      return *error;
+    }
+    if (auto error = assign(thin.transaction_id, node.get_uint("transaction_id"))) {
+      return *error;
+    }
+    if (auto error = assign(thin.device_id, get_uint32(node, "device_id"))) {
+      return *error;
+    }
     if (node.find("origin") != nullptr) {
-      LVM_TRY_ASSIGN(thin.origin, get_lv_reference(node, "origin"));
+      if (auto error = assign(thin.origin, get_lv_reference(node, "origin"))) {
+        return *error;
+      }
     }
     if (node.find("external_origin") != nullptr) {
-      LVM_TRY_ASSIGN(thin.external_origin, get_lv_reference(node, "external_origin"));
+      if (auto error = assign(thin.external_origin, get_lv_reference(node, "external_origin"))) {
+        return *error;
+      }
     }
     return thin;
   }
@@ -376,10 +450,10 @@ class VolumeGroupReader {
           const PhysicalVolume& pv = vg_.pvs[pv_index_.at(area.name)];
           const uint64_t end = area.start_extent + segment.area_extents;
           if (end > pv.pe_count) {
-            return Error{fmt::format("{}/{}: extents {}..{} lie beyond the end of {} ({} "
-                                     "extents)",
-                                     lv.name, segment.name, area.start_extent, end - 1, pv.name,
-                                     pv.pe_count)};
+            return Error{fmt::format(
+                "{}/{}: extents {}..{} lie beyond the end of {} ({} "
+                "extents)",
+                lv.name, segment.name, area.start_extent, end - 1, pv.name, pv.pe_count)};
           }
           if (segment.area_extents > 0) {
             by_pv[area.name].push_back({area.start_extent, end, &lv.name});
@@ -393,8 +467,7 @@ class VolumeGroupReader {
       for (size_t i = 1; i < extents.size(); ++i) {
         if (extents[i].begin < extents[i - 1].end) {
           return Error{fmt::format("extent {} of {} is allocated to both {} and {}",
-                                   extents[i].begin, pv_name, *extents[i - 1].lv,
-                                   *extents[i].lv)};
+                                   extents[i].begin, pv_name, *extents[i - 1].lv, *extents[i].lv)};
         }
       }
     }
@@ -409,11 +482,6 @@ class VolumeGroupReader {
   std::map<std::string, size_t, std::less<>> pv_index_;
   std::set<std::string, std::less<>> lv_names_;
 };
-
-#undef LVM_TRY_ASSIGN
-#undef LVM_TRY_ASSIGN_IMPL
-#undef LVM_CONCAT
-#undef LVM_CONCAT_INNER
 
 }  // namespace
 

@@ -34,7 +34,7 @@ enum class AreaKind { kPhysicalVolume, kLogicalVolume };
 // One stripe / mirror leg / raid image of a segment.
 struct SegmentArea {
   AreaKind kind = AreaKind::kPhysicalVolume;
-  std::string name;         // PV name ("pv0") or LV name
+  std::string name;           // PV name ("pv0") or LV name
   uint64_t start_extent = 0;  // first extent on that PV or LV
 };
 
@@ -76,7 +76,7 @@ struct LogicalVolume {
   std::string name;
   std::string id;
   std::vector<std::string> status;
-  bool visible = false;  // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
+  bool visible = false;           // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
   std::vector<Segment> segments;  // sorted by start_extent
 
   uint64_t extent_count() const;
@@ -111,14 +111,14 @@ struct VolumeGroup {
 
 // A thin pool of the VG, with the numbers an alert on it needs.
 struct ThinPoolSummary {
-  std::string lv;                   // the pool LV: "pool"
-  uint64_t transaction_id = 0;      // what LVM expects the kernel's pool to report
-  std::string metadata_lv;          // "pool_tmeta"
+  std::string lv;               // the pool LV: "pool"
+  uint64_t transaction_id = 0;  // what LVM expects the kernel's pool to report
+  std::string metadata_lv;      // "pool_tmeta"
   uint64_t metadata_size_bytes = 0;
-  std::string data_lv;              // "pool_tdata"
+  std::string data_lv;  // "pool_tdata"
   uint64_t data_size_bytes = 0;
   uint64_t chunk_size_bytes = 0;
-  uint64_t thin_volume_count = 0;   // thin LVs whose thin_pool is this pool
+  uint64_t thin_volume_count = 0;  // thin LVs whose thin_pool is this pool
 };
 
 // Reads the VG from a parsed metadata text (a metadata area's or a backup file's). Checks what

@@ -60,7 +60,9 @@ struct ValidCase {
   std::string expected;
 };
 
-void PrintTo(const ValidCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const ValidCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ParserAccepts : public ::testing::TestWithParam<ValidCase> {};
 
@@ -73,15 +75,12 @@ TEST_P(ParserAccepts, BuildsTree) {
 INSTANTIATE_TEST_SUITE_P(
     Forms, ParserAccepts,
     ::testing::Values(
-        ValidCase{"empty", "", ""},
-        ValidCase{"only_comments", "# nothing\n   # here\n", ""},
-        ValidCase{"integer", "a = 1", "a=1;"},
-        ValidCase{"negative", "a = -5", "a=-5;"},
+        ValidCase{"empty", "", ""}, ValidCase{"only_comments", "# nothing\n   # here\n", ""},
+        ValidCase{"integer", "a = 1", "a=1;"}, ValidCase{"negative", "a = -5", "a=-5;"},
         ValidCase{"plus_sign", "a = +5", "a=5;"},
         ValidCase{"int64_max", "a = 9223372036854775807", "a=9223372036854775807;"},
         ValidCase{"int64_min", "a = -9223372036854775808", "a=-9223372036854775808;"},
-        ValidCase{"zero", "a = 0", "a=0;"},
-        ValidCase{"float", "a = 1.5", "a=1.5f;"},
+        ValidCase{"zero", "a = 0", "a=0;"}, ValidCase{"float", "a = 1.5", "a=1.5f;"},
         ValidCase{"float_leading_dot", "a = .5", "a=0.5f;"},
         ValidCase{"string", "a = \"x y\"", "a=\"x y\";"},
         ValidCase{"escaped_quote", R"(a = "say \"hi\"")", "a=\"say \"hi\"\";"},
@@ -121,7 +120,9 @@ struct InvalidCase {
   std::string expected_error;  // a substring of the message
 };
 
-void PrintTo(const InvalidCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const InvalidCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ParserRejects : public ::testing::TestWithParam<InvalidCase> {};
 
@@ -139,8 +140,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "parse error at 2:5: expected '=' or '{' after key \"id\", found string "
                     "\"x\": \"\tid \\\"x\\\"\""},
         InvalidCase{"missing_value", "a =\n}", "2:1: expected a value after \"a =\", found '}'"},
-        InvalidCase{"value_at_end", "a =", "1:4: expected a value after \"a =\", found end of "
-                                           "input"},
+        InvalidCase{"value_at_end", "a =",
+                    "1:4: expected a value after \"a =\", found end of "
+                    "input"},
         InvalidCase{"unclosed_section", "vg0 {\n\ta = 1\n",
                     "3:1: unexpected end of input: section \"vg0\" opened at 1:1 is not closed"},
         InvalidCase{"unclosed_nested", "a {\n b {\n",
@@ -150,8 +152,9 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"unterminated_string", "a = \"abc\n\n", "1:5: unterminated string"},
         InvalidCase{"escaped_closing_quote", R"(a = "abc\")", "unterminated string"},
         InvalidCase{"unterminated_single", "a = 'abc", "unterminated string"},
-        InvalidCase{"leading_comma", "a = [,1]", "expected an array item or ']' in \"a\", found "
-                                                 "','"},
+        InvalidCase{"leading_comma", "a = [,1]",
+                    "expected an array item or ']' in \"a\", found "
+                    "','"},
         InvalidCase{"double_comma", "a = [1,,2]", "found ','"},
         InvalidCase{"section_in_array", "a = [ { ]", "found '{'"},
         InvalidCase{"equals_as_key", "= 1", "1:1: expected a key or '}', found '='"},
@@ -169,7 +172,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"empty_key", "\"\" = 1", "empty key"},
         InvalidCase{"slash_key", "/ = 1", "empty key"},
         InvalidCase{"control_bytes_quoted", "a = 1\n\x01\x02 x", "\\x01\\x02"},
-        InvalidCase{"key_without_value", "vg0", "1:4: expected '=' or '{' after key \"vg0\", found end of input"}),
+        InvalidCase{"key_without_value", "vg0",
+                    "1:4: expected '=' or '{' after key \"vg0\", found end of input"}),
     [](const ::testing::TestParamInfo<InvalidCase>& param_info) { return param_info.param.name; });
 
 TEST(Parser, RejectsNestingDeeperThanTheLimit) {
@@ -214,8 +218,10 @@ TEST(Parser, TypedAccessorsExplainMismatches) {
   EXPECT_EQ(*s.get_int("n"), -3);
   EXPECT_EQ(s.get_uint("n").error().message,
             "s/n (line 3:2): expected a non-negative integer, found -3");
-  EXPECT_EQ(s.get_string("n").error().message, "s/n (line 3:2): expected a string, found integer -3");
-  EXPECT_EQ(s.get_string("sub").error().message, "s/sub (line 7:2): expected a string, found a section");
+  EXPECT_EQ(s.get_string("n").error().message,
+            "s/n (line 3:2): expected a string, found integer -3");
+  EXPECT_EQ(s.get_string("sub").error().message,
+            "s/sub (line 7:2): expected a string, found a section");
   EXPECT_EQ(s.get_string_list("l").error().message,
             "s/l (line 4:2): item 1 is integer 2, expected a string");
   EXPECT_TRUE(s.get_string_list("e")->empty());

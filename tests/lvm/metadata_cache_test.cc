@@ -1,9 +1,8 @@
 // Backup files and the cache that re-parses only after LVM committed new metadata.
 #include "collectors/lvm/metadata_cache.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>

@@ -9,7 +9,8 @@
 namespace thinpool::lvm::testing {
 namespace {
 
-constexpr std::string_view kMagic = "\040\114\126\115\062\040\170\133\065\101\045\162\060\116\052\076";
+constexpr std::string_view kMagic =
+    "\040\114\126\115\062\040\170\133\065\101\045\162\060\116\052\076";
 
 void put(std::string& image, uint64_t at, std::string_view bytes) {
   if (at + bytes.size() > image.size()) {

@@ -10,21 +10,21 @@ namespace thinpool::lvm::testing {
 
 struct PvImageSpec {
   std::string pv_uuid = "fk2kNVsDQn3cAE7vGtLd2wQp9XmB1rTa";  // 32 characters, no dashes
-  uint64_t image_bytes = 1 << 20;        // size of the returned image
-  uint64_t device_size_bytes = 1 << 30;  // what the PV header claims
-  uint64_t label_sector = 1;             // lvm2 writes the label to sector 1
-  uint64_t data_offset = 1 << 20;        // pe_start in bytes
+  uint64_t image_bytes = 1 << 20;                            // size of the returned image
+  uint64_t device_size_bytes = 1 << 30;                      // what the PV header claims
+  uint64_t label_sector = 1;                                 // lvm2 writes the label to sector 1
+  uint64_t data_offset = 1 << 20;                            // pe_start in bytes
   uint64_t mda_offset = 4096;
   uint64_t mda_size = (1 << 20) - 4096;
   bool with_mda = true;
-  bool second_mda = false;               // a second area at the end of the image
+  bool second_mda = false;  // a second area at the end of the image
   uint64_t second_mda_size = 64 * 1024;
   uint32_t extension_version = 2;
   // The metadata text (a NUL is appended, as lvm2 writes it) and where it starts, relative to
   // the metadata area. Empty text: the area holds no VG (an unused PV).
   std::string text;
   uint64_t text_offset = 512;
-  uint32_t raw_flags = 0;                // 1 = ignored
+  uint32_t raw_flags = 0;  // 1 = ignored
 };
 
 std::string build_pv_image(const PvImageSpec& spec);

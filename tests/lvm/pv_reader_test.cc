@@ -3,9 +3,8 @@
 #include "collectors/lvm/pv_reader.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -64,9 +63,9 @@ class ScriptedReader final : public BlockReader {
 
 TEST(LvmCrc, IsZlibCrc32WithoutTheInversions) {
   const std::string data = "LVM2 metadata \x01\x02\xff and some more bytes to cover the loop";
-  const uint32_t zlib = static_cast<uint32_t>(
-      ::crc32(~kLvmInitialCrc & 0xffffffffu, reinterpret_cast<const Bytef*>(data.data()),
-              static_cast<uInt>(data.size())));
+  const uint32_t zlib = static_cast<uint32_t>(::crc32(~kLvmInitialCrc & 0xffffffffu,
+                                                      reinterpret_cast<const Bytef*>(data.data()),
+                                                      static_cast<uInt>(data.size())));
   EXPECT_EQ(lvm_crc(kLvmInitialCrc, data), ~zlib);
   EXPECT_EQ(lvm_crc(kLvmInitialCrc, ""), kLvmInitialCrc);
   EXPECT_EQ(lvm_crc(lvm_crc(kLvmInitialCrc, data.substr(0, 7)), data.substr(7)),
@@ -187,7 +186,9 @@ struct DamagedImage {
   int expected_sleeps = 0;
 };
 
-void PrintTo(const DamagedImage& d, std::ostream* os) { *os << d.name; }
+void PrintTo(const DamagedImage& d, std::ostream* os) {
+  *os << d.name;
+}
 
 class PvReaderRejects : public ::testing::TestWithParam<DamagedImage> {};
 
@@ -297,8 +298,7 @@ TEST(PvReader, RefusesTextLargerThanAllowed) {
   options.max_text_bytes = 1000;
   Expected<PvMetadata> metadata = read_pv_metadata(reader, options);
   ASSERT_FALSE(metadata.ok());
-  EXPECT_NE(metadata.error().message.find("larger than the 1000 bytes allowed"),
-            std::string::npos)
+  EXPECT_NE(metadata.error().message.find("larger than the 1000 bytes allowed"), std::string::npos)
       << metadata.error().message;
 }
 
@@ -387,8 +387,8 @@ TEST(FileBlockReader, ReadsARegularFile) {
   const std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("thinpool_lvm_pv_" + std::to_string(::getpid()));
   PvImageSpec spec;
-  spec.image_bytes = 64 * 1024;
-  spec.mda_size = 32 * 1024;
+  spec.image_bytes = 64 * 1024ULL;
+  spec.mda_size = 32 * 1024ULL;
   spec.text = "vg { }\n";
   const std::string image = build_pv_image(spec);
   {

@@ -17,7 +17,7 @@ std::string read_testdata(const std::string& name) {
   return buffer.str();
 }
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = 1024ULL * 1024;
 
 TEST(VolumeGroup, ReadsTheBackupFixture) {
   Expected<VolumeGroup> vg = parse_volume_group(read_testdata("vg0.backup"));
@@ -148,22 +148,22 @@ std::string linear(const std::string& name, const std::string& pv, int start, in
 
 TEST(VolumeGroup, CountsMirrorLegsInFull) {
   // pvmove's temporary LV: a mirror whose legs sit directly on PVs.
-  Expected<VolumeGroup> vg = parse_volume_group(small_vg(
-      "pvmove0 { id = \"m\" status = [\"READ\", \"PVMOVE\"] segment_count = 1\n"
-      " segment1 { start_extent = 0 extent_count = 10 type = \"mirror\" mirror_count = 2\n"
-      " mirrors = [\"pv0\", 0, \"pv1\", 0] } }"));
+  Expected<VolumeGroup> vg = parse_volume_group(
+      small_vg("pvmove0 { id = \"m\" status = [\"READ\", \"PVMOVE\"] segment_count = 1\n"
+               " segment1 { start_extent = 0 extent_count = 10 type = \"mirror\" mirror_count = 2\n"
+               " mirrors = [\"pv0\", 0, \"pv1\", 0] } }"));
   ASSERT_TRUE(vg.ok()) << vg.error().message;
   EXPECT_EQ(vg->allocated_extents(), 20u);
   EXPECT_EQ(vg->free_extents(), 130u);
 }
 
 TEST(VolumeGroup, CountsRaidThroughItsImages) {
-  Expected<VolumeGroup> vg = parse_volume_group(small_vg(
-      "r { id = \"r\" status = [\"READ\", \"VISIBLE\"] segment_count = 1\n"
-      " segment1 { start_extent = 0 extent_count = 8 type = \"raid1\" device_count = 2\n"
-      " raids = [\"r_rmeta_0\", \"r_rimage_0\", \"r_rmeta_1\", \"r_rimage_1\"] } }\n" +
-      linear("r_rmeta_0", "pv0", 0, 1) + linear("r_rimage_0", "pv0", 1, 8) +
-      linear("r_rmeta_1", "pv1", 0, 1) + linear("r_rimage_1", "pv1", 1, 8)));
+  Expected<VolumeGroup> vg = parse_volume_group(
+      small_vg("r { id = \"r\" status = [\"READ\", \"VISIBLE\"] segment_count = 1\n"
+               " segment1 { start_extent = 0 extent_count = 8 type = \"raid1\" device_count = 2\n"
+               " raids = [\"r_rmeta_0\", \"r_rimage_0\", \"r_rmeta_1\", \"r_rimage_1\"] } }\n" +
+               linear("r_rmeta_0", "pv0", 0, 1) + linear("r_rimage_0", "pv0", 1, 8) +
+               linear("r_rmeta_1", "pv1", 0, 1) + linear("r_rimage_1", "pv1", 1, 8)));
   ASSERT_TRUE(vg.ok()) << vg.error().message;
   EXPECT_EQ(vg->find_lv("r")->segments[0].areas.size(), 4u);
   EXPECT_EQ(vg->allocated_extents(), 18u);
@@ -201,7 +201,9 @@ struct BadMetadata {
   std::string expected_error;
 };
 
-void PrintTo(const BadMetadata& bad, std::ostream* os) { *os << bad.name; }
+void PrintTo(const BadMetadata& bad, std::ostream* os) {
+  *os << bad.name;
+}
 
 class VolumeGroupRejects : public ::testing::TestWithParam<BadMetadata> {};
 
@@ -273,17 +275,19 @@ INSTANTIATE_TEST_SUITE_P(
                              "start_extent = 0 extent_count = 4 type = \"thin-pool\" metadata = "
                              "\"p\" pool = \"p\" chunk_size = 128 } }"),
                     "vg1/logical_volumes/p/segment1: missing \"transaction_id\""},
-        BadMetadata{"negative_extent_count",
-                    small_vg("a { id = \"a\" status = [] segment_count = 1 segment1 { "
-                             "start_extent = 0 extent_count = -4 type = \"error\" } }"),
-                    "vg1/logical_volumes/a/segment1/extent_count (line 13:72): expected a non-negative "
-                    "integer, found -4"},
-        BadMetadata{"transaction_id_as_string",
-                    small_vg("p { id = \"p\" status = [] segment_count = 1 segment1 { "
-                             "start_extent = 0 extent_count = 4 type = \"thin-pool\" metadata = "
-                             "\"p\" pool = \"p\" transaction_id = \"91\" chunk_size = 128 } }"),
-                    "vg1/logical_volumes/p/segment1/transaction_id (line 13:134): expected an integer, "
-                    "found string \"91\""},
+        BadMetadata{
+            "negative_extent_count",
+            small_vg("a { id = \"a\" status = [] segment_count = 1 segment1 { "
+                     "start_extent = 0 extent_count = -4 type = \"error\" } }"),
+            "vg1/logical_volumes/a/segment1/extent_count (line 13:72): expected a non-negative "
+            "integer, found -4"},
+        BadMetadata{
+            "transaction_id_as_string",
+            small_vg("p { id = \"p\" status = [] segment_count = 1 segment1 { "
+                     "start_extent = 0 extent_count = 4 type = \"thin-pool\" metadata = "
+                     "\"p\" pool = \"p\" transaction_id = \"91\" chunk_size = 128 } }"),
+            "vg1/logical_volumes/p/segment1/transaction_id (line 13:134): expected an integer, "
+            "found string \"91\""},
         BadMetadata{"seqno_too_big",
                     "contents = \"Text Format Volume Group\"\nversion = 1\nvg { id = \"x\" seqno "
                     "= 4294967296 status = [] extent_size = 8 physical_volumes { } }",

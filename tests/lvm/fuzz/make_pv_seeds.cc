@@ -22,9 +22,9 @@ int main(int argc, char** argv) {
 
   using thinpool::lvm::testing::PvImageSpec;
   PvImageSpec base;
-  base.image_bytes = 16 * 1024;
-  base.mda_size = 8 * 1024;
-  base.data_offset = 12 * 1024;
+  base.image_bytes = 16ULL * 1024;
+  base.mda_size = 8ULL * 1024;
+  base.data_offset = 12ULL * 1024;
   base.text = text.str();
 
   auto write = [&](const std::string& name, const PvImageSpec& spec) {
@@ -33,14 +33,14 @@ int main(int argc, char** argv) {
   };
   write("plain", base);
   PvImageSpec wrapped = base;
-  wrapped.text_offset = 8 * 1024 - 1000;
+  wrapped.text_offset = 8ULL * 1024 - 1000;
   write("wrapped", wrapped);
   PvImageSpec sector0 = base;
   sector0.label_sector = 0;
   write("label_sector0", sector0);
   PvImageSpec two = base;
   two.second_mda = true;
-  two.second_mda_size = 4 * 1024;
+  two.second_mda_size = 4ULL * 1024;
   two.text = "vg { }\n";
   write("two_areas", two);
   PvImageSpec ignored = base;
