@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace thinpool::lvm {
 namespace {
@@ -60,6 +61,12 @@ FileBlockReader::~FileBlockReader() {
 }
 
 Expected<std::string> FileBlockReader::read_at(uint64_t offset, size_t length) {
+  // pread takes a signed off_t; offsets from a damaged header can be anything.
+  constexpr uint64_t kMaxOffset = std::numeric_limits<int64_t>::max() - kDirectAlignment;
+  if (offset > kMaxOffset || length > kMaxOffset - offset) {
+    return Error{
+        fmt::format("read {} bytes at {} from {}: beyond any device", length, offset, path_)};
+  }
   if (direct_) {
     return read_direct(offset, length);
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -211,9 +212,14 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
                           where, raw.size, options.max_text_bytes)}};
   }
   // The buffer is circular: text running past the end of the area continues right after the
-  // header. (raw.size <= buffer_size keeps the two parts from overlapping.)
-  const uint64_t end = raw.offset + raw.size;
-  const uint64_t wrap = end > header.size ? end - header.size : 0;
+  // header. (raw.size <= buffer_size keeps the two parts from overlapping.) Computed without
+  // sums that could overflow on a damaged header.
+  const uint64_t room = header.size - raw.offset;
+  const uint64_t wrap = raw.size > room ? raw.size - room : 0;
+  if (raw.offset > std::numeric_limits<uint64_t>::max() - header.start) {
+    return StepError{
+        Error{fmt::format("{}: metadata text offset {} is past any device", where, raw.offset)}};
+  }
   Expected<std::string> first = reader.read_at(header.start + raw.offset, raw.size - wrap);
   if (!first.ok()) {
     return StepError{first.error()};

@@ -286,6 +286,14 @@ INSTANTIATE_TEST_SUITE_P(
                        testing::fix_mda_header_crc(i, 4096);
                      },
                      "metadata text size 1048576 does not fit the area's 1043968-byte buffer", 2},
+        DamagedImage{"text_offset_past_any_device",
+                     [](std::string& i) {
+                       testing::put_le64(i, 4096 + 32, ~0ULL);       // area size
+                       testing::put_le64(i, 4096 + 40, ~0ULL - 99);  // text offset
+                       testing::put_le64(i, 4096 + 48, 200);         // text size: wraps
+                       testing::fix_mda_header_crc(i, 4096);
+                     },
+                     "metadata text offset 18446744073709551516 is past any device", 2},
         DamagedImage{"image_too_short", [](std::string& i) { i.resize(1000); },
                      "read 2048 bytes at 0 from scripted: the image has only 1000 bytes", 1}),
     [](const ::testing::TestParamInfo<DamagedImage>& param_info) { return param_info.param.name; });

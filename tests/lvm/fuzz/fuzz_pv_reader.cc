@@ -43,8 +43,8 @@ void fix_text_checksum(std::string& image, uint64_t mda) {
       size > area_size - 512) {
     return;
   }
-  const uint64_t end = offset + size;
-  const uint64_t wrap = end > area_size ? end - area_size : 0;
+  const uint64_t room = area_size - offset;
+  const uint64_t wrap = size > room ? size - room : 0;
   if (offset > UINT64_MAX - mda || !has(image, mda + offset, size - wrap) ||
       !has(image, mda + 512, wrap)) {
     return;
