@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # HOST_REPLY, EXPORTER_PID... are read by the sourcing scenario
 # Helpers for guest scenario scripts (bash, run as root inside the e2e VM). Source it first:
 #   . /scenario/lib/guest-lib.sh
 # A scenario builds some dm-thin state, then calls `checkpoint NAME`: the guest saves dmsetup/lvs output, the host

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # globals such as FILL_PID and SCRATCH_NEXT are read by the sourcing script
 # Builders for the dm-thin states the scenarios, the fixture capture and the demo need (guest side, bash).
 # Source after guest-lib.sh. Every builder works on the real kernel in the VM; sizes are small so TCG stays quick.
 
@@ -72,10 +73,10 @@ reload_pool_features() {
 # fill_until_out_of_data POOL THIN: writes to THIN in the background until POOL reports out_of_data_space.
 # With queue_if_no_space the writer blocks (its I/O is queued); FILL_PID is its pid.
 fill_until_out_of_data() {
-	local pool=$1 thin=$2 i
+	local pool=$1 thin=$2
 	write_mb "$(dm_node "$thin")" 0 "$(($(sectors "$thin") / 2048))" >/dev/null 2>&1 &
 	FILL_PID=$!
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		if dmsetup status "$pool" | grep -q out_of_data_space; then return 0; fi
 		sleep 0.2
 	done
@@ -147,5 +148,8 @@ fail_pool() {
 # remove_all_dm: removes every dm device (between fixture states).
 remove_all_dm() {
 	dmsetup remove_all --force >/dev/null 2>&1 || true
-	[ -z "$(dmsetup ls 2>/dev/null | grep -v 'No devices found')" ] || dmsetup ls
+	if dmsetup ls 2>/dev/null | grep -qv 'No devices found'; then
+		echo "devices left after remove_all:"
+		dmsetup ls
+	fi
 }

@@ -1,0 +1,55 @@
+"""The Prometheus text exposition format, parsed just enough for the e2e assertions (python3 stdlib only)."""
+
+import re
+from pathlib import Path
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*')
+
+
+def parse_exposition(text):
+    """Prometheus text format -> list of (name, labels dict, float). Raises ValueError on a bad line."""
+    samples = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise ValueError(f"not an exposition line: {line!r}")
+        name, labels_text, value = m.groups()
+        labels = {}
+        pos = 0
+        labels_text = labels_text or ""
+        while pos < len(labels_text):
+            lm = _LABEL.match(labels_text, pos)
+            if not lm:
+                raise ValueError(f"bad labels in: {line!r}")
+            labels[lm.group(1)] = lm.group(2).encode().decode("unicode_escape")
+            pos = lm.end()
+        samples.append((name, labels, float(value)))
+    return samples
+
+
+class Scrape:
+    """One scrape of /metrics."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.text = self.path.read_text()
+        self.samples = parse_exposition(self.text)
+
+    def series(self, name, **labels):
+        return [(l, v) for n, l, v in self.samples
+                if n == name and all(l.get(k) == want for k, want in labels.items())]
+
+    def value(self, name, **labels):
+        """The value of the one series matching, or None when there is none (two matches is an error)."""
+        found = self.series(name, **labels)
+        if len(found) > 1:
+            raise AssertionError(f"{name}{labels} matches {len(found)} series")
+        return found[0][1] if found else None
+
+    def thinpool_lines(self):
+        return [l for l in self.text.splitlines() if l.startswith("thinpool_") and not l.startswith("thinpool_exporter")]
+
+
