@@ -59,22 +59,6 @@ bool ends_word(char c) {
   }
 }
 
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if ((u < 0x20 && c != '\t') || u >= 0x7f) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string describe_token(const Token& token) {
   switch (token.kind) {
     case TokenKind::kEnd:
@@ -96,9 +80,9 @@ std::string describe_token(const Token& token) {
     case TokenKind::kFloat:
       return fmt::format("number {}", token.text);
     case TokenKind::kString:
-      return fmt::format("string \"{}\"", printable(token.text));
+      return fmt::format("string \"{}\"", escape_for_message(token.text));
     case TokenKind::kBareWord:
-      return fmt::format("word \"{}\"", printable(token.text));
+      return fmt::format("word \"{}\"", escape_for_message(token.text));
   }
   return "token";
 }
@@ -142,7 +126,7 @@ class Parser {
     if (offset >= text_.size()) {
       // At the end of the input the current line is often empty: quote the input's tail.
       const size_t from = text_.size() > kBefore ? text_.size() - kBefore : 0;
-      quote = (from > 0 ? "..." : "") + printable(text_.substr(from));
+      quote = (from > 0 ? "..." : "") + escape_for_message(text_.substr(from));
     } else {
       // Quote the offending line around the column, with control bytes made visible.
       size_t line_begin = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
@@ -153,7 +137,7 @@ class Parser {
       }
       const size_t from = offset > line_begin + kBefore ? offset - kBefore : line_begin;
       const size_t to = std::min(line_end, from + kWidth);
-      quote = (from > line_begin ? "..." : "") + printable(text_.substr(from, to - from)) +
+      quote = (from > line_begin ? "..." : "") + escape_for_message(text_.substr(from, to - from)) +
               (to < line_end ? "..." : "");
     }
     return Error{fmt::format("parse error at {}:{}: {}: \"{}\"", position.line, position.column,
@@ -285,7 +269,8 @@ class Parser {
         (dot == std::string_view::npos || digits.find('.', dot + 1) == std::string_view::npos) &&
         digits != ".";
     if (!all_digits_but_dot) {
-      return error_at(token, fmt::format("malformed number \"{}\"", printable(token.text)));
+      return error_at(token,
+                      fmt::format("malformed number \"{}\"", escape_for_message(token.text)));
     }
     if (dot != std::string_view::npos) {
       std::string normalized = negative ? "-" : "";
@@ -293,7 +278,8 @@ class Parser {
       const char* end = normalized.data() + normalized.size();
       auto [ptr, ec] = std::from_chars(normalized.data(), end, token.float_value);
       if (ec != std::errc() || ptr != end) {
-        return error_at(token, fmt::format("malformed number \"{}\"", printable(token.text)));
+        return error_at(token,
+                        fmt::format("malformed number \"{}\"", escape_for_message(token.text)));
       }
       token.kind = TokenKind::kFloat;
       return token;
@@ -301,14 +287,14 @@ class Parser {
     if (digits.size() > 1 && digits[0] == '0') {
       return error_at(token, fmt::format("number \"{}\" has a leading zero (lvm2 would read it "
                                          "as octal)",
-                                         printable(token.text)));
+                                         escape_for_message(token.text)));
     }
     uint64_t magnitude = 0;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
     const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
     if (ec != std::errc() || ptr != digits.data() + digits.size() || magnitude > limit) {
       return error_at(token, fmt::format("integer \"{}\" is out of range (64-bit signed)",
-                                         printable(token.text)));
+                                         escape_for_message(token.text)));
     }
     token.kind = TokenKind::kInt;
     token.int_value =
@@ -332,7 +318,7 @@ class Parser {
         }
         return error_at(*key, fmt::format("unexpected end of input: section \"{}\" opened at "
                                           "{}:{} is not closed (truncated metadata?)",
-                                          printable(section.path), section.position.line,
+                                          escape_for_message(section.path), section.position.line,
                                           section.position.column));
       }
       if (key->kind == TokenKind::kSectionEnd) {
@@ -371,8 +357,9 @@ class Parser {
         }
         (*child)->value = std::move(*value);
       } else {
-        return error_at(*after_key, fmt::format("expected '=' or '{{' after key \"{}\", found {}",
-                                                printable(key->text), describe_token(*after_key)));
+        return error_at(*after_key,
+                        fmt::format("expected '=' or '{{' after key \"{}\", found {}",
+                                    escape_for_message(key->text), describe_token(*after_key)));
       }
     }
   }
@@ -390,7 +377,7 @@ class Parser {
     }
     if (token->kind != TokenKind::kArrayBegin) {
       return error_at(*token, fmt::format("expected a value after \"{} =\", found {}",
-                                          printable(key.text), describe_token(*token)));
+                                          escape_for_message(key.text), describe_token(*token)));
     }
     value.is_array = true;
     const Token open = *token;
@@ -413,13 +400,13 @@ class Parser {
         continue;
       }
       if (token->kind == TokenKind::kEnd) {
-        return error_at(*token,
-                        fmt::format("unexpected end of input: array \"{}\" opened at "
-                                    "{}:{} is not closed (truncated metadata?)",
-                                    printable(key.text), open.position.line, open.position.column));
+        return error_at(*token, fmt::format("unexpected end of input: array \"{}\" opened at "
+                                            "{}:{} is not closed (truncated metadata?)",
+                                            escape_for_message(key.text), open.position.line,
+                                            open.position.column));
       }
       return error_at(*token, fmt::format("expected an array item or ']' in \"{}\", found {}",
-                                          printable(key.text), describe_token(*token)));
+                                          escape_for_message(key.text), describe_token(*token)));
     }
   }
 
@@ -462,7 +449,7 @@ class Parser {
       } else if (child->is_section() != want_section) {
         return error_at(key, fmt::format("\"{}\" is used both as a section (name {{ ... }}) and "
                                          "as a setting (name = value)",
-                                         printable(child->path)));
+                                         escape_for_message(child->path)));
       } else if (!want_section) {
         child->position = key.position;  // a repeated setting: the last one wins, as in lvm2
       }
@@ -480,119 +467,7 @@ class Parser {
   size_t line_start_ = 0;
 };
 
-std::string describe_scalar(const ConfigScalar& scalar) {
-  if (const auto* i = std::get_if<int64_t>(&scalar)) {
-    return fmt::format("integer {}", *i);
-  }
-  if (const auto* d = std::get_if<double>(&scalar)) {
-    return fmt::format("number {}", *d);
-  }
-  return fmt::format("string \"{}\"", printable(std::get<std::string>(scalar)));
-}
-
-std::string where(const ConfigNode& node) {
-  return fmt::format("{} (line {}:{})", node.path, node.position.line, node.position.column);
-}
-
-Error missing(const ConfigNode& parent, std::string_view key) {
-  return Error{fmt::format("{}: missing \"{}\"", parent.path.empty() ? "top level" : parent.path,
-                           printable(key))};
-}
-
 }  // namespace
-
-std::string describe_node(const ConfigNode& node) {
-  if (node.is_section()) {
-    return "a section";
-  }
-  if (node.value->is_array) {
-    return fmt::format("an array of {} items", node.value->items.size());
-  }
-  if (node.value->items.empty()) {
-    return "nothing";
-  }
-  return describe_scalar(node.value->items.front());
-}
-
-const ConfigNode* ConfigNode::find(std::string_view name) const {
-  for (const ConfigNode& child : children) {
-    if (child.key == name) {
-      return &child;
-    }
-  }
-  return nullptr;
-}
-
-Expected<int64_t> ConfigNode::get_int(std::string_view name) const {
-  const ConfigNode* node = find(name);
-  if (node == nullptr) {
-    return missing(*this, name);
-  }
-  if (!node->is_section() && !node->value->is_array && node->value->items.size() == 1) {
-    if (const auto* i = std::get_if<int64_t>(&node->value->items.front())) {
-      return *i;
-    }
-  }
-  return Error{
-      fmt::format("{}: expected an integer, found {}", where(*node), describe_node(*node))};
-}
-
-Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
-  Expected<int64_t> number = get_int(name);
-  if (!number.ok()) {
-    return number.error();
-  }
-  if (*number < 0) {
-    return Error{
-        fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)), *number)};
-  }
-  return static_cast<uint64_t>(*number);
-}
-
-Expected<std::string> ConfigNode::get_string(std::string_view name) const {
-  const ConfigNode* node = find(name);
-  if (node == nullptr) {
-    return missing(*this, name);
-  }
-  if (!node->is_section() && !node->value->is_array && node->value->items.size() == 1) {
-    if (const auto* s = std::get_if<std::string>(&node->value->items.front())) {
-      return *s;
-    }
-  }
-  return Error{fmt::format("{}: expected a string, found {}", where(*node), describe_node(*node))};
-}
-
-Expected<std::vector<std::string>> ConfigNode::get_string_list(std::string_view name) const {
-  const ConfigNode* node = find(name);
-  if (node == nullptr) {
-    return missing(*this, name);
-  }
-  if (node->is_section()) {
-    return Error{fmt::format("{}: expected an array of strings, found a section", where(*node))};
-  }
-  std::vector<std::string> strings;
-  for (size_t i = 0; i < node->value->items.size(); ++i) {
-    const auto* s = std::get_if<std::string>(&node->value->items[i]);
-    if (s == nullptr) {
-      return Error{fmt::format("{}: item {} is {}, expected a string", where(*node), i,
-                               describe_scalar(node->value->items[i]))};
-    }
-    strings.push_back(*s);
-  }
-  return strings;
-}
-
-Expected<const ConfigNode*> ConfigNode::get_section(std::string_view name) const {
-  const ConfigNode* node = find(name);
-  if (node == nullptr) {
-    return missing(*this, name);
-  }
-  if (!node->is_section()) {
-    return Error{
-        fmt::format("{}: expected a section, found {}", where(*node), describe_node(*node))};
-  }
-  return node;
-}
 
 Expected<ConfigNode> parse_config(std::string_view text) {
   return Parser(text).parse();

@@ -79,4 +79,8 @@ Expected<ConfigNode> parse_config(std::string_view text);
 // "integer 5", "string \"x\"", "array of 3 items", "section": what a node holds, for errors.
 std::string describe_node(const ConfigNode& node);
 
+// `text` made safe to quote in a one-line message: '"' and '\\' escaped, control bytes other
+// than tab and bytes >= 0x7f written as \xNN.
+std::string escape_for_message(std::string_view text);
+
 }  // namespace thinpool::lvm
