@@ -85,22 +85,23 @@ fill_until_out_of_data() {
 	return 1
 }
 
-# exhaust_metadata POOL THIN: the kernel's own way to run out of metadata space. THIN must have its first 64 MiB
-# written. Each round snapshots THIN (the snapshot stays inactive) and then writes 4 KiB at 8 places spread over
-# those 64 MiB of THIN: every write lands in a btree leaf still shared with the snapshot, so the kernel copies
-# the leaf (and its path) and the snapshot keeps the old one. Rounds go on until the pool turns read-only.
+# exhaust_metadata POOL THIN [SPAN_MB]: the kernel's own way to run out of metadata space (POOL and THIN are dm
+# names). THIN must have its first SPAN_MB (default 64) MiB written. Each round snapshots THIN (the snapshot stays
+# inactive) and then writes 4 KiB every 8 MiB over those SPAN_MB of THIN: every write lands in a btree leaf still
+# shared with the snapshot, so the kernel copies the leaf (and its path) and the snapshot keeps the old one.
+# Rounds go on until the pool turns read-only.
 exhaust_metadata() {
-	local pool=$1 thin=$2 round=1 origin node off
+	local pool=$1 thin=$2 span=${3:-64} round=1 origin node off
 	origin=$(dmsetup table "$thin" | awk '{ print $5 }')
 	node=$(dm_node "$thin")
 	while [ "$round" -le 200 ]; do
 		dmsetup suspend "$thin"
-		dmsetup message "$pool" 0 "create_snap $((origin + round)) $origin" || {
+		dmsetup message "$pool" 0 "create_snap $((origin + 100 + round)) $origin" || {
 			dmsetup resume "$thin"
 			break
 		}
 		dmsetup resume "$thin"
-		for off in $(seq 0 8 63); do
+		for off in $(seq 0 8 $((span - 1))); do
 			dd if=/dev/zero of="$node" bs=4k seek=$((off * 256 + round)) count=1 conv=notrunc 2>/dev/null || true
 		done
 		sync || true
@@ -113,6 +114,30 @@ exhaust_metadata() {
 	echo "pool $pool did not run out of metadata:"
 	dmsetup status "$pool"
 	return 1
+}
+
+# dm_name VG [LV [LAYER]]: the dm name lvm2 gives an LV (every '-' inside a name doubled).
+dm_name() {
+	local out
+	out=$(printf '%s' "$1" | sed 's/-/--/g')
+	[ -z "${2:-}" ] || out=$out-$(printf '%s' "$2" | sed 's/-/--/g')
+	[ -z "${3:-}" ] || out=$out-$3
+	echo "$out"
+}
+
+# make_lvm_metadata_full VG POOL: the seed incident's state, made by the kernel: VG on /dev/vda (1 MiB extents), a
+# 1 GiB thin pool with lvm2's smallest metadata (2 MiB), thin volume VG/origin with 256 MiB written, then
+# exhaust_metadata through the pool's -tpool device. The snapshots are made with pool messages, so LVM does not know
+# them and its transaction id stays as it was (new LVM volumes get lower device ids; no clash). Ends with lvs
+# showing Meta% 100.00 and the pool read-only. Grow it back with lvextend --poolmetadatasize.
+make_lvm_metadata_full() {
+	local vg=$1 pool=$2
+	pvcreate -q /dev/vda >/dev/null
+	vgcreate -q -s 1m "$vg" /dev/vda >/dev/null
+	lvcreate -q -L 1g --poolmetadatasize 2m -c 64k --thinpool "$pool" "$vg" >/dev/null
+	lvcreate -q -V 1g --thin -n origin "$vg/$pool" >/dev/null
+	write_mb "/dev/$vg/origin" 0 256
+	exhaust_metadata "$(dm_name "$vg" "$pool" tpool)" "$(dm_name "$vg" origin)" 256
 }
 
 # make_needs_check_pool NAME: a pool whose metadata carries the needs_check flag (written by thin_restore), so
