@@ -14,6 +14,7 @@
 
 #include "bench/synthetic_dm.h"
 #include "collectors/collector.h"
+#include "collectors/exposition_writer.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
 #include "exporter/http_server.h"
@@ -21,21 +22,12 @@
 namespace thinpool::bench {
 namespace {
 
-std::vector<Scraper::NamedCollector> all_collectors(InventoryReader& reader) {
-  std::vector<Scraper::NamedCollector> collectors;
-  CollectorDependencies deps{&reader};
-  for (const auto& definition : collector_definitions()) {
-    collectors.push_back({definition.name, definition.make(deps)});
-  }
-  return collectors;
-}
-
 // One synthetic host, built once per shape and kept for every benchmark that uses it.
 struct Host {
   explicit Host(const SyntheticShape& shape)
       : fake(synthetic_device_mapper(shape)),
         reader(fake),
-        collectables{std::make_shared<Scraper>(reader, all_collectors(reader))},
+        collectables{std::make_shared<Scraper>(reader, dm_thin_collectors(reader))},
         volumes(static_cast<int64_t>(shape.pools) * shape.volumes_per_pool) {
     render_metrics(collectables);  // warm the thin-table cache
   }
@@ -88,7 +80,7 @@ void BM_ScrapeCold(benchmark::State& state) {
   for (auto _ : state) {
     InventoryReader reader(h.fake);
     std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-        std::make_shared<Scraper>(reader, all_collectors(reader))};
+        std::make_shared<Scraper>(reader, dm_thin_collectors(reader))};
     std::string body = render_metrics(collectables);
     benchmark::DoNotOptimize(body);
   }
@@ -144,6 +136,18 @@ void BM_StageSerialize(benchmark::State& state) {
   set_counters(state, h);
 }
 
+// The direct writer (collectors/exposition_writer.h) over the same families.
+void BM_StageWrite(benchmark::State& state) {
+  Host& h = host(state);
+  auto families = h.collectables.front()->Collect();
+  for (auto _ : state) {
+    std::string text;
+    write_exposition(families, text);
+    benchmark::DoNotOptimize(text);
+  }
+  set_counters(state, h);
+}
+
 void BM_StageGzip(benchmark::State& state) {
   Host& h = host(state);
   std::string body = render_metrics(h.collectables);
@@ -179,6 +183,7 @@ BENCHMARK(BM_StageFakeCalls)->Apply(Shapes);
 BENCHMARK(BM_StageInventory)->Apply(Shapes);
 BENCHMARK(BM_StageFamilies)->Apply(Shapes);
 BENCHMARK(BM_StageSerialize)->Apply(Shapes);
+BENCHMARK(BM_StageWrite)->Apply(Shapes);
 BENCHMARK(BM_StageGzip)->Apply(Shapes);
 
 }  // namespace

@@ -5,12 +5,16 @@
 //   first_us      the first scrape (cold thin-table cache: one table per volume more)
 //   median_us     median of the following scrapes, min_us and max_us
 //   body_bytes    exposition size (gzip size with --gzip)
-//   rss_setup_kib VmHWM after the fake device-mapper was built, before any scrape
+//   rss_start_kib VmHWM at the start: the program and its libraries
+//   rss_setup_kib VmHWM after the fake device-mapper was built, before any scrape (the difference
+//                 is the fake's copy of the dmsetup state, which on a real host the kernel holds)
 //   rss_peak_kib  VmHWM at the end (the process's peak resident set, fake included)
-//   maxrss_kib    getrusage(RUSAGE_SELF).ru_maxrss, the same peak seen by the kernel's accounting
+//   maxrss_kib    getrusage(RUSAGE_SELF).ru_maxrss; Linux keeps it across execve, so it also holds
+//                 the peak of the process that forked this one (a shell, python): use rss_peak_kib
 //
 // Under callgrind, run with --collect-atstart=no --toggle-collect=*one_scrape* to count the
-// instructions of the scrapes only (see bench/profile.py).
+// instructions of the steady-state scrapes only (first_scrape is the cold one; see
+// bench/profile.py).
 //
 // --write-fixture DIR writes the synthetic state as dmsetup text instead, for
 // `thinpool_exporter --devmapper.fixtures=DIR`.
@@ -44,14 +48,23 @@ long vm_hwm_kib() {
   return -1;
 }
 
-// Kept out of line so callgrind can toggle collection on it.
-[[gnu::noinline]] size_t one_scrape(
-    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
+size_t render(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables,
+              bool gzip) {
   std::string body = render_metrics(collectables);
   if (gzip) {
     return gzip_compress(body)->size();
   }
   return body.size();
+}
+
+// Kept out of line so that callgrind can toggle collection on them.
+[[gnu::noipa]] size_t first_scrape(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
+  return render(collectables, gzip);
+}
+[[gnu::noipa]] size_t one_scrape(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
+  return render(collectables, gzip);
 }
 
 int usage(const char* argv0) {
@@ -94,15 +107,11 @@ int run(int argc, char** argv) {
     return 0;
   }
 
+  const long rss_start = vm_hwm_kib();
   FakeDeviceMapper fake = synthetic_device_mapper(shape);
   InventoryReader reader(fake);
-  std::vector<Scraper::NamedCollector> collectors;
-  CollectorDependencies deps{&reader};
-  for (const auto& definition : collector_definitions()) {
-    collectors.push_back({definition.name, definition.make(deps)});
-  }
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-      std::make_shared<Scraper>(reader, std::move(collectors))};
+      std::make_shared<Scraper>(reader, dm_thin_collectors(reader))};
   const long rss_setup = vm_hwm_kib();
 
   using Clock = std::chrono::steady_clock;
@@ -110,7 +119,7 @@ int run(int argc, char** argv) {
     return std::chrono::duration<double, std::micro>(d).count();
   };
   auto start = Clock::now();
-  size_t bytes = one_scrape(collectables, gzip);
+  size_t bytes = first_scrape(collectables, gzip);
   const double first_us = micros(Clock::now() - start);
   std::vector<double> times;
   for (int i = 1; i < scrapes; ++i) {
@@ -126,10 +135,11 @@ int run(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
       "pools=%d volumes=%d gzip=%d scrapes=%d first_us=%.1f median_us=%.1f min_us=%.1f "
-      "max_us=%.1f body_bytes=%zu rss_setup_kib=%ld rss_peak_kib=%ld maxrss_kib=%ld\n",
+      "max_us=%.1f body_bytes=%zu rss_start_kib=%ld rss_setup_kib=%ld rss_peak_kib=%ld "
+      "maxrss_kib=%ld\n",
       shape.pools, shape.pools * shape.volumes_per_pool, gzip ? 1 : 0, scrapes, first_us,
-      times[times.size() / 2], times.front(), times.back(), bytes, rss_setup, vm_hwm_kib(),
-      usage.ru_maxrss);
+      times[times.size() / 2], times.front(), times.back(), bytes, rss_start, rss_setup,
+      vm_hwm_kib(), usage.ru_maxrss);
   return 0;
 }
 

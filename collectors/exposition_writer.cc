@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 
 namespace thinpool {
@@ -79,6 +80,17 @@ void write_sample(const prometheus::MetricFamily& family, const prometheus::Clie
 }  // namespace
 
 void append_label_value(std::string_view value, std::string& out) {
+  if (value.empty()) {
+    return;
+  }
+  // Almost no value needs escaping: three vectorized memchr scans beat a loop over every byte.
+  const char* data = value.data();
+  if (std::memchr(data, '\\', value.size()) == nullptr &&
+      std::memchr(data, '"', value.size()) == nullptr &&
+      std::memchr(data, '\n', value.size()) == nullptr) {
+    out.append(value);
+    return;
+  }
   size_t start = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];

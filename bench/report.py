@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Runs every benchmark and prints the tables of BENCHMARKS.md (Markdown) on stdout.
+
+Called by scripts/bench, which builds first. Sections:
+  parsers   thinpool_parsers_bench: ns per line (median of repetitions, CPU time)
+  scrape    thinpool_scrape_bench: one full scrape and each stage, per shape (median of repetitions)
+  process   thinpool_scrape_process: one process per shape and gzip setting: median scrape time and peak RSS
+  profile   callgrind instruction counts of one steady-state 10,000-volume scrape, by stage
+  vm        (--vm) the real-kernel comparison with lvm fullreport, lvs and dmsetup status in the e2e VM
+The targets are printed next to the figures; nothing here fails on a slow machine.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+SHAPES = [(1, 10), (1, 1000), (1, 10000), (100, 10)]
+TARGET_SCRAPE_MS = 20.0
+TARGET_RSS_MIB = 20.0
+TARGET_VS_FULLREPORT = 20.0
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def shape_name(pools, volumes_per_pool):
+    if pools == 1:
+        return f"1 pool, {volumes_per_pool:,} volumes"
+    return f"{pools} pools x {volumes_per_pool} volumes"
+
+
+def run_gbench(binary, extra, repetitions):
+    """Runs a Google Benchmark binary; returns {name: median aggregate run} (CPU and real time in ns)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        cmd = [binary, f"--benchmark_out={out.name}", "--benchmark_out_format=json",
+               f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true",
+               "--benchmark_format=console"] + extra
+        log(" ".join(cmd))
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        data = json.load(open(out.name))
+    runs = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+        b["cpu_ns"] = b["cpu_time"] * scale
+        b["real_ns"] = b["real_time"] * scale
+        runs[b["run_name"]] = b
+    return runs, data.get("context", {})
+
+
+def section_parsers(build, repetitions):
+    runs, _ = run_gbench(f"{build}/bench/thinpool_parsers_bench", ["--benchmark_min_time=0.2"], repetitions)
+    lines = ["| parser, line | ns per line (CPU) | wall |", "| --- | ---: | ---: |"]
+    for name, b in runs.items():
+        lines.append(f"| `{name.replace('BM_', '')}` | {b['cpu_ns']:.0f} | {b['real_ns']:.0f} |")
+    return lines
+
+
+def fmt_ms(ns):
+    return f"{ns / 1e6:.2f}"
+
+
+def section_scrape(build, repetitions):
+    runs, _ = run_gbench(f"{build}/bench/thinpool_scrape_bench", ["--benchmark_min_time=0.2"], repetitions)
+
+    def get(prefix, pools, vpp, gzip=None):
+        name = f"{prefix}/pools:{pools}/volumes_per_pool:{vpp}"
+        if gzip is not None:
+            name += f"/gzip:{gzip}"
+        return runs.get(name)
+
+    lines = [
+        "| host (fake device-mapper) | scrape, gzip off: ms (CPU) | wall ms | per volume (CPU) "
+        "| scrape, gzip on: ms (CPU) | first scrape (cold cache) ms | body |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pools, vpp in SHAPES:
+        plain, gz, cold = get("BM_Scrape", pools, vpp, 0), get("BM_Scrape", pools, vpp, 1), \
+            get("BM_ScrapeCold", pools, vpp)
+        volumes = pools * vpp
+        mark = ""
+        if volumes == 10000:
+            mark = " (target < 20)" if plain["cpu_ns"] / 1e6 < TARGET_SCRAPE_MS else " (**target 20 missed**)"
+        lines.append(
+            f"| {shape_name(pools, vpp)} | {fmt_ms(plain['cpu_ns'])}{mark} | {fmt_ms(plain['real_ns'])} "
+            f"| {plain['cpu_ns'] / volumes / 1e3:.2f} µs | {fmt_ms(gz['cpu_ns'])} | {fmt_ms(cold['cpu_ns'])} "
+            f"| {plain['body_bytes'] / 1e3:,.0f} kB, gzip {gz['body_bytes'] / 1e3:,.0f} kB |")
+    lines += [
+        "",
+        "Each stage alone (ms of CPU per scrape; the stages overlap: inventory includes the device-mapper calls):",
+        "",
+        "| host | device-mapper calls (fake) | inventory read (calls + parsing) | MetricFamily building "
+        "| text: prometheus-cpp TextSerializer | text: exposition writer | gzip |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pools, vpp in SHAPES:
+        cells = [fmt_ms(get(stage, pools, vpp)["cpu_ns"]) for stage in
+                 ("BM_StageFakeCalls", "BM_StageInventory", "BM_StageFamilies", "BM_StageSerialize",
+                  "BM_StageWrite", "BM_StageGzip")]
+        lines.append(f"| {shape_name(pools, vpp)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def run_process(build, pools, vpp, gzip, scrapes):
+    cmd = [f"{build}/bench/thinpool_scrape_process", "--pools", str(pools), "--volumes-per-pool", str(vpp),
+           "--scrapes", str(scrapes)] + (["--gzip"] if gzip else [])
+    log(" ".join(cmd))
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return {k: float(v) for k, v in (kv.split("=") for kv in out.split())}
+
+
+def section_process(build, scrapes):
+    lines = [
+        "| host (one process each) | median scrape ms (wall), gzip off | gzip on | peak RSS of the process "
+        "| of it: program at start | fake device-mapper state | peak without the fake's state, gzip off "
+        "| gzip on |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pools, vpp in SHAPES:
+        plain = run_process(build, pools, vpp, False, scrapes)
+        gz = run_process(build, pools, vpp, True, scrapes)
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over execve from the parent that forked
+        # (here python), so small sizes would show python's own peak.
+        mib = lambda kib: kib / 1024
+        fake = mib(plain["rss_setup_kib"] - plain["rss_start_kib"])
+        own = mib(plain["rss_peak_kib"]) - fake
+        own_gz = mib(gz["rss_peak_kib"] - (gz["rss_setup_kib"] - gz["rss_start_kib"]))
+        mark = ""
+        if pools * vpp == 10000:
+            mark = " (target < 20)" if max(own, own_gz) < TARGET_RSS_MIB else " (**target 20 missed**)"
+        lines.append(
+            f"| {shape_name(pools, vpp)} | {plain['median_us'] / 1e3:.2f} | {gz['median_us'] / 1e3:.2f} "
+            f"| {mib(max(plain['rss_peak_kib'], gz['rss_peak_kib'])):.1f} MiB | {mib(plain['rss_start_kib']):.1f} MiB "
+            f"| {fake:.1f} MiB | {own:.1f} MiB{mark} | {own_gz:.1f} MiB |")
+    return lines
+
+
+# Stages of a scrape, by the functions whose inclusive instruction counts make them up.
+PROFILE_STAGES = [
+    ("device-mapper calls (FakeDeviceMapper list/status/table: the ioctls)",
+     [r"thinpool::FakeDeviceMapper::list_devices\(", r"thinpool::FakeDeviceMapper::status\(",
+      r"thinpool::FakeDeviceMapper::table\("]),
+    ("parsing status/table lines", [r"thinpool::parse_thin_pool_status\(", r"thinpool::parse_thin_status\(",
+                                    r"thinpool::parse_thin_pool_table\(", r"thinpool::parse_thin_table\("]),
+    ("LVM names (make_device_names: split_lvm_name, uuid check)", [r"thinpool::make_device_names\("]),
+    ("MetricFamily building (append_pool_families, append_volume_families)",
+     [r"thinpool::append_pool_families\(", r"thinpool::append_volume_families\("]),
+    ("text serialization", [r"thinpool::write_exposition\(", r"prometheus::TextSerializer::Serialize\("]),
+    ("gzip", [r"thinpool::gzip_compress(\[abi:cxx11\])?\("]),
+]
+
+
+def callgrind_inclusive(build, pools, vpp, gzip):
+    out_file = tempfile.mktemp(prefix="thinpool-callgrind.")
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", "--collect-atstart=no",
+           "--toggle-collect=*one_scrape*", f"{build}/bench/thinpool_scrape_process", "--pools", str(pools),
+           "--volumes-per-pool", str(vpp), "--scrapes", "2"] + (["--gzip"] if gzip else [])
+    log(" ".join(cmd))
+    subprocess.run(cmd, check=True, capture_output=True)
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out_file],
+                          check=True, capture_output=True, text=True).stdout
+    os.unlink(out_file)
+    counts = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$", line)
+        if m:
+            counts.setdefault(m.group(2), int(m.group(1).replace(",", "")))
+    return counts
+
+
+def section_profile(build):
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        return ["(valgrind is not installed: no profile)"]
+    lines = [
+        "| stage | instructions per scrape, 1 pool x 10,000 volumes, gzip off | share | gzip on | share |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    results = [callgrind_inclusive(build, 1, 10000, gzip) for gzip in (False, True)]
+
+    def total(counts):
+        return max(v for k, v in counts.items() if "one_scrape" in k)
+
+    def stage(counts, patterns):
+        return sum(v for k, v in counts.items() if any(re.search(p, k) for p in patterns))
+
+    totals = [total(c) for c in results]
+    accounted = [0, 0]
+    for label, patterns in PROFILE_STAGES:
+        cells = []
+        for i, counts in enumerate(results):
+            n = stage(counts, patterns)
+            accounted[i] += n
+            cells.append(f"{n / 1e6:.1f} M | {100 * n / totals[i]:.0f}%")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cells = [f"{(totals[i] - accounted[i]) / 1e6:.1f} M | {100 * (totals[i] - accounted[i]) / totals[i]:.0f}%"
+             for i in range(2)]
+    lines.append("| the rest (inventory bookkeeping, thin-table cache, vectors, strings, malloc) | "
+                 + " | ".join(cells) + " |")
+    lines.append(f"| **one scrape** | **{totals[0] / 1e6:.1f} M** | 100% | **{totals[1] / 1e6:.1f} M** | 100% |")
+    return lines
+
+
+def section_vm(build, volumes, reps):
+    run_dir = os.path.join(tempfile.gettempdir(), "thinpool-bench-vm")
+    env = dict(os.environ, THINPOOL_BENCH_VOLUMES=volumes, THINPOOL_BENCH_REPS=str(reps))
+    cmd = ["tests/vm/run-scenario", "--exporter", f"{build}/thinpool_exporter", "--run-dir", run_dir,
+           "tests/vm/scenarios/benchmark"]
+    log(" ".join(cmd) + f"   (THINPOOL_BENCH_VOLUMES='{volumes}' THINPOOL_BENCH_REPS={reps})")
+    subprocess.run(cmd, check=True, env=env)
+    samples = {}
+    for line in open(os.path.join(run_dir, "results", "bench.tsv")):
+        n, what, value = line.split()
+        samples.setdefault((int(n), what), []).append(float(value))
+    env_text = open(os.path.join(run_dir, "results", "env.txt")).read().strip()
+    lines = [
+        f"Guest: {' / '.join(l.strip() for l in env_text.splitlines())}",
+        "",
+        "| thin volumes | our scrape (wget, ms) | in-process collect (ms) | `lvm fullreport` (ms) | `lvs` (ms) "
+        "| `dmsetup status` (ms) | fullreport / ours | lvs / ours | dmsetup / ours |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for n in sorted({k[0] for k in samples}):
+        med = {what: statistics.median(samples[(n, what)]) / 1e3 for (m, what) in samples if m == n}
+        ours = med["exporter"]
+        vs_full = med["fullreport"] / ours
+        vs_dm = med["dmsetup"] / ours
+        lines.append(
+            f"| {n:,} | {ours:.1f} | {med['collect']:.1f} | {med['fullreport']:.0f} | {med['lvs']:.0f} "
+            f"| {med['dmsetup']:.0f} | {vs_full:.1f}x{' (target >= 20)' if vs_full >= TARGET_VS_FULLREPORT else ' (**target 20 missed**)'} "
+            f"| {med['lvs'] / ours:.1f}x | {vs_dm:.2f}x{' (target > 1)' if vs_dm > 1 else ' (**target > 1 missed**)'} |")
+    lines.append("")
+    lines.append(f"Medians of {reps} rounds; raw samples in {run_dir}/results/bench.tsv.")
+    return lines
+
+
+def machine(build):
+    cpu = "unknown"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    compiler = subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return (f"{cpu}, {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} "
+            f"GiB; kernel {platform.release()}; {compiler}; load average at start {os.getloadavg()[0]:.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build-bench")
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--scrapes", type=int, default=21, help="scrapes per process (median)")
+    parser.add_argument("--only", default="parsers,scrape,process,profile",
+                        help="comma-separated sections (parsers, scrape, process, profile, vm)")
+    parser.add_argument("--vm", action="store_true", help="also run the real-kernel VM comparison (minutes)")
+    parser.add_argument("--vm-volumes", default="300 1000")
+    parser.add_argument("--vm-reps", type=int, default=21)
+    args = parser.parse_args()
+    sections = args.only.split(",") + (["vm"] if args.vm else [])
+    build = args.build_dir
+
+    print(f"Machine: {machine(build)}.")
+    print()
+    if "parsers" in sections:
+        print("### Parsers\n")
+        print("\n".join(section_parsers(build, args.repetitions)) + "\n")
+    if "scrape" in sections:
+        print("### One scrape on the fake device-mapper (Google Benchmark, median of "
+              f"{args.repetitions} repetitions)\n")
+        print(f"Target: 10,000 volumes in < {TARGET_SCRAPE_MS:.0f} ms.\n")
+        print("\n".join(section_scrape(build, args.repetitions)) + "\n")
+    if "process" in sections:
+        print(f"### One process per size: median of {args.scrapes - 1} steady-state scrapes, peak RSS\n")
+        print(f"Target: 10,000 volumes in < {TARGET_RSS_MIB:.0f} MiB resident. Peak RSS is VmHWM. The fake "
+              "device-mapper's copy of the dmsetup state stands in for what the kernel holds on a real host, so "
+              "the target is checked on the peak without it (the program, the inventory and its cache, the "
+              "families, the text and gzip).\n")
+        print("\n".join(section_process(build, args.scrapes)) + "\n")
+    if "profile" in sections:
+        print("### What a scrape spends its instructions on (callgrind, inclusive counts)\n")
+        print("\n".join(section_profile(build)) + "\n")
+    if "vm" in sections:
+        print("### Real kernel in the e2e VM (qemu TCG): our scrape vs the lvm2 tools\n")
+        print(f"Targets: >= {TARGET_VS_FULLREPORT:.0f}x faster than `lvm fullreport`, faster than "
+              "`dmsetup status`.\n")
+        print("\n".join(section_vm(build, args.vm_volumes, args.vm_reps)) + "\n")
+    print(f"Load average at the end: {os.getloadavg()[0]:.1f} (other builds on the machine disturb wall times; "
+          "CPU times and instruction counts much less).")
+
+
+if __name__ == "__main__":
+    main()
