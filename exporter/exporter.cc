@@ -13,7 +13,9 @@
 #include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/logging.h"
+#include "exporter/privileges.h"
 #include "exporter/process_metrics.h"
+#include "exporter/web_config.h"
 
 namespace thinpool {
 namespace {
@@ -67,6 +69,15 @@ int run_exporter(int argc, const char* const* argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   spdlog::info("starting {}", version_text());
+  std::shared_ptr<const WebConfig> web_config;
+  if (!options.web_config_file.empty()) {
+    auto loaded = load_web_config(options.web_config_file);
+    if (!loaded) {
+      spdlog::error("{}", loaded.error().message);
+      return 2;
+    }
+    web_config = std::make_shared<const WebConfig>(std::move(*loaded));
+  }
   std::string backend_error;
   std::unique_ptr<DeviceMapper> device_mapper = make_device_mapper(options, backend_error);
   if (!device_mapper) {
@@ -93,7 +104,13 @@ int run_exporter(int argc, const char* const* argv) {
       std::make_shared<BuildInfoCollector>(libdevmapper_library_version()),
       std::make_shared<ProcessCollector>(),
   };
+  if (Status restricted = apply_security_flags(options); !restricted) {
+    spdlog::error("{}", restricted.error().message);
+    return 1;
+  }
   HttpConfig http;
+  http.max_connections = options.max_connections;
+  http.web_config = web_config;
   http.listen_address = options.listen_address;
   http.telemetry_path = options.telemetry_path;
   http.max_requests = options.max_requests;

@@ -17,6 +17,10 @@ struct Options {
   std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
   int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
   int request_timeout_ms = 30000;
+  int max_connections = 100;    // --web.max-connections: accepted connections, served or waiting
+  std::string web_config_file;  // --web.config.file: TLS and basic auth (exporter-toolkit format)
+  bool drop_privileges = true;  // --security.drop-privileges: keep only CAP_SYS_ADMIN
+  bool seccomp = true;          // --security.seccomp: refuse exec, writes, mounts, ...
   std::map<std::string, bool> collectors;  // name -> enabled
 };
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <mutex>
 #include <sstream>
 
@@ -73,9 +74,47 @@ int capture_civetweb_log(const mg_connection* /*conn*/, const char* message) {
   return 1;  // handled: civetweb does not print it
 }
 
+// The TLS settings for the server being started: civetweb calls init_ssl synchronously from
+// mg_start() on the starting thread.
+thread_local const TlsServerConfig* t_starting_tls = nullptr;
+
+int init_tls(void* ssl_ctx, void* /*user_data*/) {
+  if (t_starting_tls == nullptr) {
+    return -1;
+  }
+  Status status = configure_tls_context(ssl_ctx, *t_starting_tls);
+  if (!status) {
+    spdlog::error("{}", status.error().message);
+    return -1;
+  }
+  return 1;  // the context is complete: civetweb must not load certificates itself
+}
+
 }  // namespace
 
 struct HttpServer::Handlers {
+  // basic_auth_users from --web.config.file, checked before every page.
+  class BasicAuth : public CivetAuthHandler {
+   public:
+    explicit BasicAuth(std::map<std::string, std::string> users)
+        : authenticator_(std::move(users)) {}
+    bool authorize(CivetServer* /*server*/, mg_connection* conn) override {
+      if (authenticator_.authorize(mg_get_header(conn, "Authorization"))) {
+        return true;
+      }
+      mg_response_header_start(conn, 401);
+      mg_response_header_add(conn, "WWW-Authenticate", "Basic realm=\"thinpool_exporter\"", -1);
+      mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
+      mg_response_header_add(conn, "Content-Length", "13", -1);
+      mg_response_header_send(conn);
+      mg_write(conn, "Unauthorized\n", 13);
+      return false;
+    }
+
+   private:
+    BasicAuthenticator authenticator_;
+  };
+
   class Metrics : public CivetHandler {
    public:
     explicit Metrics(std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
@@ -136,6 +175,7 @@ struct HttpServer::Handlers {
 
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Pages> pages;
+  std::unique_ptr<BasicAuth> auth;
 };
 
 Expected<std::unique_ptr<HttpServer>> HttpServer::start(
@@ -144,28 +184,43 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(
   if (!listen) {
     return listen.error();
   }
+  const TlsServerConfig* tls =
+      config.web_config && config.web_config->tls ? &*config.web_config->tls : nullptr;
+  // Accepted connections waiting for a worker; with the workers, the connection limit.
+  int queue = std::max(1, config.max_connections - config.max_requests);
   std::vector<std::string> options = {
-      "listening_ports",       *listen,
+      "listening_ports",       *listen + (tls != nullptr ? "s" : ""),
       "num_threads",           std::to_string(config.max_requests),
       "request_timeout_ms",    std::to_string(config.request_timeout_ms),
       "enable_keep_alive",     "yes",
       "keep_alive_timeout_ms", std::to_string(config.request_timeout_ms),
+      "connection_queue",      std::to_string(queue),
   };
   CivetCallbacks callbacks;
   callbacks.log_message = capture_civetweb_log;
+  callbacks.init_ssl = init_tls;
   std::unique_ptr<HttpServer> server(new HttpServer());
   {
     std::lock_guard lock(g_civetweb_log_mutex);
     g_civetweb_last_log.clear();
   }
   try {
+    t_starting_tls = tls;
     server->server_ = std::make_unique<CivetServer>(options, &callbacks);
+    t_starting_tls = nullptr;
   } catch (const CivetException& e) {
+    t_starting_tls = nullptr;
     std::lock_guard lock(g_civetweb_log_mutex);
     std::string reason = g_civetweb_last_log.empty() ? e.what() : g_civetweb_last_log;
     return Error{fmt::format("cannot listen on {}: {}", config.listen_address, reason)};
   }
   server->handlers_ = std::make_unique<Handlers>();
+  if (config.web_config && !config.web_config->basic_auth_users.empty()) {
+    // Before the page handlers, so that no request is ever served unauthenticated.
+    server->handlers_->auth =
+        std::make_unique<Handlers::BasicAuth>(config.web_config->basic_auth_users);
+    server->server_->addAuthHandler("/", server->handlers_->auth.get());
+  }
   server->handlers_->metrics = std::make_unique<Handlers::Metrics>(std::move(collectables));
   server->handlers_->pages =
       std::make_unique<Handlers::Pages>(config.landing_page_html, config.telemetry_path);

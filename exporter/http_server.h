@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collectors/result.h"
+#include "exporter/web_config.h"
 
 class CivetServer;
 
@@ -21,7 +22,10 @@ struct HttpConfig {
   std::string telemetry_path = "/metrics";
   int max_requests = 40;
   int request_timeout_ms = 30000;
+  int max_connections = 100;  // served (max_requests) plus waiting for a worker
   std::string landing_page_html;
+  // TLS and basic auth from --web.config.file; nullptr: plain HTTP without authentication.
+  std::shared_ptr<const WebConfig> web_config;
 };
 
 class HttpServer {

@@ -1,0 +1,102 @@
+// --web.config.file: TLS and basic authentication in the exporter-toolkit format that the
+// Prometheus exporters read (https://github.com/prometheus/exporter-toolkit,
+// docs/web-configuration.md), so operators can reuse the file they already have:
+//
+//   tls_server_config:
+//     cert_file: server.crt          # paths relative to the config file's folder
+//     key_file: server.key
+//     client_auth_type: RequireAndVerifyClientCert
+//     client_ca_file: ca.crt
+//     min_version: TLS12
+//   basic_auth_users:
+//     prometheus: $2y$10$...         # bcrypt, e.g. from `htpasswd -nBC 10 prometheus`
+//
+// The files are read once, at start-up, before privileges are dropped; restart to rotate them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "collectors/result.h"
+
+namespace thinpool {
+
+// exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names).
+enum class ClientAuth {
+  kNoClientCert,
+  kRequestClientCert,
+  kRequireAnyClientCert,
+  kVerifyClientCertIfGiven,
+  kRequireAndVerifyClientCert,
+};
+
+enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
+
+struct TlsServerConfig {
+  // PEM text, read from cert_file/key_file/client_ca_file (or given inline as cert/key).
+  std::string cert_pem;
+  std::string key_pem;
+  std::string client_ca_pem;
+  std::string cert_source;  // file name (or "cert") for error messages
+  std::string key_source;
+  ClientAuth client_auth = ClientAuth::kNoClientCert;
+  TlsVersion min_version = TlsVersion::kTls12;
+  std::optional<TlsVersion> max_version;
+  bool prefer_server_cipher_suites = true;
+};
+
+struct WebConfig {
+  std::optional<TlsServerConfig> tls;
+  // user name -> bcrypt hash; empty: no authentication.
+  std::map<std::string, std::string> basic_auth_users;
+};
+
+// Parses the YAML text of a web config. Relative file names are taken relative to `base_dir`.
+// Unknown keys, unsupported options, unreadable files and malformed hashes are errors that name
+// the key.
+Expected<WebConfig> parse_web_config(std::string_view yaml, const std::string& base_dir);
+
+// Reads and parses the file; errors start with the file name.
+Expected<WebConfig> load_web_config(const std::string& path);
+
+// Checks HTTP Basic credentials against the users' bcrypt hashes. Verifies with libcrypt
+// (crypt_r), remembers only a SHA-256 digest of credentials that matched (so that a scrape every
+// few seconds does not pay bcrypt's cost each time), and spends the same bcrypt time on unknown
+// users as on known ones.
+class BasicAuthenticator {
+ public:
+  explicit BasicAuthenticator(std::map<std::string, std::string> users);
+  ~BasicAuthenticator();
+  BasicAuthenticator(const BasicAuthenticator&) = delete;
+  BasicAuthenticator& operator=(const BasicAuthenticator&) = delete;
+
+  // `authorization` is the Authorization header (nullptr when absent).
+  bool authorize(const char* authorization) const;
+
+ private:
+  struct State;
+  std::map<std::string, std::string> users_;
+  std::unique_ptr<State> state_;
+};
+
+// True when `password` hashes to `hash` (bcrypt $2a$/$2b$/$2y$), compared in constant time.
+bool verify_bcrypt(const std::string& hash, std::string_view password);
+
+// "$2y$10$<53 characters>" with a cost from 4 to 31.
+bool looks_like_bcrypt(std::string_view hash);
+
+// Decodes standard base64 (RFC 4648, with padding); nullopt on malformed input.
+std::optional<std::string> decode_base64(std::string_view text);
+
+// Sets up an OpenSSL SSL_CTX (passed as void* so that OpenSSL stays out of this header) from
+// `tls`: certificate chain, key, protocol versions, client certificate policy.
+Status configure_tls_context(void* ssl_ctx, const TlsServerConfig& tls);
+
+// configure_tls_context() on a scratch context: reports a bad PEM or a key that does not match
+// its certificate at start-up, with the file name.
+Status check_tls_config(const TlsServerConfig& tls);
+
+}  // namespace thinpool
