@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "collectors/lvm_collector.h"
 #include "collectors/metric_families.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
@@ -24,6 +25,14 @@ const std::vector<CollectorDefinition>& collector_definitions() {
       {"thin", true,
        "thin volumes: size and mapped bytes (dm thin target); turn off on hosts with thousands",
        [](const CollectorDependencies&) { return std::make_unique<ThinVolumeCollector>(); }},
+      {"lvm", true,
+       "LVM's own view of each LVM pool (expected transaction id, VG size and free space), read "
+       "from the PVs' metadata areas or LVM's backups, without running lvm",
+       [](const CollectorDependencies& deps) {
+         return std::make_unique<LvmCollector>(
+             *deps.device_mapper, deps.lvm_backup_dir,
+             deps.open_block_device ? deps.open_block_device : open_block_device);
+       }},
   };
   return definitions;
 }

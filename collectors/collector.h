@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collectors/inventory.h"
+#include "collectors/lvm/block_reader.h"
 #include "collectors/result.h"
 
 namespace thinpool {
@@ -40,6 +41,12 @@ class Collector {
 // What a collector may use.
 struct CollectorDependencies {
   InventoryReader* inventory = nullptr;
+  DeviceMapper* device_mapper = nullptr;
+  // --collector.lvm.backup-dir: LVM's text backups, read when no PV can be (empty: never).
+  std::string lvm_backup_dir = "/etc/lvm/backup";
+  // How the lvm collector opens PVs; empty: the real block devices. Fixture runs refuse, so
+  // that a test never reads the host's disks.
+  std::function<Expected<std::unique_ptr<lvm::BlockReader>>(DeviceNumber)> open_block_device;
 };
 
 // A collector known to the exporter: its name gives it --collector.<name> and

@@ -59,6 +59,7 @@ Expected<ThinInventory> InventoryReader::read() {
   std::map<CacheKey, CachedThinTable> next_thin_tables;
 
   for (const DmDevice& device : *devices) {
+    inventory.devices_by_number.emplace(device.dev, device);
     auto status = device_mapper_.status(device);
     if (!status) {
       if (is_privilege_error(status.error())) {

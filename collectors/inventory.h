@@ -47,6 +47,8 @@ struct ThinInventory {
   std::vector<ThinPool> pools;
   std::vector<ThinVolume> volumes;
   uint64_t devices_seen = 0;
+  // Every device of the list, for collectors that follow a table to another device.
+  std::map<DeviceNumber, DmDevice> devices_by_number;
 };
 
 // Reads the inventory with one DM_DEVICE_LIST, one noflush status per device, a table per

@@ -87,7 +87,14 @@ int run_exporter(int argc, const char* const* argv) {
   log_device_mapper_state(*device_mapper, options);
 
   InventoryReader inventory(*device_mapper);
-  CollectorDependencies dependencies{&inventory};
+  CollectorDependencies dependencies{&inventory, device_mapper.get(), options.lvm_backup_dir, {}};
+  if (!options.fixtures_dir.empty()) {
+    dependencies.open_block_device =
+        [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+      return Error{"--devmapper.fixtures: physical volume " + to_string(dev) +
+                   " is not opened in fixture runs; LVM backups only"};
+    };
+  }
   std::vector<Scraper::NamedCollector> enabled;
   std::vector<std::pair<std::string, bool>> collector_states;
   for (const CollectorDefinition& definition : definitions) {

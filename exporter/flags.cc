@@ -76,8 +76,7 @@ FlagsResult parse_flags(int argc, const char* const* argv,
   app.add_option("--web.config.file", options.web_config_file,
                  "Path to a configuration file that enables TLS and/or basic authentication, in "
                  "the exporter-toolkit format (see docs/security.md).");
-  app.add_flag("--security.drop-privileges,!--no-security.drop-privileges",
-               options.drop_privileges,
+  app.add_flag("--security.drop-privileges,!--no-security.drop-privileges", options.drop_privileges,
                "After start-up keep only CAP_SYS_ADMIN (none with --devmapper.fixtures), clear "
                "the other capabilities and the bounding set, and set no_new_privs.");
   app.add_flag("--security.seccomp,!--no-security.seccomp", options.seccomp,
@@ -88,6 +87,9 @@ FlagsResult parse_flags(int argc, const char* const* argv,
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--log.format", options.log_format, "Output format of log messages: logfmt, json.")
       ->check(CLI::IsMember({"logfmt", "json"}));
+  app.add_option("--collector.lvm.backup-dir", options.lvm_backup_dir,
+                 "Where LVM writes its text metadata backups; the lvm collector reads them when "
+                 "no physical volume can be read (empty: never).");
   app.add_option("--devmapper.fixtures", options.fixtures_dir,
                  "Read device-mapper state from captured text in DIR (files info, table, status: "
                  "see README) instead of the kernel. For tests and demos.")

@@ -15,7 +15,8 @@ struct Options {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
-  int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
+  std::string lvm_backup_dir = "/etc/lvm/backup";  // --collector.lvm.backup-dir
+  int max_requests = 40;  // --web.max-requests: concurrent requests (worker threads)
   int request_timeout_ms = 30000;
   int max_connections = 100;    // --web.max-connections: accepted connections, served or waiting
   std::string web_config_file;  // --web.config.file: TLS and basic auth (exporter-toolkit format)

@@ -11,30 +11,36 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'stop_exporter; rm -rf "$work"' EXIT
 
-for case in lvm-healthy seed-incident faults empty; do
-  start_exporter "$work/$case.log" --devmapper.fixtures="$FIXTURES/$case"
-  curl -fsS "http://127.0.0.1:$PORT/metrics" >"$work/$case.prom"
-  curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/metrics" | gunzip >"$work/$case.gz.prom"
+for case in lvm-healthy seed-incident faults empty captured/lvm-cinder-volumes; do
+  # LVM's view comes from the backup captured with the kernel state, where there is one; the
+  # fixture runs never open block devices.
+  backups="$work/no-backups"
+  [ "$case" = captured/lvm-cinder-volumes ] && backups="$FIXTURES/captured/lvm/backup"
+  start_exporter "$work/${case//\//_}.log" --devmapper.fixtures="$FIXTURES/$case" \
+    --collector.lvm.backup-dir="$backups"
+  curl -fsS "http://127.0.0.1:$PORT/metrics" >"$work/${case//\//_}.prom"
+  curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT/metrics" | gunzip >"$work/${case//\//_}.gz.prom"
   stop_exporter
-  normalize_exposition <"$work/$case.prom" >"$work/$case.norm"
-  normalize_exposition <"$work/$case.gz.prom" >"$work/$case.gz.norm"
+  # Paths into the checkout differ between runs (relative, absolute): name them FIXTURES.
+  normalize_exposition <"$work/${case//\//_}.prom" | sed "s|$FIXTURES|FIXTURES|g" >"$work/${case//\//_}.norm"
+  normalize_exposition <"$work/${case//\//_}.gz.prom" | sed "s|$FIXTURES|FIXTURES|g" >"$work/${case//\//_}.gz.norm"
   # The second scrape may only differ in counters that every scrape moves.
-  diff -u <(grep -v '^thinpool_parse_errors_total' "$work/$case.norm") \
-    <(grep -v '^thinpool_parse_errors_total' "$work/$case.gz.norm") || fail "$case: gzip and plain scrapes differ"
+  diff -u <(grep -v '^thinpool_parse_errors_total' "$work/${case//\//_}.norm") \
+    <(grep -v '^thinpool_parse_errors_total' "$work/${case//\//_}.gz.norm") || fail "$case: gzip and plain scrapes differ"
   golden="$FIXTURES/$case/exposition.golden"
   if [ -n "${THINPOOL_UPDATE_GOLDEN:-}" ]; then
-    cp "$work/$case.norm" "$golden"
+    cp "$work/${case//\//_}.norm" "$golden"
   fi
-  if ! diff -u "$golden" "$work/$case.norm"; then
+  if ! diff -u "$golden" "$work/${case//\//_}.norm"; then
     fail "$case: /metrics differs from $golden (rerun with THINPOOL_UPDATE_GOLDEN=1 if intended)"
   fi
   if command -v promtool >/dev/null; then
-    if ! promtool check metrics <"$work/$case.prom" >"$work/$case.lint" 2>&1; then
-      cat "$work/$case.lint" >&2
+    if ! promtool check metrics <"$work/${case//\//_}.prom" >"$work/${case//\//_}.lint" 2>&1; then
+      cat "$work/${case//\//_}.lint" >&2
       fail "$case: promtool check metrics found problems"
     fi
   else
     fail "promtool not found (Debian package prometheus; scripts/install-deps installs it)"
   fi
-  echo "ok: $case ($(grep -c -v '^#' "$work/$case.prom") samples)"
+  echo "ok: $case ($(grep -c -v '^#' "$work/${case//\//_}.prom") samples)"
 done

@@ -1,0 +1,167 @@
+#include "collectors/lvm_collector.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "collectors/fake_device_mapper.h"
+
+namespace thinpool {
+namespace {
+
+const std::string kCaptured = std::string(THINPOOL_FIXTURES_DIR) + "/captured";
+// The PV of the capture: /dev/vda in the VM, 253:0.
+constexpr DeviceNumber kPv{253, 0};
+
+std::string gunzip_file(const std::string& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  std::string out;
+  char buffer[65536];
+  for (int n; file != nullptr && (n = gzread(file, buffer, sizeof(buffer))) > 0;) {
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  if (file != nullptr) {
+    gzclose(file);
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+BlockDeviceOpener image_opener(const std::string& image) {
+  return [image](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    if (dev != kPv) {
+      return Error{"no such device " + to_string(dev)};
+    }
+    return std::unique_ptr<lvm::BlockReader>(
+        std::make_unique<lvm::MemoryBlockReader>(image, "vda"));
+  };
+}
+
+BlockDeviceOpener failing_opener() {
+  return [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    return Error{"open /dev/vda: Permission denied (" + to_string(dev) + ")"};
+  };
+}
+
+std::string scrape(LvmCollector& collector, InventoryReader& reader) {
+  ScrapeContext context(reader);
+  std::vector<prometheus::MetricFamily> families;
+  Status status = collector.collect(context, families);
+  EXPECT_TRUE(status.ok());
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+const std::string kPoolLabels =
+    R"(pool="cinder--volumes-cinder--volumes--pool-tpool",vg="cinder-volumes",lv="cinder-volumes-pool")";
+
+TEST(LvmCollector, ReadsTheVgFromThePvTheKernelTablesPointAt) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok()) << fake.error().message;
+  InventoryReader reader(*fake);
+  LvmCollector collector(*fake, "",
+                         image_opener(gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz")));
+  std::string text = scrape(collector, reader);
+  // The same moment's `vgs`: vg_size 801112064B, vg_free 255852544B, seqno 14; the kernel's
+  // transaction id in the captured status is 5, LVM's in the metadata too.
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="cinder-volumes"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_size_bytes{vg="cinder-volumes"} 801112064)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_free_bytes{vg="cinder-volumes"} 255852544)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_metadata_seqno{vg="cinder-volumes"} 14)")) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_transaction_id{" + kPoolLabels + "} 5")) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_metadata_lv_size_bytes{" + kPoolLabels + "} 4194304"))
+      << text;
+  EXPECT_NE(text.find(R"(source="pv",origin="vda")"), std::string::npos) << text;
+}
+
+TEST(LvmCollector, ParsesTheMetadataOnlyWhenLvmCommittedANewVersion) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  LvmCollector collector(*fake, "",
+                         image_opener(gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz")));
+  scrape(collector, reader);
+  scrape(collector, reader);
+  scrape(collector, reader);
+  EXPECT_EQ(collector.cache_stats().parses, 1u);
+  EXPECT_EQ(collector.cache_stats().reuses, 2u);
+}
+
+TEST(LvmCollector, FallsBackToTheBackupAndSeesATransactionIdMismatch) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  // The incident's state: LVM recorded one transaction more than the kernel has.
+  std::string backup = read_file(kCaptured + "/lvm/cinder-volumes.vgcfg");
+  std::string bumped =
+      std::regex_replace(backup, std::regex("transaction_id = 5\n"), "transaction_id = 6\n",
+                         std::regex_constants::format_first_only);
+  ASSERT_NE(bumped, backup);
+  auto dir =
+      std::filesystem::temp_directory_path() / ("thinpool-lvm-backup-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "cinder-volumes") << bumped;
+
+  InventoryReader reader(*fake);
+  LvmCollector collector(*fake, dir.string(), failing_opener());
+  std::string text = scrape(collector, reader);
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_transaction_id{" + kPoolLabels + "} 6")) << text;
+  EXPECT_NE(text.find(R"(source="backup")"), std::string::npos) << text;
+  // The kernel still says 5.
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  EXPECT_EQ(inventory->pools[0].status.usage->transaction_id, 5u);
+}
+
+TEST(LvmCollector, UnreadableMetadataIsAPerVgFailureNotACollectorFailure) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  LvmCollector collector(*fake, "/nonexistent-backups", failing_opener());
+  std::string text = scrape(collector, reader);
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="cinder-volumes"} 0)")) << text;
+  EXPECT_EQ(text.find("thinpool_lvm_transaction_id"), std::string::npos);
+}
+
+TEST(LvmCollector, NonLvmPoolsAreNotLookedAt) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/dmsetup-pool");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  int opened = 0;
+  LvmCollector collector(*fake, "",
+                         [&](DeviceNumber) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+                           ++opened;
+                           return Error{"unexpected"};
+                         });
+  std::string text = scrape(collector, reader);
+  EXPECT_EQ(opened, 0);
+  EXPECT_EQ(text, "");
+}
+
+TEST(OpenBlockDevice, ExplainsAMissingNode) {
+  auto reader = open_block_device(DeviceNumber{4095, 1048575});
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.error().message.find("no device node for 4095:1048575"), std::string::npos)
+      << reader.error().message;
+}
+
+}  // namespace
+}  // namespace thinpool
