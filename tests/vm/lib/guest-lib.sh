@@ -70,13 +70,13 @@ start_exporter() {
 	wait_exporter
 }
 
-# start_exporter_as USER [FLAGS...]: the same as an unprivileged user (FLAGS must not need quoting).
+# start_exporter_as USER [FLAGS...]: the same as an unprivileged user.
 start_exporter_as() {
 	local user=$1
 	shift
-	# busybox su as root asks no password; leaving uid 0 drops every capability.
-	su -s /bin/sh "$user" -c "exec $EXPORTER --web.listen-address=:$EXPORTER_PORT --log.level=debug $*" \
-		>>"$RESULTS/exporter.log" 2>&1 &
+	# util-linux setpriv: leaving uid 0 (without keep-caps) drops every capability.
+	setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --clear-groups \
+		"$EXPORTER" --web.listen-address=:$EXPORTER_PORT --log.level=debug "$@" >>"$RESULTS/exporter.log" 2>&1 &
 	EXPORTER_PID=$!
 	wait_exporter
 }
