@@ -1,6 +1,7 @@
 // The HTTP side: /metrics (the telemetry path), a landing page at / and /-/healthy, served by
 // civetweb. prometheus-cpp's Exposer keeps its server private and serves only the metrics path,
-// so the exporter runs its own CivetServer and serializes with prometheus::TextSerializer.
+// so the exporter runs its own CivetServer and serializes with collectors/exposition_writer.h
+// (prometheus::TextSerializer's output, faster).
 #pragma once
 
 #include <prometheus/collectable.h>
