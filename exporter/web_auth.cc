@@ -18,7 +18,7 @@ namespace {
 
 // A bcrypt hash (cost 10) of a random string nobody knows: checked for unknown users so that a
 // wrong user name takes as long as a wrong password.
-constexpr const char* kDummyHash = "$2y$10$IXkEC1bVtcLysbsQYVsmA.nNl.IEV8FwvmJF4iJuf3CWdBPk.0Pra";
+constexpr const char* kDummyHash = "$2y$10$nKXB2MJL2srSWvuthYvQYOwhQdZpBlNlJaAdoez2ZWm1YQjvOcTmq";
 
 // Successful checks remembered; more than this and the cache starts again.
 constexpr size_t kMaxCachedCredentials = 256;

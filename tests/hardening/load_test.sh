@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Load on loopback against the exporter on fixtures, with its default limits (--web.max-requests 40,
+# --web.max-connections 100):
+#   1. wrk with 200 connections (twice the connection limit) for LOAD_SECONDS: zero failed requests
+#      (no socket errors, no non-2xx), resident memory flat between the first and the second half;
+#   2. slow and idle connections held open (fewer than the workers): a separate scrape is served at
+#      once;
+#   3. more idle connections than workers and queue together, with --web.request-timeout=2000: the
+#      scrape still comes back within a Prometheus scrape timeout (10 s), because the request timeout
+#      frees the workers.
+# Usage: load_test.sh EXPORTER FIXTURES_DIR   (LOAD_SECONDS, default 20)
+set -euo pipefail
+BIN=$1
+FIXTURES=$2
+seconds=${LOAD_SECONDS:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../integration/lib.sh
+source "$here/../integration/lib.sh"
+work=$(mktemp -d)
+trap 'stop_exporter; rm -rf "$work"' EXIT
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$PID/status"; }
+# wrk_run NAME CONNECTIONS SECONDS: runs wrk, prints its figures, fails on any failed request.
+wrk_run() {
+  wrk -t2 -c"$2" -d"$3"s --timeout 10s --latency "http://127.0.0.1:$PORT/metrics" >"$work/$1.txt"
+  local requests rate p99 errors non2xx
+  requests=$(awk '/requests in/ {print $1}' "$work/$1.txt")
+  rate=$(awk '/^Requests\/sec/ {print $2}' "$work/$1.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$work/$1.txt")
+  errors=$(sed -n 's/.*Socket errors: \(.*\)/\1/p' "$work/$1.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$1.txt")
+  echo "   $1: $requests requests in $3 s over $2 connections, $rate req/s, p99 latency $p99," \
+    "socket errors: ${errors:-none}, non-2xx: ${non2xx:-0}"
+  [ -z "$errors" ] && [ -z "$non2xx" ] && [ "${requests:-0}" -gt 0 ] ||
+    { cat "$work/$1.txt"; fail "$1: failed requests"; }
+}
+
+echo "== 1. wrk: 200 connections for 2 x $((seconds / 2)) s, default limits"
+start_exporter "$work/log1" --devmapper.fixtures="$FIXTURES/lvm-healthy"
+rss_start=$(rss_kib)
+wrk_run warm-up 50 3
+rss_warm=$(rss_kib)
+wrk_run first-half 200 $((seconds / 2))
+rss_half=$(rss_kib)
+wrk_run second-half 200 $((seconds / 2))
+rss_end=$(rss_kib)
+growth=$((rss_end - rss_half))
+echo "   RSS: $rss_start KiB at start, $rss_warm after warm-up, $rss_half after the first half," \
+  "$rss_end after the second (growth in the second half: $growth KiB)"
+# Flat: the second half may not add more than 2 MiB or 5 % to what the first half reached.
+limit=$((rss_half / 20 > 2048 ? rss_half / 20 : 2048))
+[ "$growth" -le "$limit" ] || fail "RSS grew by $growth KiB in the second half (limit $limit KiB)"
+grep -q 'level=error' "$work/log1" && { cat "$work/log1"; fail "errors logged under load"; }
+
+echo "== 2. 30 idle + 5 slow connections held (40 workers): a separate scrape"
+python3 "$here/hold_connections.py" "$PORT" 30 5 1 | sed 's/^/   /'
+stop_exporter
+
+echo "== 3. 150 idle connections (> 40 workers + 60 queued) with --web.request-timeout=2000"
+start_exporter "$work/log3" --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.request-timeout=2000
+python3 "$here/hold_connections.py" "$PORT" 150 0 10 | sed 's/^/   /'
+stop_exporter
+echo "PASS: no failed requests, flat memory, scrapes served while slow and idle clients are held"
