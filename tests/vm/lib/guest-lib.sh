@@ -53,11 +53,26 @@ capture() {
 	fi
 }
 
+# settle: waits (at most 10 s) until dmsetup status stays the same for half a second. A pool commits its
+# metadata about once a second, and a failed write (error_if_no_space) settles its numbers after the fact.
+settle() {
+	local before now
+	before=$(dmsetup status --noflush 2>&1)
+	for _ in $(seq 20); do
+		sleep 0.5
+		now=$(dmsetup status --noflush 2>&1)
+		[ "$now" != "$before" ] || return 0
+		before=$now
+	done
+	echo "settle: dmsetup status still changing after 10 s"
+}
+
 # checkpoint NAME: state before, a host scrape of /metrics, state after. The host asserts on results/NAME.
 checkpoint() {
 	local name=$1
 	say "checkpoint $name"
 	# No sync here: with I/O queued in a full pool it would wait for the no_space_timeout.
+	settle
 	capture "$RESULTS/$name"
 	host scrape "$name"
 	capture "$RESULTS/$name/after"
