@@ -19,6 +19,8 @@ struct PoolStatusCase {
   std::optional<uint64_t> watermark;
 };
 
+void PrintTo(const PoolStatusCase& c, std::ostream* os) { *os << '"' << c.params << '"'; }
+
 class PoolStatusTest : public testing::TestWithParam<PoolStatusCase> {};
 
 TEST_P(PoolStatusTest, Parses) {
