@@ -12,13 +12,13 @@ void append_volume_families(const std::vector<ThinVolume>& volumes,
                        "Pool space mapped to the thin volume (dm thin status mapped sectors); "
                        "absent while the volume is not open or its pool failed.");
   for (const ThinVolume& volume : volumes) {
-    Labels labels = {{"volume", volume.names.dm_name},
-                     {"pool", volume.pool_name},
-                     {"vg", volume.names.vg},
-                     {"lv", volume.names.lv},
-                     {"device_id", volume.table.pool_failed
-                                       ? std::string()
-                                       : std::to_string(volume.table.device_id)}};
+    Labels labels = {
+        {"volume", volume.names.dm_name},
+        {"pool", volume.pool_name},
+        {"vg", volume.names.vg},
+        {"lv", volume.names.lv},
+        {"device_id",
+         volume.table.pool_failed ? std::string() : std::to_string(volume.table.device_id)}};
     size.add(labels, static_cast<double>(volume.size_sectors * kSectorBytes));
     if (volume.status.state == ThinStatus::State::kActive) {
       mapped.add(std::move(labels),

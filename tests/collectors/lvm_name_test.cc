@@ -9,7 +9,9 @@ struct NameCase {
   std::string dm_name, vg, lv, layer;
 };
 
-void PrintTo(const NameCase& c, std::ostream* os) { *os << '"' << c.dm_name << '"'; }
+void PrintTo(const NameCase& c, std::ostream* os) {
+  *os << '"' << c.dm_name << '"';
+}
 
 class LvmNameTest : public testing::TestWithParam<NameCase> {};
 

@@ -19,7 +19,9 @@ struct PoolStatusCase {
   std::optional<uint64_t> watermark;
 };
 
-void PrintTo(const PoolStatusCase& c, std::ostream* os) { *os << '"' << c.params << '"'; }
+void PrintTo(const PoolStatusCase& c, std::ostream* os) {
+  *os << '"' << c.params << '"';
+}
 
 class PoolStatusTest : public testing::TestWithParam<PoolStatusCase> {};
 
