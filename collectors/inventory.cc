@@ -56,7 +56,9 @@ Expected<ThinInventory> InventoryReader::read() {
   }
   ThinInventory inventory;
   inventory.devices_seen = devices->size();
-  std::map<CacheKey, CachedThinTable> next_thin_tables;
+  // Most devices of a big host are thin volumes: one allocation instead of a doubling series.
+  inventory.volumes.reserve(devices->size());
+  const uint64_t this_read = ++reads_;
 
   for (const DmDevice& device : *devices) {
     inventory.devices_by_number.emplace(device.dev, device);
@@ -114,13 +116,15 @@ Expected<ThinInventory> InventoryReader::read() {
         record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
         continue;
       }
-      CacheKey key{device.dev, device.name};
+      // A new volume gets an empty entry, which is dropped at the end unless filled in below.
+      auto [entry, is_new] = thin_tables_.try_emplace(CacheKey{device.dev, device.name});
+      CachedThinTable& cached = entry->second;
       std::optional<ThinTable> thin_table;
-      if (auto cached = thin_tables_.find(key); cached != thin_tables_.end() &&
-                                                cached->second.uuid == status->uuid &&
-                                                cached->second.length == status_target.length &&
-                                                cached->second.event_nr == status->event_nr) {
-        thin_table = cached->second.table;
+      const bool unchanged = !is_new && cached.uuid == status->uuid &&
+                             cached.length == status_target.length &&
+                             cached.event_nr == status->event_nr;
+      if (unchanged) {
+        thin_table = cached.table;
       } else {
         auto table = device_mapper_.table(device);
         if (!table) {
@@ -143,14 +147,17 @@ Expected<ThinInventory> InventoryReader::read() {
         }
         thin_table = *parsed_table;
         // Once its pool has failed the kernel hides a volume's table; keep what was read before.
-        if (auto before = thin_tables_.find(key);
-            thin_table->pool_failed && before != thin_tables_.end() &&
-            before->second.uuid == status->uuid && !before->second.table.pool_failed) {
-          thin_table = before->second.table;
+        if (thin_table->pool_failed && !is_new && cached.uuid == status->uuid &&
+            !cached.table.pool_failed) {
+          thin_table = cached.table;
         }
       }
-      next_thin_tables[key] =
-          CachedThinTable{status->uuid, status_target.length, status->event_nr, *thin_table};
+      if (unchanged) {
+        cached.seen_in_read = this_read;
+      } else {
+        cached = CachedThinTable{status->uuid, status_target.length, status->event_nr, *thin_table,
+                                 this_read};
+      }
       ThinVolume volume;
       volume.names = make_device_names(device, status->uuid);
       volume.size_sectors = status_target.length;
@@ -159,7 +166,8 @@ Expected<ThinInventory> InventoryReader::read() {
       inventory.volumes.push_back(std::move(volume));
     }
   }
-  thin_tables_ = std::move(next_thin_tables);
+  std::erase_if(thin_tables_,
+                [&](const auto& entry) { return entry.second.seen_in_read != this_read; });
   std::erase_if(logged_skips_, [&](const std::string& key) { return !seen_skips_.contains(key); });
 
   std::map<DeviceNumber, ThinPool*> pools_by_dev;

@@ -73,6 +73,9 @@ class InventoryReader {
     uint64_t length = 0;
     uint32_t event_nr = 0;
     ThinTable table;
+    // The read() that last saw the volume: entries of volumes that are gone are dropped at the
+    // end of each read (the cache is updated in place, not rebuilt, for hosts with thousands).
+    uint64_t seen_in_read = 0;
   };
   using CacheKey = std::tuple<DeviceNumber, std::string>;
 
@@ -85,6 +88,7 @@ class InventoryReader {
   DeviceMapper& device_mapper_;
   std::mutex read_mutex_;
   std::map<CacheKey, CachedThinTable> thin_tables_;
+  uint64_t reads_ = 0;
   // Skip reasons already logged at warning level (kept while they are still seen).
   std::set<std::string> logged_skips_;
   std::set<std::string> seen_skips_;

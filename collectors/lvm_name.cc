@@ -6,18 +6,33 @@ namespace {
 // Takes one component off the front of `rest`, undoubling dashes, and advances `rest` past the
 // separating dash. Mirrors lvm2's _unquote(): a dash as the very last character is kept.
 std::string take_component(std::string_view& rest) {
-  std::string out;
-  size_t i = 0;
-  for (; i < rest.size(); ++i) {
-    if (rest[i] == '-' && i + 1 < rest.size()) {
-      if (rest[i + 1] != '-') {
+  // Find the end first, so that the component is built with at most one allocation (this runs
+  // for every device on every scrape).
+  size_t end = 0;
+  size_t doubled = 0;
+  while (end < rest.size()) {
+    if (rest[end] == '-' && end + 1 < rest.size()) {
+      if (rest[end + 1] != '-') {
         break;
       }
-      ++i;  // "--" -> "-"
+      ++doubled;
+      ++end;  // "--" -> "-"
     }
-    out.push_back(rest[i]);
+    ++end;
   }
-  rest = i < rest.size() ? rest.substr(i + 1) : std::string_view();
+  std::string out;
+  out.reserve(end - doubled);
+  const std::string_view component = rest.substr(0, end);
+  for (size_t pos = 0;;) {
+    size_t pair = component.find("--", pos);
+    if (pair == std::string_view::npos) {
+      out.append(component.substr(pos));
+      break;
+    }
+    out.append(component.substr(pos, pair + 1 - pos));
+    pos = pair + 2;
+  }
+  rest = end < rest.size() ? rest.substr(end + 1) : std::string_view();
   return out;
 }
 
