@@ -67,6 +67,9 @@ def check(c):
     c.eq("[vg-full] vgs vg_free (the scenario must have filled the VG)", vgs(c, "vg-full")["free"], 0)
 
     results = c.run / "results"
+    log = (results / "exporter.log").read_text()
+    c.true("the exporter read the PVs with dropped privileges and its seccomp filter installed",
+           "seccomp: filter installed" in log and "keeping cap_sys_admin" in log, log[-1500:])
     out = (results / "lvcreate-mismatch.out").read_text()
     c.remember("lvcreate during the mismatch (lvm2's message)", out)
     c.true("lvcreate failed during the mismatch", (results / "lvcreate-mismatch.rc").read_text().strip() != "0", out)

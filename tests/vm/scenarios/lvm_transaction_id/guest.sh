@@ -32,7 +32,8 @@ vgcreate -q -s 4m "$VG" /dev/vda >/dev/null
 lvcreate -q -L 64m --poolmetadatasize 4m -c 64k --thinpool "$POOL" "$VG" >/dev/null
 lvcreate -q -V 256m --thin -n volume-1 "$VG/$POOL" >/dev/null
 write_mb "/dev/$VG/volume-1" 0 4
-start_exporter
+# Explicitly (they are the defaults): the lvm collector must read the PV under the privilege drop and seccomp filter.
+start_exporter --security.drop-privileges --security.seccomp
 lvm_checkpoint healthy
 
 say "the VG fills: a linear LV takes extents"
