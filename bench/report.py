@@ -153,7 +153,9 @@ PROFILE_STAGES = [
     ("LVM names (make_device_names: split_lvm_name, uuid check)", [r"thinpool::make_device_names\("]),
     ("MetricFamily building (append_pool_families, append_volume_families)",
      [r"thinpool::append_pool_families\(", r"thinpool::append_volume_families\("]),
-    ("text serialization", [r"thinpool::write_exposition\(", r"prometheus::TextSerializer::Serialize\("]),
+    ("text: families serialized (write_exposition or TextSerializer)",
+     [r"thinpool::write_exposition\(", r"prometheus::TextSerializer::Serialize\("]),
+    ("text: volume series written directly (write_volume_text)", [r"thinpool::write_volume_text\("]),
     ("gzip", [r"thinpool::gzip_compress(\[abi:cxx11\])?\("]),
 ]
 

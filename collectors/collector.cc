@@ -40,18 +40,47 @@ const std::vector<CollectorDefinition>& collector_definitions() {
 Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collectors)
     : inventory_(inventory), collectors_(std::move(collectors)) {}
 
+Status Collector::collect_text(ScrapeContext& context, std::string& out) {
+  std::vector<prometheus::MetricFamily> families;
+  Status status = collect(context, families);
+  if (status.ok()) {
+    write_exposition(families, out);
+  }
+  return status;
+}
+
 std::vector<prometheus::MetricFamily> Scraper::Collect() const {
   std::vector<prometheus::MetricFamily> families;
+  ScrapeContext context(inventory_);
+  std::vector<Outcome> outcomes;
+  for (const NamedCollector& named : collectors_) {
+    outcomes.push_back(run_one(named, context, families));
+  }
+  append_scrape_families(outcomes, families);
+  return families;
+}
+
+void Scraper::CollectText(std::string& out) const {
+  ScrapeContext context(inventory_);
+  std::vector<Outcome> outcomes;
+  for (const NamedCollector& named : collectors_) {
+    outcomes.push_back(run_one_text(named, context, out));
+  }
+  std::vector<prometheus::MetricFamily> families;
+  append_scrape_families(outcomes, families);
+  write_exposition(families, out);
+}
+
+void Scraper::append_scrape_families(const std::vector<Outcome>& outcomes,
+                                     std::vector<prometheus::MetricFamily>& families) const {
   FamilyBuilder success(
       "thinpool_scrape_collector_success",
       "1 if the collector's last read succeeded, 0 if it failed (the log says why).");
   FamilyBuilder duration("thinpool_scrape_collector_duration_seconds",
                          "How long the collector took in this scrape, in seconds.");
-  ScrapeContext context(inventory_);
-  for (const NamedCollector& named : collectors_) {
-    Outcome outcome = run_one(named, context, families);
-    success.add({{"collector", named.name}}, outcome.success ? 1 : 0);
-    duration.add({{"collector", named.name}}, outcome.seconds);
+  for (size_t i = 0; i < collectors_.size() && i < outcomes.size(); ++i) {
+    success.add({{"collector", collectors_[i].name}}, outcomes[i].success ? 1 : 0);
+    duration.add({{"collector", collectors_[i].name}}, outcomes[i].seconds);
   }
   success.move_to(families);
   duration.move_to(families);
@@ -64,16 +93,36 @@ std::vector<prometheus::MetricFamily> Scraper::Collect() const {
     parse_errors.add({{"target", target}}, static_cast<double>(inventory_.parse_errors(target)));
   }
   parse_errors.move_to(families);
-  return families;
 }
 
 Scraper::Outcome Scraper::run_one(const NamedCollector& named, ScrapeContext& context,
                                   std::vector<prometheus::MetricFamily>& out) const {
-  auto start = std::chrono::steady_clock::now();
   std::vector<prometheus::MetricFamily> collected;
+  Outcome outcome = run_timed(named, [&] { return named.collector->collect(context, collected); });
+  if (outcome.success) {
+    for (auto& family : collected) {
+      out.push_back(std::move(family));
+    }
+  }
+  return outcome;
+}
+
+Scraper::Outcome Scraper::run_one_text(const NamedCollector& named, ScrapeContext& context,
+                                       std::string& out) const {
+  const size_t before = out.size();
+  Outcome outcome = run_timed(named, [&] { return named.collector->collect_text(context, out); });
+  if (!outcome.success) {
+    out.resize(before);
+  }
+  return outcome;
+}
+
+Scraper::Outcome Scraper::run_timed(const NamedCollector& named,
+                                    const std::function<Status()>& run) const {
+  auto start = std::chrono::steady_clock::now();
   Status status;
   try {
-    status = named.collector->collect(context, collected);
+    status = run();
   } catch (const std::exception& e) {
     status = Error{std::string("unexpected exception: ") + e.what()};
   }
@@ -81,9 +130,6 @@ Scraper::Outcome Scraper::run_one(const NamedCollector& named, ScrapeContext& co
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   outcome.success = status.ok();
   if (status.ok()) {
-    for (auto& family : collected) {
-      out.push_back(std::move(family));
-    }
     report_success(named.name);
   } else {
     report_failure(named.name, status.error().message);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/exposition_writer.h"
 #include "collectors/inventory.h"
 #include "collectors/lvm/block_reader.h"
 #include "collectors/result.h"
@@ -36,6 +37,10 @@ class Collector {
  public:
   virtual ~Collector() = default;
   virtual Status collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) = 0;
+  // The same series as exposition text, appended to `out`: byte for byte what write_exposition()
+  // makes of collect()'s families, which is what this default does. A collector with thousands
+  // of series overrides it to write them without MetricFamily values (see BENCHMARKS.md).
+  virtual Status collect_text(ScrapeContext& context, std::string& out);
 };
 
 // What a collector may use.
@@ -63,7 +68,9 @@ const std::vector<CollectorDefinition>& collector_definitions();
 
 // The Collectable registered with the HTTP side: runs the enabled collectors, times them, and
 // never lets one collector's failure or exception fail the scrape. Safe for concurrent scrapes.
-class Scraper : public prometheus::Collectable {
+// render_metrics() uses CollectText(), the same series written as text without MetricFamily
+// values in between.
+class Scraper : public prometheus::Collectable, public TextCollectable {
  public:
   struct NamedCollector {
     std::string name;
@@ -73,6 +80,7 @@ class Scraper : public prometheus::Collectable {
   Scraper(InventoryReader& inventory, std::vector<NamedCollector> collectors);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
+  void CollectText(std::string& out) const override;
 
  private:
   struct Outcome {
@@ -81,6 +89,14 @@ class Scraper : public prometheus::Collectable {
   };
   Outcome run_one(const NamedCollector& named, ScrapeContext& context,
                   std::vector<prometheus::MetricFamily>& out) const;
+  // A failed collector leaves nothing in `out`.
+  Outcome run_one_text(const NamedCollector& named, ScrapeContext& context, std::string& out) const;
+  // Times `run`, catches what it throws and logs a failure.
+  Outcome run_timed(const NamedCollector& named, const std::function<Status()>& run) const;
+  // thinpool_scrape_collector_success, _duration_seconds (one outcome per collector, in order)
+  // and thinpool_parse_errors_total.
+  void append_scrape_families(const std::vector<Outcome>& outcomes,
+                              std::vector<prometheus::MetricFamily>& out) const;
   void report_failure(const std::string& collector, const std::string& reason) const;
   void report_success(const std::string& collector) const;
 

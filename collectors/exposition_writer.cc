@@ -50,23 +50,46 @@ bool written_directly(prometheus::MetricType type) {
          type == prometheus::MetricType::Untyped;
 }
 
-void write_sample(const prometheus::MetricFamily& family, const prometheus::ClientMetric& metric,
+void write_header(std::string_view name, std::string_view help, prometheus::MetricType type,
                   std::string& out) {
-  out.append(family.name);
-  if (!metric.label.empty()) {
+  if (!help.empty()) {
+    // prometheus-cpp writes HELP text as is, without escaping.
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  }
+  out.append("# TYPE ").append(name).append(" ").append(type_name(type)).append("\n");
+}
+
+// `name{label="value",...} value`, without the timestamp and the newline. Labels are anything
+// with `name` and `value` members or (name, value) pairs.
+template <typename Labels>
+void write_sample_head(std::string_view name, const Labels& labels, double value,
+                       std::string& out) {
+  out.append(name);
+  if (labels.size() != 0) {
     char separator = '{';
-    for (const auto& label : metric.label) {
+    for (const auto& label : labels) {
       out.push_back(separator);
-      out.append(label.name);
-      out.append("=\"");
-      append_label_value(label.value, out);
+      if constexpr (requires { label.name; }) {
+        out.append(label.name);
+        out.append("=\"");
+        append_label_value(label.value, out);
+      } else {
+        out.append(label.first);
+        out.append("=\"");
+        append_label_value(label.second, out);
+      }
       out.push_back('"');
       separator = ',';
     }
     out.push_back('}');
   }
   out.push_back(' ');
-  append_sample_value(sample_value(family, metric), out);
+  append_sample_value(value, out);
+}
+
+void write_sample(const prometheus::MetricFamily& family, const prometheus::ClientMetric& metric,
+                  std::string& out) {
+  write_sample_head(family.name, metric.label, sample_value(family, metric), out);
   if (metric.timestamp_ms != 0) {
     std::array<char, kMaxTimestampChars> buffer;
     buffer[0] = ' ';
@@ -160,19 +183,24 @@ void write_exposition(const std::vector<prometheus::MetricFamily>& families, std
       out.append(text.str());
       continue;
     }
-    if (!family.help.empty()) {
-      // prometheus-cpp writes HELP text as is, without escaping.
-      out.append("# HELP ").append(family.name).append(" ").append(family.help).append("\n");
-    }
-    out.append("# TYPE ")
-        .append(family.name)
-        .append(" ")
-        .append(type_name(family.type))
-        .append("\n");
+    write_header(family.name, family.help, family.type, out);
     for (const auto& metric : family.metric) {
       write_sample(family, metric, out);
     }
   }
+}
+
+FamilyTextWriter::FamilyTextWriter(std::string& out, std::string_view name, std::string_view help,
+                                   prometheus::MetricType type)
+    : out_(out), name_(name), help_(help), type_(type) {}
+
+void FamilyTextWriter::add(std::initializer_list<Label> labels, double value) {
+  if (!started_) {
+    write_header(name_, help_, type_, out_);
+    started_ = true;
+  }
+  write_sample_head(name_, labels, value, out_);
+  out_.push_back('\n');
 }
 
 }  // namespace thinpool

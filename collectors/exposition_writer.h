@@ -11,8 +11,10 @@
 #include <prometheus/metric_family.h>
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace thinpool {
@@ -33,5 +35,37 @@ void append_label_value(std::string_view value, std::string& out);
 // A sample value as prometheus-cpp writes it: "Nan", "+Inf", "-Inf", otherwise printf's "%.16g"
 // in the C locale (integers below 1e16 in full, "-0" for negative zero).
 void append_sample_value(double value, std::string& out);
+
+// Writes the samples of one gauge, counter or untyped family straight into exposition text, for
+// collectors with thousands of series: no MetricFamily, no allocation per series. The HELP and
+// TYPE lines go out with the first sample, so a family without samples leaves no trace, as
+// FamilyBuilder::move_to() does. The text is what write_exposition() writes for the same family.
+class FamilyTextWriter {
+ public:
+  // (label name, label value)
+  using Label = std::pair<std::string_view, std::string_view>;
+
+  // `name` and `help` must outlive the writer.
+  FamilyTextWriter(std::string& out, std::string_view name, std::string_view help,
+                   prometheus::MetricType type = prometheus::MetricType::Gauge);
+
+  void add(std::initializer_list<Label> labels, double value);
+
+ private:
+  std::string& out_;
+  std::string_view name_;
+  std::string_view help_;
+  prometheus::MetricType type_;
+  bool started_ = false;
+};
+
+// A prometheus::Collectable that can also write its exposition text itself, without building
+// MetricFamily values; render_metrics() prefers it. CollectText() appends what
+// write_exposition(Collect()) would (measured values such as durations aside).
+class TextCollectable {
+ public:
+  virtual ~TextCollectable() = default;
+  virtual void CollectText(std::string& out) const = 0;
+};
 
 }  // namespace thinpool
