@@ -6,7 +6,7 @@ from e2e import main
 VG, POOL = "cinder-volumes", "cinder-volumes-pool"
 DM_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 POOL_LABELS = {"pool": DM_POOL, "vg": VG, "lv": POOL}
-CHECKPOINTS = ["healthy", "fill-1", "mismatch", "fixed", "created", "vg-full"]
+CHECKPOINTS = ["healthy", "fill-1", "mismatch", "fixed", "created", "repaired", "vg-full"]
 MISMATCHED = {"mismatch"}
 
 
@@ -78,6 +78,15 @@ def check(c):
     c.eq("lvcreate after the runbook's fix: exit status", (results / "lvcreate-fixed.rc").read_text().strip(), "0")
     fix = (results / "fix-transaction-id.out").read_text()
     c.remember("the runbook's fix-transaction-id block said", fix)
+    repaired_state, repaired = c.state("repaired"), c.scrape("repaired")
+    c.remember("the runbook's repair-pool block said", (results / "repair-pool.out").read_text())
+    c.eq("[repaired] thinpool_mode{mode=rw}", repaired.value("thinpool_mode", mode="rw", **POOL_LABELS), 1.0)
+    c.eq("[repaired] thinpool_metadata_size_bytes (4 MiB doubled by repair-pool)",
+         repaired.value("thinpool_metadata_size_bytes", **POOL_LABELS), float(8 << 20))
+    c.true("[repaired] the old metadata is kept as cinder-volumes-pool_meta0",
+           repaired_state.lv(VG, "cinder-volumes-pool_meta0") is not None)
+    c.eq("[repaired] both thin volumes active and exported again",
+         sorted(l["lv"] for l, _ in repaired.series("thinpool_volume_size_bytes", vg=VG)), ["volume-1", "volume-2"])
     created = c.scrape("created")
     c.true("[created] volume-2 is exported", created.value("thinpool_volume_size_bytes", vg=VG, lv="volume-2")
            == float(64 << 20))

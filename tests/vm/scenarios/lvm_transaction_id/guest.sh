@@ -1,8 +1,9 @@
 # Issue 5's transaction id mismatch, made the way it happens in the field: vgcfgbackup, the pool's transaction_id
 # bumped in the file, `vgcfgrestore --force` (lvm2 then expects one more than the kernel has, the seed's 91 vs 92).
 # The exporter must show kernel and LVM ids differing within one scrape, lvcreate must fail; the runbook's
-# fix-transaction-id block (docs/runbook.md, run verbatim) must make them equal and lvcreate work again. On the way
-# the VG fills up (linear LVs), and the lvm collector's VG size/free must equal vgs at every checkpoint.
+# fix-transaction-id block (docs/runbook.md, run verbatim) must make them equal and lvcreate work again; the runbook's
+# repair-pool block then repairs the pool (lvconvert --repair) and grows its metadata. On the way the VG fills up
+# (linear LVs), and the lvm collector's VG size/free must equal vgs at every checkpoint.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 VG=$SEED_VG
@@ -71,6 +72,11 @@ try lvcreate-fixed lvcreate -V 64m --thin -n volume-2 "$VG/$POOL"
 [ "$(cat "$RESULTS/lvcreate-fixed.rc")" = 0 ] || exit 1
 write_mb "/dev/$VG/volume-2" 0 2
 lvm_checkpoint created
+
+say "the runbook's repair-pool block, verbatim (the pool's thin volumes go offline for a moment)"
+try repair-pool env VG="$VG" POOL="$POOL" sh -e /scenario/repair-pool.sh
+[ "$(cat "$RESULTS/repair-pool.rc")" = 0 ] || exit 1
+lvm_checkpoint repaired
 
 say "the VG is full"
 lvcreate -q -l 100%FREE -n fill-3 "$VG" >/dev/null

@@ -38,6 +38,12 @@ def check(c):
     c.eq("[after-lvcreate] the new thin volume is exported with its size",
          after.value("thinpool_volume_size_bytes", vg=VG, lv="volume-after-grow"), float(256 << 20))
     c.eq("[after-lvcreate] thinpool_thin_volumes", after.value("thinpool_thin_volumes", **SEL), 2.0)
+    grown_data = c.scrape("grown").value("thinpool_data_size_bytes", **SEL)
+    after_data = after.value("thinpool_data_size_bytes", **SEL)
+    c.true(f"[after-lvcreate] grow-data: data size {after_data} is 1 GiB + 10% (102 or 103 extents of 1 MiB)",
+           after_data in (float((1024 + 102) << 20), float((1024 + 103) << 20)))
+    c.true(f"[after-lvcreate] grow-data grew the pool's data ({grown_data} -> {after_data})",
+           grown_data is not None and after_data is not None and after_data > grown_data)
     msgs = (results / "thin-kernel-messages.txt").read_text()
     c.remember("kernel messages (device-mapper: thin)", msgs)
     c.true("kernel logged 'No free metadata blocks'", "No free metadata blocks" in msgs, msgs)

@@ -2,7 +2,7 @@
 # full (lvs Meta% 100.00, pool read-only). The runbook's `diagnose` and `grow-metadata` blocks run verbatim (extracted
 # from docs/runbook.md by ./prepare) in busybox sh with VG and POOL set, as an operator would paste them. Afterwards
 # the pool must be rw (exporter and dmsetup), writes to unprovisioned blocks must work and lvcreate must make a new
-# thin volume.
+# thin volume. Then the `grow-data` block grows the pool's data by its default 10%.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 VG=$SEED_VG
@@ -43,6 +43,8 @@ lvcreate -V 256m --thin -n volume-after-grow "$VG/$POOL" >"$RESULTS/lvcreate.out
 	exit 1
 }
 write_mb "/dev/$VG/volume-after-grow" 0 16
+# The data side of the runbook as well: grow-data's default, +10% of the pool's data LV.
+runbook grow-data
 checkpoint after-lvcreate
 dmesg | grep 'device-mapper: thin' >"$RESULTS/thin-kernel-messages.txt" || true
 stop_exporter
