@@ -61,7 +61,6 @@ Expected<ThinInventory> InventoryReader::read() {
   const uint64_t this_read = ++reads_;
 
   for (const DmDevice& device : *devices) {
-    inventory.devices_by_number.emplace(device.dev, device);
     auto status = device_mapper_.status(device);
     if (!status) {
       if (is_privilege_error(status.error())) {
@@ -117,7 +116,12 @@ Expected<ThinInventory> InventoryReader::read() {
         continue;
       }
       // A new volume gets an empty entry, which is dropped at the end unless filled in below.
-      auto [entry, is_new] = thin_tables_.try_emplace(CacheKey{device.dev, device.name});
+      auto entry =
+          thin_tables_.find(std::tuple<DeviceNumber, std::string_view>(device.dev, device.name));
+      const bool is_new = entry == thin_tables_.end();
+      if (is_new) {
+        entry = thin_tables_.try_emplace(CacheKey{device.dev, device.name}).first;
+      }
       CachedThinTable& cached = entry->second;
       std::optional<ThinTable> thin_table;
       const bool unchanged = !is_new && cached.uuid == status->uuid &&
@@ -165,6 +169,11 @@ Expected<ThinInventory> InventoryReader::read() {
       volume.status = *parsed_status;
       inventory.volumes.push_back(std::move(volume));
     }
+  }
+  // Every device of the list, moved now that the loop is done with them.
+  for (DmDevice& device : *devices) {
+    const DeviceNumber dev = device.dev;
+    inventory.devices_by_number.emplace(dev, std::move(device));
   }
   std::erase_if(thin_tables_,
                 [&](const auto& entry) { return entry.second.seen_in_read != this_read; });

@@ -87,7 +87,8 @@ class InventoryReader {
 
   DeviceMapper& device_mapper_;
   std::mutex read_mutex_;
-  std::map<CacheKey, CachedThinTable> thin_tables_;
+  // std::less<>: looked up by (DeviceNumber, string_view), without copying the name.
+  std::map<CacheKey, CachedThinTable, std::less<>> thin_tables_;
   uint64_t reads_ = 0;
   // Skip reasons already logged at warning level (kept while they are still seen).
   std::set<std::string> logged_skips_;
