@@ -17,10 +17,7 @@ struct DeviceNumber {
   uint32_t major = 0;
   uint32_t minor = 0;
   friend bool operator==(const DeviceNumber&, const DeviceNumber&) = default;
-  // Spelled out: clang-tidy 14 misreads a defaulted operator<=> (modernize-use-nullptr).
-  friend bool operator<(const DeviceNumber& a, const DeviceNumber& b) {
-    return a.major != b.major ? a.major < b.major : a.minor < b.minor;
-  }
+  friend auto operator<=>(const DeviceNumber&, const DeviceNumber&) = default;
 };
 
 // "254:3", the form the kernel writes into table lines.
