@@ -116,8 +116,7 @@ Expected<ThinInventory> InventoryReader::read() {
         continue;
       }
       // A new volume gets an empty entry, which is dropped at the end unless filled in below.
-      auto entry =
-          thin_tables_.find(std::tuple<DeviceNumber, std::string_view>(device.dev, device.name));
+      auto entry = thin_tables_.find(CacheKeyView(device.dev, device.name));
       const bool is_new = entry == thin_tables_.end();
       if (is_new) {
         entry = thin_tables_.try_emplace(CacheKey{device.dev, device.name}).first;

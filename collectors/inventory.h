@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -78,6 +79,22 @@ class InventoryReader {
     uint64_t seen_in_read = 0;
   };
   using CacheKey = std::tuple<DeviceNumber, std::string>;
+  using CacheKeyView = std::tuple<DeviceNumber, std::string_view>;
+  // Orders cache keys as the tuples do, and finds them by CacheKeyView without copying the name.
+  struct CacheKeyLess {
+    using is_transparent = void;
+    static CacheKeyView view(const CacheKey& key) { return {std::get<0>(key), std::get<1>(key)}; }
+    static CacheKeyView view(const CacheKeyView& key) { return key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const CacheKeyView x = view(a);
+      const CacheKeyView y = view(b);
+      if (std::get<0>(x) < std::get<0>(y) || std::get<0>(y) < std::get<0>(x)) {
+        return std::get<0>(x) < std::get<0>(y);
+      }
+      return std::get<1>(x) < std::get<1>(y);
+    }
+  };
 
   void record_parse_error(const std::string& target, const std::string& dm_name,
                           const std::string& detail);
@@ -87,8 +104,7 @@ class InventoryReader {
 
   DeviceMapper& device_mapper_;
   std::mutex read_mutex_;
-  // std::less<>: looked up by (DeviceNumber, string_view), without copying the name.
-  std::map<CacheKey, CachedThinTable, std::less<>> thin_tables_;
+  std::map<CacheKey, CachedThinTable, CacheKeyLess> thin_tables_;
   uint64_t reads_ = 0;
   // Skip reasons already logged at warning level (kept while they are still seen).
   std::set<std::string> logged_skips_;
