@@ -119,27 +119,34 @@ def run_process(build, pools, vpp, gzip, scrapes):
 
 def section_process(build, scrapes):
     lines = [
-        "| host (one process each) | median scrape ms (wall), gzip off | gzip on | peak RSS of the process "
-        "| of it: program at start | fake device-mapper state | peak without the fake's state, gzip off "
-        "| gzip on |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| host (one process each) | scrape, gzip off: CPU ms | wall ms | gzip on: CPU ms | wall ms "
+        "| peak RSS of the process | of it: program at start | fake device-mapper state "
+        "| peak without the fake's state, gzip off | gzip on |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for pools, vpp in SHAPES:
         plain = run_process(build, pools, vpp, False, scrapes)
         gz = run_process(build, pools, vpp, True, scrapes)
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over execve from the parent that forked
         # (here python), so small sizes would show python's own peak.
-        mib = lambda kib: kib / 1024
+        def mib(kib):
+            return kib / 1024
         fake = mib(plain["rss_setup_kib"] - plain["rss_start_kib"])
         own = mib(plain["rss_peak_kib"]) - fake
         own_gz = mib(gz["rss_peak_kib"] - (gz["rss_setup_kib"] - gz["rss_start_kib"]))
-        mark = ""
+        cpu_ms = plain["median_cpu_us"] / 1e3
+        time_mark = rss_mark = ""
         if pools * vpp == 10000:
-            mark = " (target < 20)" if max(own, own_gz) < TARGET_RSS_MIB else " (**target 20 missed**)"
+            time_mark = (f" (target < {TARGET_SCRAPE_MS:.0f})" if cpu_ms < TARGET_SCRAPE_MS
+                         else f" (**target {TARGET_SCRAPE_MS:.0f} missed**)")
+            rss_mark = (f" (target < {TARGET_RSS_MIB:.0f})" if max(own, own_gz) < TARGET_RSS_MIB
+                        else f" (**target {TARGET_RSS_MIB:.0f} missed**)")
         lines.append(
-            f"| {shape_name(pools, vpp)} | {plain['median_us'] / 1e3:.2f} | {gz['median_us'] / 1e3:.2f} "
-            f"| {mib(max(plain['rss_peak_kib'], gz['rss_peak_kib'])):.1f} MiB | {mib(plain['rss_start_kib']):.1f} MiB "
-            f"| {fake:.1f} MiB | {own:.1f} MiB{mark} | {own_gz:.1f} MiB |")
+            f"| {shape_name(pools, vpp)} | {cpu_ms:.2f}{time_mark} | {plain['median_us'] / 1e3:.2f} "
+            f"| {gz['median_cpu_us'] / 1e3:.2f} | {gz['median_us'] / 1e3:.2f} "
+            f"| {mib(max(plain['rss_peak_kib'], gz['rss_peak_kib'])):.1f} MiB "
+            f"| {mib(plain['rss_start_kib']):.1f} MiB | {fake:.1f} MiB | {own:.1f} MiB{rss_mark} "
+            f"| {own_gz:.1f} MiB |")
     return lines
 
 
@@ -238,6 +245,15 @@ def section_vm(build, volumes, reps):
             f"| {n:,} | {ours:.1f} | {med['collect']:.1f} | {med['fullreport']:.0f} | {med['lvs']:.0f} "
             f"| {med['dmsetup']:.0f} | {vs_full:.1f}x{' (target >= 20)' if vs_full >= TARGET_VS_FULLREPORT else ' (**target 20 missed**)'} "
             f"| {med['lvs'] / ours:.1f}x | {vs_dm:.2f}x{' (target > 1)' if vs_dm > 1 else ' (**target > 1 missed**)'} |")
+    collectors = sorted({what.split(":", 1)[1] for (_, what) in samples if what.startswith("collect:")})
+    if collectors:
+        lines += ["", "The in-process collect time by collector (medians, ms):", "",
+                  "| thin volumes | " + " | ".join(f"`{c}`" for c in collectors) + " |",
+                  "| ---: | " + " | ".join("---:" for _ in collectors) + " |"]
+        for n in sorted({k[0] for k in samples}):
+            cells = [f"{statistics.median(samples[(n, 'collect:' + c)]) / 1e3:.1f}"
+                     if (n, "collect:" + c) in samples else "" for c in collectors]
+            lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append(f"Medians of {reps} rounds; raw samples in {run_dir}/results/bench.tsv.")
     return lines
@@ -279,7 +295,9 @@ def main():
         print(f"Target: 10,000 volumes in < {TARGET_SCRAPE_MS:.0f} ms.\n")
         print("\n".join(section_scrape(build, args.repetitions)) + "\n")
     if "process" in sections:
-        print(f"### One process per size: median of {args.scrapes - 1} steady-state scrapes, peak RSS\n")
+        print(f"### One process per size: medians of {args.scrapes - 1} steady-state scrapes, peak RSS\n")
+        print(f"Target: 10,000 volumes in < {TARGET_SCRAPE_MS:.0f} ms (checked on the CPU time, which other "
+              "processes on a busy machine disturb less than the wall clock).\n")
         print(f"Target: 10,000 volumes in < {TARGET_RSS_MIB:.0f} MiB resident. Peak RSS is VmHWM. The fake "
               "device-mapper's copy of the dmsetup state stands in for what the kernel holds on a real host, so "
               "the target is checked on the peak without it (the program, the inventory and its cache, the "

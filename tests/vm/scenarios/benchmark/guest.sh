@@ -8,7 +8,8 @@
 #                                                               (Netdata, Telegraf, every scrape)
 #   dmsetup     dmsetup status --noflush                        (the kernel floor: a list + a status per device)
 # plus collect: the exporter's own thinpool_scrape_collector_duration_seconds, summed over its collectors (the
-# device-mapper reads and parsing in the process, without HTTP and serialization).
+# device-mapper reads and parsing, and the text of the series, in the process, without HTTP), and
+# collect:NAME for each collector (thinpool, thin, lvm).
 # Results: /results/bench.tsv, one "volumes<TAB>what<TAB>microseconds" line per measurement; /results/env.txt.
 . /scenario/lib/guest-lib.sh
 . /scenario/params.sh
@@ -72,9 +73,12 @@ measure() {
 
 scrape() { wget -q -O /tmp/scrape.prom "http://127.0.0.1:$EXPORTER_PORT/metrics"; }
 
-# collect_us: the exporter's in-process collector durations of the last scrape, summed, in microseconds.
-collect_us() {
-	awk '/^thinpool_scrape_collector_duration_seconds/ { s += $2 } END { printf "%d", s * 1e6 }' /tmp/scrape.prom
+# collect_lines VOLUMES: the exporter's in-process collector durations of the last scrape, in microseconds: the sum
+# ("collect") and each collector ("collect:NAME").
+collect_lines() {
+	awk -v n="$1" -F'[{}"= ]+' '/^thinpool_scrape_collector_duration_seconds\{/ {
+		us = $NF * 1e6; s += us; printf "%s\tcollect:%s\t%d\n", n, $3, us
+	} END { printf "%s\tcollect\t%d\n", n, s }' /tmp/scrape.prom
 }
 
 {
@@ -111,7 +115,7 @@ for n in $BENCH_VOLUMES; do
 	say "timing $n volumes, $BENCH_REPS rounds"
 	for rep in $(seq "$BENCH_REPS"); do
 		measure "$n" exporter scrape
-		printf '%s\t%s\t%s\n' "$n" collect "$(collect_us)" >>"$OUT"
+		collect_lines "$n" >>"$OUT"
 		measure "$n" fullreport lvm fullreport --reportformat json
 		measure "$n" lvs lvs --reportformat json -o vg_name,lv_name,lv_size,data_percent,metadata_percent,lv_attr
 		measure "$n" dmsetup dmsetup status --noflush
