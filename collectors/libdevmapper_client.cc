@@ -28,12 +28,17 @@ constexpr int kLibLogWarn = 4;          // _LOG_WARN
 
 extern "C" void route_libdevmapper_log(int level, const char* file, int line, int /*dm_errno*/,
                                        const char* format, ...) {
+  int severity = level & kLibLogLevelMask;
+  // libdevmapper logs every ioctl at debug level; formatting that for nobody was a visible part
+  // of a scrape's per-device cost in the VM benchmark (BENCHMARKS.md).
+  if (severity > kLibLogWarn && !spdlog::should_log(spdlog::level::trace)) {
+    return;
+  }
   char buffer[1024];
   va_list args;
   va_start(args, format);
   std::vsnprintf(buffer, sizeof(buffer), format, args);
   va_end(args);
-  int severity = level & kLibLogLevelMask;
   if (severity <= kLibLogError) {
     g_last_library_error = buffer;
   }
