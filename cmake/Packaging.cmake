@@ -26,7 +26,7 @@ if(THINPOOL_HELP2MAN)
     OUTPUT ${manpage}.gz
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
     COMMAND ${THINPOOL_HELP2MAN} --no-info --section=1
-            --name="Prometheus exporter for Linux device-mapper thin pools"
+            "--name=Prometheus exporter for Linux device-mapper thin pools"
             --output=${manpage} $<TARGET_FILE:thinpool_exporter>
     COMMAND gzip -9 -n -f ${manpage}
     DEPENDS thinpool_exporter
@@ -52,6 +52,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
 # The binary's two OpenSSL shims live in the package's private library folder.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib/thinpool_exporter)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)

@@ -38,8 +38,9 @@ check_threads() {  # check_threads WANT_CAPS WANT_NNP WANT_SECCOMP WANT_FILTERS
   echo "ok: $threads threads: CapPrm=CapEff=CapBnd=$1 ($(capsh --decode="$1" | sed 's/.*=//')), CapInh=CapAmb=0, NoNewPrivs=$2, Seccomp=$3, filters=$4"
 }
 scrape_ok() {
-  curl -sf --max-time 10 "http://127.0.0.1:$PORT/metrics" | grep -q '^thinpool_exporter_build_info' ||
+  curl -sf --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$work/metrics" ||
     fail "scrape failed under the restrictions"
+  grep -q '^thinpool_exporter_build_info' "$work/metrics" || fail "no build_info under the restrictions"
 }
 
 echo "== reading the kernel (no fixtures): CAP_SYS_ADMIN only"

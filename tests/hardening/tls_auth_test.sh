@@ -61,10 +61,10 @@ expect "wrong password" 401 "$(status_of "$https/metrics" "${tls[@]}" -u "promet
 expect "unknown user" 401 "$(status_of "$https/metrics" "${tls[@]}" -u "alice:$password")"
 expect "health needs credentials too" 401 "$(status_of "$https/-/healthy" "${tls[@]}")"
 expect "right password" 200 "$(status_of "$https/metrics" "${tls[@]}" -u "prometheus:$password")"
-curl -sS "${tls[@]}" -u "prometheus:$password" "$https/metrics" | grep -q '^thinpool_data_used_bytes{' ||
-  fail "the authorized scrape has no thinpool_data_used_bytes"
-curl -s -D - -o /dev/null "${tls[@]}" "$https/metrics" | grep -qi '^WWW-Authenticate: Basic realm=' ||
-  fail "a 401 must carry WWW-Authenticate: Basic"
+curl -sS "${tls[@]}" -u "prometheus:$password" "$https/metrics" >metrics.txt
+grep -q '^thinpool_data_used_bytes{' metrics.txt || fail "the authorized scrape has no thinpool_data_used_bytes"
+curl -s -D headers.txt -o /dev/null "${tls[@]}" "$https/metrics" || true
+grep -qi '^WWW-Authenticate: Basic realm=' headers.txt || fail "a 401 must carry WWW-Authenticate: Basic"
 echo "ok: 401 carries WWW-Authenticate: Basic"
 expect "plain HTTP to the TLS port" 000 "$(status_of "http://127.0.0.1:$PORT/metrics" -u "prometheus:$password")"
 expect "TLS 1.1 when min_version is TLS12" 000 \

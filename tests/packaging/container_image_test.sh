@@ -38,7 +38,7 @@ if ! podman build --isolation=chroot --network=host --format docker \
 fi
 echo "== podman build in $(elapsed "$t1"): $(podman image inspect "$image" --format '{{.Size}}' |
   awk '{printf "%.0f MB", $1 / 1e6}')"
-grep -E '^lib|^zlib' "$work/build.log" | tr '\n' ' ' | sed 's/^/   runtime packages: /'
+grep -E '^(lib[a-z0-9.+-]+|zlib1g)$' "$work/build.log" | tr '\n' ' ' | sed 's/^/   runtime packages: /'
 echo
 
 inspect() { podman image inspect "$image" --format "$1"; }
@@ -53,7 +53,7 @@ grep -q '/-/healthy' <<<"$health" || fail "no HEALTHCHECK on /-/healthy: $health
 [ "$(inspect '{{json .Config.Entrypoint}}')" = '["/usr/bin/thinpool_exporter"]' ] || fail "entrypoint"
 echo "ok: OCI labels (revision $revision), EXPOSE 9966, HEALTHCHECK $health"
 
-container=$(podman create "$image")
+container=$(podman create "$image" 2>/dev/null)
 mkdir "$work/rootfs"
 podman export "$container" | tar -C "$work/rootfs" -x
 rootfs=$work/rootfs
@@ -62,8 +62,9 @@ dev_packages=$(chroot "$rootfs" dpkg-query -W -f '${Package}\n' |
 [ -z "$dev_packages" ] || fail "the runtime stage holds build packages: $(tr '\n' ' ' <<<"$dev_packages")"
 echo "ok: runtime stage without compilers or -dev packages ($(chroot "$rootfs" dpkg-query -W | wc -l) packages, $(du -sm "$rootfs" | cut -f1) MB)"
 
-chroot "$rootfs" /usr/bin/thinpool_exporter --version | sed 's/^/   /'
+# /proc as in any container: glibc finds $ORIGIN (the binary's RUNPATH to its OpenSSL shims) there.
 mount -t proc proc "$rootfs/proc"
+chroot "$rootfs" /usr/bin/thinpool_exporter --version | sed 's/^/   /'
 cp -r "$FIXTURES" "$rootfs/fixtures"
 # start_in_image LOG [flags...]: the image's binary in the chroot on a free loopback port.
 start_in_image() {

@@ -47,7 +47,8 @@ echo "ok: $(grep -c -v '/$' "$work/files") files, binary, shims, unit, environme
 
 root=$work/root
 dpkg-deb -x "$deb" "$root"
-zcat "$root/usr/share/man/man1/thinpool_exporter.1.gz" | grep -q -e 'web\\\?\.config\\\?\.file' ||
+zcat "$root/usr/share/man/man1/thinpool_exporter.1.gz" >"$work/man.txt"
+grep -q 'config\.file' "$work/man.txt" ||
   fail "the man page does not describe --web.config.file"
 echo "ok: man page made from --help"
 BIN=$root/usr/bin/thinpool_exporter
@@ -56,7 +57,8 @@ ssl=$(realpath "$(ldd "$BIN" | awk '$1 == "libssl.so" {print $3}')")
 echo "ok: RUNPATH finds the packaged shims ($ssl)"
 "$BIN" --version | sed 's/^/   /'
 start_exporter "$work/log" --devmapper.fixtures="$FIXTURES/lvm-healthy"
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^thinpool_data_used_bytes{' || fail "scrape on fixtures"
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$work/metrics" || fail "scrape on fixtures"
+grep -q '^thinpool_data_used_bytes{' "$work/metrics" || fail "no thinpool_data_used_bytes from fixtures"
 stop_exporter
 echo "ok: the packaged binary serves fixtures"
 
