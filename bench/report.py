@@ -217,20 +217,22 @@ def section_profile(build):
     return lines
 
 
-def section_vm(build, volumes, reps):
-    run_dir = os.path.join(tempfile.gettempdir(), "thinpool-bench-vm")
-    env = dict(os.environ, THINPOOL_BENCH_VOLUMES=volumes, THINPOOL_BENCH_REPS=str(reps))
-    cmd = ["tests/vm/run-scenario", "--exporter", f"{build}/thinpool_exporter", "--run-dir", run_dir,
-           "tests/vm/scenarios/benchmark"]
-    log(" ".join(cmd) + f"   (THINPOOL_BENCH_VOLUMES='{volumes}' THINPOOL_BENCH_REPS={reps})")
-    subprocess.run(cmd, check=True, env=env)
+def section_vm(build, volumes, reps, results_dir=None):
+    run_dir = results_dir or os.path.join(tempfile.gettempdir(), "thinpool-bench-vm")
+    if not results_dir:
+        env = dict(os.environ, THINPOOL_BENCH_VOLUMES=volumes, THINPOOL_BENCH_REPS=str(reps))
+        cmd = ["tests/vm/run-scenario", "--exporter", f"{build}/thinpool_exporter", "--run-dir", run_dir,
+               "tests/vm/scenarios/benchmark"]
+        log(" ".join(cmd) + f"   (THINPOOL_BENCH_VOLUMES='{volumes}' THINPOOL_BENCH_REPS={reps})")
+        subprocess.run(cmd, check=True, env=env)
     samples = {}
     for line in open(os.path.join(run_dir, "results", "bench.tsv")):
         n, what, value = line.split()
         samples.setdefault((int(n), what), []).append(float(value))
-    env_text = open(os.path.join(run_dir, "results", "env.txt")).read().strip()
+    env_lines = [" ".join(l.split()) for l in open(os.path.join(run_dir, "results", "env.txt"))]
+    env_lines = [l for i, l in enumerate(env_lines) if l and l not in env_lines[:i]]
     lines = [
-        f"Guest: {' / '.join(l.strip() for l in env_text.splitlines())}",
+        f"Guest: {'; '.join(env_lines)}.",
         "",
         "| thin volumes | our scrape (wget, ms) | in-process collect (ms) | `lvm fullreport` (ms) | `lvs` (ms) "
         "| `dmsetup status` (ms) | fullreport / ours | lvs / ours | dmsetup / ours |",
@@ -254,8 +256,23 @@ def section_vm(build, volumes, reps):
             cells = [f"{statistics.median(samples[(n, 'collect:' + c)]) / 1e3:.1f}"
                      if (n, "collect:" + c) in samples else "" for c in collectors]
             lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+    rounds = max((len(v) for (n, what), v in samples.items() if what == "exporter"), default=0)
+    sizes = sorted({k[0] for k in samples})
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        lines += ["", f"Fixed cost and cost per thin volume, from the medians at {lo:,} and {hi:,} volumes "
+                  "(a straight line through the two):", "",
+                  "| command | fixed (ms) | per volume (µs) |", "| --- | ---: | ---: |"]
+        for what, label in (("exporter", "our scrape (wget)"), ("collect", "in-process collect"),
+                            ("fullreport", "`lvm fullreport`"), ("lvs", "`lvs`"),
+                            ("dmsetup", "`dmsetup status`")):
+            if (lo, what) in samples and (hi, what) in samples:
+                a = statistics.median(samples[(lo, what)])
+                b = statistics.median(samples[(hi, what)])
+                per = (b - a) / (hi - lo)
+                lines.append(f"| {label} | {(a - per * lo) / 1e3:.0f} | {per:.0f} |")
     lines.append("")
-    lines.append(f"Medians of {reps} rounds; raw samples in {run_dir}/results/bench.tsv.")
+    lines.append(f"Medians of {rounds} rounds; raw samples in {run_dir}/results/bench.tsv.")
     return lines
 
 
@@ -280,8 +297,10 @@ def main():
     parser.add_argument("--vm", action="store_true", help="also run the real-kernel VM comparison (minutes)")
     parser.add_argument("--vm-volumes", default="300 1000")
     parser.add_argument("--vm-reps", type=int, default=21)
+    parser.add_argument("--vm-results", help="format the results of an earlier VM run (its --run-dir) "
+                        "instead of running it")
     args = parser.parse_args()
-    sections = args.only.split(",") + (["vm"] if args.vm else [])
+    sections = args.only.split(",") + (["vm"] if args.vm or args.vm_results else [])
     build = args.build_dir
 
     print(f"Machine: {machine(build)}.")
@@ -310,7 +329,7 @@ def main():
         print("### Real kernel in the e2e VM (qemu TCG): our scrape vs the lvm2 tools\n")
         print(f"Targets: >= {TARGET_VS_FULLREPORT:.0f}x faster than `lvm fullreport`, faster than "
               "`dmsetup status`.\n")
-        print("\n".join(section_vm(build, args.vm_volumes, args.vm_reps)) + "\n")
+        print("\n".join(section_vm(build, args.vm_volumes, args.vm_reps, args.vm_results)) + "\n")
     print(f"Load average at the end: {os.getloadavg()[0]:.1f} (other builds on the machine disturb wall times; "
           "CPU times and instruction counts much less).")
 
