@@ -4,7 +4,7 @@
 # invalid configs refused at start-up with one clear line. Certificates are made with openssl here.
 # Usage: tls_auth_test.sh EXPORTER FIXTURES_DIR
 set -euo pipefail
-BIN=$1
+BIN=$(realpath "$1")
 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integration/lib.sh
