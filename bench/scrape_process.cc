@@ -8,8 +8,10 @@
 //                 wall clock by other processes on a busy machine
 //   body_bytes    exposition size (gzip size with --gzip)
 //   rss_start_kib VmHWM at the start: the program and its libraries
-//   rss_setup_kib VmHWM after the fake device-mapper was built, before any scrape (the difference
-//                 is the fake's copy of the dmsetup state, which on a real host the kernel holds)
+//   rss_setup_kib VmRSS once the fake device-mapper is built and the memory of its temporaries is
+//                 given back (malloc_trim), before any scrape; the difference is the fake's copy of
+//                 the dmsetup state, which on a real host the kernel holds. The peak is then reset
+//                 (/proc/self/clear_refs), so rss_peak_kib is the peak of the scrapes alone.
 //   rss_peak_kib  VmHWM at the end (the process's peak resident set, fake included)
 //   maxrss_kib    getrusage(RUSAGE_SELF).ru_maxrss; Linux keeps it across execve, so it also holds
 //                 the peak of the process that forked this one (a shell, python): use rss_peak_kib
@@ -20,6 +22,7 @@
 //
 // --write-fixture DIR writes the synthetic state as dmsetup text instead, for
 // `thinpool_exporter --devmapper.fixtures=DIR`.
+#include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -40,15 +43,27 @@
 namespace thinpool::bench {
 namespace {
 
-long vm_hwm_kib() {
+// A "VmHWM:" or "VmRSS:" line of /proc/self/status, in KiB.
+long proc_status_kib(std::string_view field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) {
-      return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.starts_with(field)) {
+      return std::strtol(line.c_str() + field.size(), nullptr, 10);
     }
   }
   return -1;
+}
+
+long vm_hwm_kib() {
+  return proc_status_kib("VmHWM:");
+}
+
+// Gives freed heap back and restarts VmHWM from the current RSS (Linux 4.0+); returns VmRSS.
+long reset_peak_kib() {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";
+  return proc_status_kib("VmRSS:");
 }
 
 size_t render(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables,
@@ -121,7 +136,7 @@ int run(int argc, char** argv) {
   InventoryReader reader(fake);
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
       std::make_shared<Scraper>(reader, dm_thin_collectors(reader))};
-  const long rss_setup = vm_hwm_kib();
+  const long rss_setup = reset_peak_kib();
 
   using Clock = std::chrono::steady_clock;
   auto micros = [](Clock::duration d) {

@@ -186,6 +186,9 @@ FakeDeviceMapper::FakeDeviceMapper(FakeDeviceMapper&& other) noexcept {
   devices_ = std::move(other.devices_);
   list_error_ = std::move(other.list_error_);
   calls_ = other.calls_;
+  // Positions in devices_, which moved as a whole: still right.
+  index_ = std::move(other.index_);
+  other.index_.clear();
 }
 
 FakeDeviceMapper& FakeDeviceMapper::operator=(FakeDeviceMapper&& other) noexcept {
@@ -194,7 +197,7 @@ FakeDeviceMapper& FakeDeviceMapper::operator=(FakeDeviceMapper&& other) noexcept
     devices_ = std::move(other.devices_);
     list_error_ = std::move(other.list_error_);
     calls_ = other.calls_;
-    index_.clear();
+    index_ = std::move(other.index_);
     other.index_.clear();
   }
   return *this;
