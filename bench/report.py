@@ -150,6 +150,74 @@ def section_process(build, scrapes):
     return lines
 
 
+def proc_kib(pid, field):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def proc_cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def section_http(build, scrapes):
+    """The real binary serving a synthetic fixture: scrapes over HTTP, each on a new connection."""
+    import http.client
+    import socket
+    import time
+    lines = [
+        "| host (`--devmapper.fixtures`) | scrape over HTTP, median ms, plain | gzip | exporter CPU per scrape, ms "
+        "| exporter VmHWM before the first scrape | after all scrapes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for pools, vpp in [(1, 1000), (1, 10000)]:
+        fixture = tempfile.mkdtemp(prefix="thinpool-bench-fixture.")
+        subprocess.run([f"{build}/bench/thinpool_scrape_process", "--pools", str(pools), "--volumes-per-pool",
+                        str(vpp), "--write-fixture", fixture], check=True)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        cmd = [f"{build}/thinpool_exporter", f"--web.listen-address=127.0.0.1:{port}",
+               f"--devmapper.fixtures={fixture}", "--log.level=error"]
+        log(" ".join(cmd))
+        proc = subprocess.Popen(cmd)
+        try:
+            def get(path, gzip=False):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", path, headers={"Accept-Encoding": "gzip"} if gzip else {})
+                body = conn.getresponse().read()
+                conn.close()
+                return body
+            for _ in range(100):
+                try:
+                    get("/-/healthy")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            hwm_before = proc_kib(proc.pid, "VmHWM:")
+            medians = []
+            cpu_start = proc_cpu_seconds(proc.pid)
+            for gzip in (False, True):
+                times = []
+                for _ in range(scrapes):
+                    start = time.perf_counter()
+                    get("/metrics", gzip)
+                    times.append(time.perf_counter() - start)
+                medians.append(statistics.median(times) * 1e3)
+            cpu_ms = (proc_cpu_seconds(proc.pid) - cpu_start) / (2 * scrapes) * 1e3
+            hwm_after = proc_kib(proc.pid, "VmHWM:")
+        finally:
+            proc.terminate()
+            proc.wait()
+            shutil.rmtree(fixture)
+        lines.append(f"| {shape_name(pools, vpp)} | {medians[0]:.1f} | {medians[1]:.1f} | {cpu_ms:.1f} "
+                     f"| {hwm_before / 1024:.1f} MiB | {hwm_after / 1024:.1f} MiB |")
+    return lines
+
+
 # Stages of a scrape, by the functions whose inclusive instruction counts make them up.
 PROFILE_STAGES = [
     ("device-mapper calls (FakeDeviceMapper list/status/table: the ioctls)",
@@ -292,8 +360,8 @@ def main():
     parser.add_argument("--build-dir", default="build-bench")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--scrapes", type=int, default=21, help="scrapes per process (median)")
-    parser.add_argument("--only", default="parsers,scrape,process,profile",
-                        help="comma-separated sections (parsers, scrape, process, profile, vm)")
+    parser.add_argument("--only", default="parsers,scrape,process,http,profile",
+                        help="comma-separated sections (parsers, scrape, process, http, profile, vm)")
     parser.add_argument("--vm", action="store_true", help="also run the real-kernel VM comparison (minutes)")
     parser.add_argument("--vm-volumes", default="300 1000")
     parser.add_argument("--vm-reps", type=int, default=21)
@@ -322,6 +390,12 @@ def main():
               "the target is checked on the peak without it (the program, the inventory and its cache, the "
               "families, the text and gzip).\n")
         print("\n".join(section_process(build, args.scrapes)) + "\n")
+    if "http" in sections:
+        print(f"### The exporter binary over HTTP: {args.scrapes} scrapes plain, then {args.scrapes} with gzip, "
+              "each on a new connection\n")
+        print("The binary holds the fixture's dmsetup text and its parsed copy (the fake device-mapper) as well. "
+              "VmHWM is the peak resident memory of the exporter process.\n")
+        print("\n".join(section_http(build, args.scrapes)) + "\n")
     if "profile" in sections:
         print("### What a scrape spends its instructions on (callgrind, inclusive counts)\n")
         print("\n".join(section_profile(build)) + "\n")
