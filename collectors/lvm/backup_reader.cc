@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace thinpool::lvm {
 namespace {
@@ -62,9 +63,11 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
     return Error{
         fmt::format("{}: {} bytes, more than the {} allowed", path, st.st_size, max_bytes)};
   }
-  char buffer[65536];
+  // On the heap: scrapes run on civetweb's worker threads, whose stacks are 100 KiB (Debian builds
+  // civetweb with USE_STACK_SIZE=102400); a 64 KiB array there overflowed under ASan.
+  std::vector<char> buffer(65536);
   while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -76,7 +79,7 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
     if (n == 0) {
       break;
     }
-    backup.text.append(buffer, static_cast<size_t>(n));
+    backup.text.append(buffer.data(), static_cast<size_t>(n));
     if (backup.text.size() > max_bytes) {
       ::close(fd);
       return Error{

@@ -7,7 +7,7 @@ set -euo pipefail
 src=$1 build=$2 fixtures=$3
 jobs=${SANITIZE_JOBS:-2}
 start=$(date +%s)
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTHINPOOL_SANITIZE=ON \
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTHINPOOL_SANITIZE=ON \
   -DTHINPOOL_BUILD_BENCH=OFF -DTHINPOOL_FUZZ=OFF -DTHINPOOL_LVM_FUZZ=OFF -DTHINPOOL_WERROR=OFF >/dev/null
 targets=(thinpool_exporter thinpool_unit_tests)
 available=$(cmake --build "$build" --target help)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <string>
 
 namespace thinpool {
@@ -92,6 +93,9 @@ struct BadConfig {
   const char* yaml;
   const char* expected_message_part;
 };
+
+// gtest prints this instead of the struct's bytes in test names and failures.
+void PrintTo(const BadConfig& config, std::ostream* out) { *out << config.name; }
 
 class WebConfigErrors : public testing::TestWithParam<BadConfig> {};
 
