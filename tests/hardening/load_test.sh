@@ -53,11 +53,11 @@ limit=$((rss_half / 20 > 2048 ? rss_half / 20 : 2048))
 grep -q 'level=error' "$work/log1" && { cat "$work/log1"; fail "errors logged under load"; }
 
 echo "== 2. 30 idle + 5 slow connections held (40 workers): a separate scrape"
-python3 "$here/hold_connections.py" "$PORT" 30 5 1 | sed 's/^/   /'
+python3 "$here/hold_connections.py" "$PORT" 30 5 2 | sed 's/^/   /'
 stop_exporter
 
-echo "== 3. 150 idle connections (> 40 workers + 60 queued) with --web.request-timeout=2000"
+echo "== 3. 110 idle connections (> 40 workers + 60 queued) with --web.request-timeout=2000"
 start_exporter "$work/log3" --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.request-timeout=2000
-python3 "$here/hold_connections.py" "$PORT" 150 0 10 | sed 's/^/   /'
+python3 "$here/hold_connections.py" "$PORT" 110 0 10 | sed 's/^/   /'
 stop_exporter
 echo "PASS: no failed requests, flat memory, scrapes served while slow and idle clients are held"
