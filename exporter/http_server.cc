@@ -2,10 +2,11 @@
 
 #include <CivetServer.h>
 #include <fmt/format.h>
+#include <libdeflate.h>
 #include <spdlog/spdlog.h>
-#include <zlib.h>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
 
 #include "collectors/exposition_writer.h"
@@ -296,35 +297,33 @@ bool accepts_gzip(std::string_view accept_encoding) {
 }
 
 Expected<std::string> gzip_compress(std::string_view data) {
-  z_stream stream{};
-  constexpr int kGzipWindowBits = 15 + 16;  // +16: gzip wrapper instead of zlib
-  // Level 1: the exposition text is so repetitive that it still shrinks about 5.6x (level 6:
-  // 6.4x) at less than half the instructions; level 6 was 74% of a gzip'd 10,000-volume scrape.
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return Error{"gzip: deflateInit2 failed"};
+  // libdeflate, level 1: the exposition text is so repetitive that it still shrinks about 6x, in
+  // half the instructions of zlib's level 1 (which was 69% of a gzip'd 10,000-volume scrape; see
+  // BENCHMARKS.md). A compressor per call: one per civetweb worker would keep its tables (200 KiB)
+  // in every thread that ever served a scrape.
+  constexpr int kLevel = 1;
+  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
+      libdeflate_alloc_compressor(kLevel), libdeflate_free_compressor);
+  if (compressor == nullptr) {
+    return Error{"gzip: cannot allocate a compressor"};
   }
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  // Grown a chunk at a time: sizing it to deflateBound() (more than the input) up front would
-  // write, and so make resident, a buffer as big as the text itself.
-  constexpr size_t kChunk = size_t{64} * 1024;
-  std::string out;
-  out.reserve(data.size() / 4 + kChunk);
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    const size_t used = out.size();
-    out.resize(used + kChunk);
-    stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-    stream.avail_out = static_cast<uInt>(kChunk);
-    rc = deflate(&stream, Z_FINISH);
-    out.resize(used + kChunk - stream.avail_out);
+  // libdeflate compresses whole buffers only, so the text is complete before this starts. The
+  // output goes to an uninitialized buffer, of which only the written pages become resident, and
+  // is sized for what exposition text compresses to (about a sixth), not for the worst case
+  // (libdeflate_gzip_compress_bound(): more than the input). A body that does not fit (random
+  // bytes) is compressed again into the bound.
+  size_t capacity = data.size() / 4 + 1024;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<char[]> buffer(new char[capacity]);
+    const size_t written = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(),
+                                                    buffer.get(), capacity);
+    if (written != 0) {
+      compressor.reset();
+      return std::string(buffer.get(), written);
+    }
+    capacity = libdeflate_gzip_compress_bound(compressor.get(), data.size());
   }
-  deflateEnd(&stream);
-  if (rc != Z_STREAM_END) {
-    return Error{fmt::format("gzip: deflate returned {}", rc)};
-  }
-  return out;
+  return Error{fmt::format("gzip: {} bytes do not fit the compressed bound", data.size())};
 }
 
 std::string landing_page(std::string_view version, std::string_view telemetry_path,

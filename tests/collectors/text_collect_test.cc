@@ -217,9 +217,10 @@ std::string gunzip(const std::string& data, size_t size) {
   return out;
 }
 
-TEST(TextCollectTest, GzipRoundTripsBodiesOfManyChunks) {
-  // The compressor grows its output 64 KiB at a time: a body that compresses to many chunks,
-  // one that fits in one, and an empty one.
+TEST(TextCollectTest, GzipRoundTripsBigSmallEmptyAndIncompressibleBodies) {
+  // The compressor first tries an output a quarter of the input's size, then the worst-case
+  // bound: a big exposition-like body, a small one, an empty one, and random bytes (which do not
+  // fit the first try).
   std::string big;
   uint64_t x = 88172645463325252ull;
   while (big.size() < 3'000'000) {
@@ -229,7 +230,14 @@ TEST(TextCollectTest, GzipRoundTripsBodiesOfManyChunks) {
     big += "thinpool_volume_size_bytes{volume=\"v" + std::to_string(x % 100000) + "\"} " +
            std::to_string(x) + "\n";
   }
-  for (const std::string& body : {big, std::string("small\n"), std::string()}) {
+  std::string random;
+  while (random.size() < 300'000) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    random.append(reinterpret_cast<const char*>(&x), sizeof x);
+  }
+  for (const std::string& body : {big, std::string("small\n"), std::string(), random}) {
     auto compressed = gzip_compress(body);
     ASSERT_TRUE(compressed.ok()) << compressed.error().message;
     EXPECT_EQ(gunzip(*compressed, body.size()), body);
