@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <functional>
 
 namespace thinpool {
 namespace {
@@ -15,10 +16,14 @@ bool is_privilege_error(const Error& error) {
   return error.errno_value == EACCES || error.errno_value == EPERM;
 }
 
+size_t hash_of(std::string_view text) {
+  return std::hash<std::string_view>{}(text);
+}
+
 }  // namespace
 
 DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
-  DeviceNames names{device.name, device.dev, uuid, "", ""};
+  DeviceNames names{device.name, device.dev, "", ""};
   if (is_lvm_uuid(uuid)) {
     LvmName lvm = split_lvm_name(device.name);
     names.vg = std::move(lvm.vg);
@@ -105,6 +110,7 @@ Expected<ThinInventory> InventoryReader::read() {
       }
       ThinPool pool;
       pool.names = make_device_names(device, status->uuid);
+      pool.uuid = status->uuid;
       pool.length_sectors = status_target.length;
       pool.table = *parsed_table;
       pool.status = *parsed_status;
@@ -115,15 +121,15 @@ Expected<ThinInventory> InventoryReader::read() {
         record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
         continue;
       }
-      // A new volume gets an empty entry, which is dropped at the end unless filled in below.
-      auto entry = thin_tables_.find(CacheKeyView(device.dev, device.name));
-      const bool is_new = entry == thin_tables_.end();
-      if (is_new) {
-        entry = thin_tables_.try_emplace(CacheKey{device.dev, device.name}).first;
-      }
+      // A new volume gets an empty entry, which is dropped at the end unless filled in below; so
+      // is the entry of a device number whose volume was renamed (its table is read again).
+      const size_t name_hash = hash_of(device.name);
+      const size_t uuid_hash = hash_of(status->uuid);
+      auto [entry, inserted] = thin_tables_.try_emplace(device.dev);
       CachedThinTable& cached = entry->second;
+      const bool is_new = inserted || cached.name_hash != name_hash;
       std::optional<ThinTable> thin_table;
-      const bool unchanged = !is_new && cached.uuid == status->uuid &&
+      const bool unchanged = !is_new && cached.uuid_hash == uuid_hash &&
                              cached.length == status_target.length &&
                              cached.event_nr == status->event_nr;
       if (unchanged) {
@@ -150,7 +156,7 @@ Expected<ThinInventory> InventoryReader::read() {
         }
         thin_table = *parsed_table;
         // Once its pool has failed the kernel hides a volume's table; keep what was read before.
-        if (thin_table->pool_failed && !is_new && cached.uuid == status->uuid &&
+        if (thin_table->pool_failed && !is_new && cached.uuid_hash == uuid_hash &&
             !cached.table.pool_failed) {
           thin_table = cached.table;
         }
@@ -158,8 +164,8 @@ Expected<ThinInventory> InventoryReader::read() {
       if (unchanged) {
         cached.seen_in_read = this_read;
       } else {
-        cached = CachedThinTable{status->uuid, status_target.length, status->event_nr, *thin_table,
-                                 this_read};
+        cached = CachedThinTable{name_hash,        uuid_hash,   status_target.length,
+                                 status->event_nr, *thin_table, this_read};
       }
       ThinVolume volume;
       volume.names = make_device_names(device, status->uuid);
@@ -169,31 +175,43 @@ Expected<ThinInventory> InventoryReader::read() {
       inventory.volumes.push_back(std::move(volume));
     }
   }
-  // Every device of the list, moved now that the loop is done with them.
-  for (DmDevice& device : *devices) {
-    const DeviceNumber dev = device.dev;
-    inventory.devices_by_number.emplace(dev, std::move(device));
+  for (const ThinPool& pool : inventory.pools) {
+    inventory.pool_sub_devices.emplace(pool.table.metadata_dev, DmDevice{});
+    inventory.pool_sub_devices.emplace(pool.table.data_dev, DmDevice{});
   }
+  for (DmDevice& device : *devices) {
+    auto sub_device = inventory.pool_sub_devices.find(device.dev);
+    if (sub_device != inventory.pool_sub_devices.end()) {
+      sub_device->second = std::move(device);
+    }
+  }
+  std::erase_if(inventory.pool_sub_devices,
+                [](const auto& entry) { return entry.second.name.empty(); });
   std::erase_if(thin_tables_,
                 [&](const auto& entry) { return entry.second.seen_in_read != this_read; });
   std::erase_if(logged_skips_, [&](const std::string& key) { return !seen_skips_.contains(key); });
 
-  std::map<DeviceNumber, ThinPool*> pools_by_dev;
+  struct PoolOfVolumes {
+    ThinPool* pool = nullptr;  // null: not seen in this read
+    std::shared_ptr<const std::string> name;
+  };
+  std::map<DeviceNumber, PoolOfVolumes> pools_by_dev;
   for (ThinPool& pool : inventory.pools) {
-    pools_by_dev[pool.names.dev] = &pool;
+    pools_by_dev[pool.names.dev] = {&pool, std::make_shared<const std::string>(pool.names.dm_name)};
   }
   for (ThinVolume& volume : inventory.volumes) {
     if (volume.table.pool_failed) {
       continue;  // pool unknown: its table says only "Fail"
     }
-    auto pool = pools_by_dev.find(volume.table.pool_dev);
-    if (pool == pools_by_dev.end()) {
-      volume.pool_name = to_string(volume.table.pool_dev);
-      continue;
+    PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
+    if (pool.name == nullptr) {
+      pool.name = std::make_shared<const std::string>(to_string(volume.table.pool_dev));
     }
-    volume.pool_name = pool->second->names.dm_name;
-    pool->second->thin_volume_count++;
-    pool->second->provisioned_sectors += volume.size_sectors;
+    volume.shared_pool_name = pool.name;
+    if (pool.pool != nullptr) {
+      pool.pool->thin_volume_count++;
+      pool.pool->provisioned_sectors += volume.size_sectors;
+    }
   }
   return inventory;
 }

@@ -68,8 +68,8 @@ std::vector<DeviceNumber> LvmCollector::physical_devices(const ThinPool& pool,
                                                          const ThinInventory& inventory) {
   std::vector<DeviceNumber> devices;
   for (DeviceNumber sub_lv : {pool.table.metadata_dev, pool.table.data_dev}) {
-    auto device = inventory.devices_by_number.find(sub_lv);
-    if (device == inventory.devices_by_number.end()) {
+    auto device = inventory.pool_sub_devices.find(sub_lv);
+    if (device == inventory.pool_sub_devices.end()) {
       continue;
     }
     auto table = device_mapper_.table(device->second);

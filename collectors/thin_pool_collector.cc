@@ -73,7 +73,7 @@ void append_pool_families(const std::vector<ThinPool>& pools,
     const uint64_t block_bytes = pool.table.data_block_size_sectors * kSectorBytes;
 
     Labels info_labels = labels;
-    info_labels.push_back({"uuid", pool.names.uuid});
+    info_labels.push_back({"uuid", pool.uuid});
     info_labels.push_back({"discards", discards(pool)});
     info_labels.push_back({"block_zeroing", pool.table.skip_block_zeroing ? "false" : "true"});
     info_labels.push_back({"metadata_dev", to_string(pool.table.metadata_dev)});

@@ -40,7 +40,7 @@ void add_volume_series(const std::vector<ThinVolume>& volumes, bool mapped, Sink
     }
     const uint64_t sectors = mapped ? volume.status.mapped_sectors : volume.size_sectors;
     sink.add({{"volume", volume.names.dm_name},
-              {"pool", volume.pool_name},
+              {"pool", volume.pool_name()},
               {"vg", volume.names.vg},
               {"lv", volume.names.lv},
               {"device_id", device_id}},
@@ -71,7 +71,7 @@ size_t volume_text_bound(const std::vector<ThinVolume>& volumes) {
       32 /* name */ + 48 /* label names, quotes */ + 24 /* device id */ + 24 /* value */ + 2;
   size_t size = 2 * (kSizeHelp.size() + kMappedHelp.size() + 100);
   for (const ThinVolume& volume : volumes) {
-    size += 2 * (kPerLine + volume.names.dm_name.size() + volume.pool_name.size() +
+    size += 2 * (kPerLine + volume.names.dm_name.size() + volume.pool_name().size() +
                  volume.names.vg.size() + volume.names.lv.size());
   }
   return size;

@@ -37,7 +37,7 @@ TEST(Inventory, FindsPoolsAndVolumesByTargetTypeAndLinksThem) {
   EXPECT_EQ(pool.thin_volume_count, 3u);
   EXPECT_EQ(pool.provisioned_sectors, 3u * 2097152u);
   ASSERT_EQ(inventory->volumes.size(), 3u);
-  EXPECT_EQ(inventory->volumes[1].pool_name, "vg0-pool-tpool");
+  EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
   EXPECT_EQ(inventory->volumes[1].names.lv, "t1");
   EXPECT_EQ(inventory->volumes[1].table.device_id, 2u);
   EXPECT_EQ(inventory->devices_seen, 5u);
@@ -70,6 +70,38 @@ TEST(Inventory, ReadsThinTablesOnlyWhenAVolumeChanges) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST(Inventory, ARenamedVolumeHasItsTableReadAgain) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  InventoryReader reader(fake);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(fake.calls().table, 3);
+  // Same device number, uuid, length and event_nr; only the name changed (dmsetup rename).
+  fake.remove_device("vg0-t1");
+  fake.add_device("vg0-renamed", {254, 11}, "LVM-vgid-t1", "0 2097152 thin 254:2 2",
+                  "0 2097152 thin 2048 2047");
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  EXPECT_EQ(fake.calls().table, 3 + 2);  // the pool's and the renamed volume's
+  ASSERT_EQ(inventory->volumes.size(), 2u);
+  EXPECT_EQ(inventory->volumes[1].names.dm_name, "vg0-renamed");
+  EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
+}
+
+TEST(Inventory, KeepsOnlyThePoolsSubDevicesOfTheList) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  fake.add_device("vg0-pool_tmeta", {254, 0}, "LVM-vgid-tmeta", "0 8192 linear 8:16 2048",
+                  "0 8192 linear ");
+  fake.add_device("vg0-pool_tdata", {254, 1}, "LVM-vgid-tdata", "0 2097152 linear 8:16 10240",
+                  "0 2097152 linear ");
+  InventoryReader reader(fake);
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  ASSERT_EQ(inventory->pool_sub_devices.size(), 2u);
+  EXPECT_EQ(inventory->pool_sub_devices.at({254, 0}).name, "vg0-pool_tmeta");
+  EXPECT_EQ(inventory->pool_sub_devices.at({254, 1}).name, "vg0-pool_tdata");
+  EXPECT_EQ(inventory->pools[0].uuid, "LVM-vgid-poolid-tpool");
 }
 
 TEST(Inventory, VanishedDevicesAreSkippedWithoutError) {
@@ -129,7 +161,7 @@ TEST(Inventory, VolumeOfAnUnknownPoolNamesThePoolDevice) {
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
   ASSERT_EQ(inventory->volumes.size(), 1u);
-  EXPECT_EQ(inventory->volumes[0].pool_name, "253:99");
+  EXPECT_EQ(inventory->volumes[0].pool_name(), "253:99");
 }
 
 // A failed pool makes the kernel write "Fail" for its volumes' tables as well as their status.
@@ -148,11 +180,11 @@ TEST(Inventory, VolumesOfAFailedPoolKeepThePoolTheyHadBefore) {
   ASSERT_TRUE(inventory.ok());
   ASSERT_EQ(inventory->volumes.size(), 2u);
   // Seen before the failure: the cached table still names the pool.
-  EXPECT_EQ(inventory->volumes[0].pool_name, "vg0-pool-tpool");
+  EXPECT_EQ(inventory->volumes[0].pool_name(), "vg0-pool-tpool");
   EXPECT_EQ(inventory->volumes[0].table.device_id, 1u);
   // Recreated after it: nothing is known about its pool.
   EXPECT_TRUE(inventory->volumes[1].table.pool_failed);
-  EXPECT_EQ(inventory->volumes[1].pool_name, "");
+  EXPECT_EQ(inventory->volumes[1].pool_name(), "");
   EXPECT_EQ(inventory->pools[0].status.mode, PoolMode::kFail);
   EXPECT_EQ(inventory->pools[0].thin_volume_count, 1u);
   EXPECT_EQ(reader.parse_errors("thin"), 0u);
