@@ -58,10 +58,6 @@ const char* task_name(int task_type) {
   switch (task_type) {
     case DM_DEVICE_LIST:
       return "list";
-    case DM_DEVICE_STATUS:
-      return "status";
-    case DM_DEVICE_TABLE:
-      return "table";
     case DM_DEVICE_VERSION:
       return "version";
     default:
@@ -124,7 +120,10 @@ std::string diagnose_control_device() {
   return fmt::format("open /dev/mapper/control: {}", std::strerror(open_errno));
 }
 
-LibDevmapperClient::LibDevmapperClient() {
+LibDevmapperClient::LibDevmapperClient() : LibDevmapperClient(control_device_ioctl()) {}
+
+LibDevmapperClient::LibDevmapperClient(DmTableStatusIoctl::Ioctl table_status_ioctl)
+    : table_status_(std::move(table_status_ioctl)) {
   std::lock_guard lock(g_libdevmapper_mutex);
   dm_log_with_errno_init(route_libdevmapper_log);
 }
@@ -163,61 +162,11 @@ Expected<std::vector<DmDevice>> LibDevmapperClient::list_devices() {
 }
 
 Expected<DmReport> LibDevmapperClient::status(const DmDevice& device) {
-  return run_device_task(DM_DEVICE_STATUS, device);
+  return table_status_.run(DmTableStatusIoctl::What::kStatus, device);
 }
 
 Expected<DmReport> LibDevmapperClient::table(const DmDevice& device) {
-  return run_device_task(DM_DEVICE_TABLE, device);
-}
-
-Expected<DmReport> LibDevmapperClient::run_device_task(int task_type, const DmDevice& device) {
-  std::lock_guard lock(g_libdevmapper_mutex);
-  g_last_library_error.clear();
-  Task task(dm_task_create(task_type));
-  if (!task) {
-    return create_failed(task_type);
-  }
-  // By major:minor, not by name: the kernel's names need no mangling rules this way, and a
-  // device renamed since the list is still found.
-  if (dm_task_set_major(task.get(), static_cast<int>(device.dev.major)) == 0 ||
-      dm_task_set_minor(task.get(), static_cast<int>(device.dev.minor)) == 0 ||
-      dm_task_no_open_count(task.get()) == 0 ||
-      (task_type == DM_DEVICE_STATUS && dm_task_no_flush(task.get()) == 0)) {
-    return Error{
-        fmt::format("dm {} {}: cannot set up the task", task_name(task_type), device.name)};
-  }
-  if (dm_task_run(task.get()) == 0) {
-    int err = dm_task_get_errno(task.get());
-    if (err == ENXIO || err == ENODEV) {
-      return DmReport::vanished();  // removed since the list
-    }
-    return run_failed(task_type, device.name, task.get());
-  }
-  dm_info info{};
-  if (dm_task_get_info(task.get(), &info) == 0) {
-    return Error{fmt::format("dm {} {}: no info in the reply", task_name(task_type), device.name)};
-  }
-  DmReport report;
-  report.exists = info.exists != 0;
-  if (!report.exists) {
-    return report;
-  }
-  report.event_nr = info.event_nr;
-  if (const char* uuid = dm_task_get_uuid(task.get())) {
-    report.uuid = uuid;
-  }
-  void* next = nullptr;
-  do {
-    uint64_t start = 0;
-    uint64_t length = 0;
-    char* type = nullptr;
-    char* params = nullptr;
-    next = dm_get_next_target(task.get(), next, &start, &length, &type, &params);
-    if (type != nullptr) {
-      report.targets.push_back(DmTarget{start, length, type, params != nullptr ? params : ""});
-    }
-  } while (next != nullptr);
-  return report;
+  return table_status_.run(DmTableStatusIoctl::What::kTable, device);
 }
 
 std::string libdevmapper_library_version() {

@@ -5,18 +5,22 @@
 #include <string>
 
 #include "collectors/device_mapper.h"
+#include "collectors/dm_table_status.h"
 
 namespace thinpool {
 
-// Talks to the kernel through libdevmapper. Only DM_DEVICE_LIST, DM_DEVICE_STATUS (always with
-// noflush), DM_DEVICE_TABLE and the version calls are made. libdevmapper keeps process-wide state
-// without locks, so every call holds one process-wide mutex.
+// Talks to the kernel: the list and the versions through libdevmapper, the per-device status
+// (always with noflush) and table through DM_TABLE_STATUS issued directly (dm_table_status.h),
+// which costs less than libdevmapper's task. libdevmapper keeps process-wide state without
+// locks, so every libdevmapper call holds one process-wide mutex.
 //
 // Constructing it replaces libdevmapper's stderr logging: its messages go to our log at debug
 // level, and the last error it logged is appended to the Error we return.
 class LibDevmapperClient : public DeviceMapper {
  public:
   LibDevmapperClient();
+  // With another DM_TABLE_STATUS ioctl (tests).
+  explicit LibDevmapperClient(DmTableStatusIoctl::Ioctl table_status_ioctl);
   ~LibDevmapperClient() override;
   LibDevmapperClient(const LibDevmapperClient&) = delete;
   LibDevmapperClient& operator=(const LibDevmapperClient&) = delete;
@@ -27,7 +31,7 @@ class LibDevmapperClient : public DeviceMapper {
   Expected<DmVersions> versions() override;
 
  private:
-  Expected<DmReport> run_device_task(int task_type, const DmDevice& device);
+  DmTableStatusIoctl table_status_;
 };
 
 // Explains why /dev/mapper/control cannot be used: no device-mapper in the kernel, no node, or

@@ -1,0 +1,153 @@
+// Per-device cost of a DM_TABLE_STATUS (noflush) on a real kernel: libdevmapper's task (what
+// the exporter used, and what dmsetup uses) against the ioctl issued directly with a 16 KiB
+// buffer (zeroed as libdevmapper does, or not) and with a 1 KiB or 512-byte one (grown when the
+// kernel says it is full), by device number and by name. Not part of the build: run it in the
+// e2e VM, where device-mapper exists (BENCHMARKS.md):
+//   g++ -O2 -std=c++20 bench/vm_ioctl_cost/dm_status_cost.cc -ldevmapper -o /tmp/dm_status_cost
+//   tests/vm/run-scenario --exporter /tmp/dm_status_cost bench/vm_ioctl_cost
+// Prints, per mode, wall, user and system microseconds per device over ROUNDS (argv[1]) passes
+// over every device, twice.
+#include <fcntl.h>
+#include <libdevmapper.h>
+#include <linux/dm-ioctl.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+struct Dev {
+  std::string name;
+  unsigned major, minor;
+};
+static double now_us() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+static double cpu_us(bool sys) {
+  rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  const timeval& v = sys ? r.ru_stime : r.ru_utime;
+  return v.tv_sec * 1e6 + v.tv_usec;
+}
+static std::vector<Dev> list() {
+  std::vector<Dev> out;
+  dm_task* t = dm_task_create(DM_DEVICE_LIST);
+  dm_task_run(t);
+  dm_names* n = dm_task_get_names(t);
+  if (n && n->dev)
+    for (;;) {
+      out.push_back({n->name, major(n->dev), minor(n->dev)});
+      if (!n->next)
+        break;
+      n = (dm_names*)((char*)n + n->next);
+    }
+  dm_task_destroy(t);
+  return out;
+}
+static size_t sink;
+static bool libdm(const Dev& d) {
+  dm_task* t = dm_task_create(DM_DEVICE_STATUS);
+  dm_task_set_major(t, d.major);
+  dm_task_set_minor(t, d.minor);
+  dm_task_no_open_count(t);
+  dm_task_no_flush(t);
+  if (!dm_task_run(t)) {
+    dm_task_destroy(t);
+    return false;
+  }
+  dm_info info;
+  dm_task_get_info(t, &info);
+  const char* u = dm_task_get_uuid(t);
+  sink += strlen(u);
+  void* next = nullptr;
+  do {
+    uint64_t s, l;
+    char *ty, *p;
+    next = dm_get_next_target(t, next, &s, &l, &ty, &p);
+    if (p)
+      sink += strlen(p);
+  } while (next);
+  dm_task_destroy(t);
+  return true;
+}
+static int g_fd = -1;
+static bool raw(const Dev& d, size_t size, bool zero, bool by_name, std::vector<char>& buf) {
+  for (;;) {
+    if (buf.size() < size)
+      buf.resize(size);
+    if (zero)
+      memset(buf.data(), 0, size);
+    else
+      memset(buf.data(), 0, sizeof(dm_ioctl));
+    dm_ioctl* io = (dm_ioctl*)buf.data();
+    io->version[0] = DM_VERSION_MAJOR;
+    io->version[1] = 0;
+    io->version[2] = 0;
+    io->data_size = size;
+    io->data_start = sizeof(dm_ioctl);
+    io->flags = DM_NOFLUSH_FLAG;
+    if (by_name)
+      snprintf(io->name, sizeof io->name, "%s", d.name.c_str());
+    else
+      io->dev = makedev(d.major, d.minor);
+    if (ioctl(g_fd, DM_TABLE_STATUS, io) < 0) {
+      perror("ioctl");
+      return false;
+    }
+    if (io->flags & DM_BUFFER_FULL_FLAG) {
+      size *= 2;
+      continue;
+    }
+    sink += strlen(io->uuid);
+    char* base = buf.data() + io->data_start;
+    size_t off = 0;
+    for (unsigned i = 0; i < io->target_count; i++) {
+      dm_target_spec* s = (dm_target_spec*)(base + off);
+      sink += strlen((char*)(s + 1));
+      off = s->next;
+    }
+    return true;
+  }
+}
+int main(int argc, char** argv) {
+  int rounds = argc > 1 ? atoi(argv[1]) : 5;
+  auto devs = list();
+  g_fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+  printf("devices %zu rounds %d\n", devs.size(), rounds);
+  struct Mode {
+    const char* name;
+    int kind;
+    size_t size;
+    bool zero;
+    bool by_name;
+  };
+  Mode modes[] = {{"libdevmapper", 0, 0, 0, 0},
+                  {"ioctl-16k-zeroed-dev", 1, 16384, true, false},
+                  {"ioctl-16k-dev", 1, 16384, false, false},
+                  {"ioctl-1k-dev", 1, 1024, false, false},
+                  {"ioctl-1k-name", 1, 1024, false, true},
+                  {"ioctl-512-dev(grows)", 1, 512, false, false}};
+  std::vector<char> buf;
+  for (int pass = 0; pass < 2; pass++)
+    for (const Mode& m : modes) {
+      double w = now_us(), u = cpu_us(false), s = cpu_us(true);
+      for (int r = 0; r < rounds; r++)
+        for (const Dev& d : devs) {
+          bool ok = m.kind == 0 ? libdm(d) : raw(d, m.size, m.zero, m.by_name, buf);
+          if (!ok)
+            return 1;
+        }
+      double n = double(rounds) * devs.size();
+      printf("pass %d %-22s per device: wall %7.1f us  user %6.1f us  sys %6.1f us\n", pass, m.name,
+             (now_us() - w) / n, (cpu_us(false) - u) / n, (cpu_us(true) - s) / n);
+      fflush(stdout);
+    }
+  return (int)(sink & 0);
+}
