@@ -23,7 +23,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# .git is not in the build context (.dockerignore): the revision comes in as a build argument.
+ARG REVISION=unknown
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+      -DTHINPOOL_REVISION_OVERRIDE="${REVISION}" \
       -DTHINPOOL_BUILD_TESTS=OFF -DTHINPOOL_BUILD_BENCH=OFF -DTHINPOOL_WERROR=OFF \
  && cmake --build /build -j"$(nproc)" --target thinpool_exporter \
  && cmake --install /build --prefix /out/usr --strip --component Unspecified \

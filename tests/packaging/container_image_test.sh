@@ -64,7 +64,9 @@ echo "ok: runtime stage without compilers or -dev packages ($(chroot "$rootfs" d
 
 # /proc as in any container: glibc finds $ORIGIN (the binary's RUNPATH to its OpenSSL shims) there.
 mount -t proc proc "$rootfs/proc"
-chroot "$rootfs" /usr/bin/thinpool_exporter --version | sed 's/^/   /'
+version=$(chroot "$rootfs" /usr/bin/thinpool_exporter --version)
+echo "   $version"
+grep -q "(revision $revision," <<<"$version" || fail "--version does not name revision $revision: $version"
 cp -r "$FIXTURES" "$rootfs/fixtures"
 # start_in_image LOG [flags...]: the image's binary in the chroot on a free loopback port.
 start_in_image() {
