@@ -3,6 +3,10 @@
 # host's load hits them alike, each timed with bash's EPOCHREALTIME around the whole command (process start
 # included):
 #   exporter    busybox wget of our /metrics (a process start and one HTTP GET to the running exporter)
+#   http        one GET of /metrics as Prometheus makes it, no process start: the median of HTTP_REQUESTS GETs
+#               (each on a new connection, the whole body read) timed inside one scrape_client process
+#               (bench/scrape_client.cc, built by prepare); http_gzip the same with Accept-Encoding: gzip.
+#               Every request's time is also in /results/http-requests.tsv.
 #   fullreport  lvm fullreport --reportformat json              (hansmi/prometheus-lvm-exporter, every scrape)
 #   lvs         lvs --reportformat json -o vg_name,lv_name,lv_size,data_percent,metadata_percent,lv_attr
 #                                                               (Netdata, Telegraf, every scrape)
@@ -19,6 +23,7 @@ POOL=cinder-volumes-pool
 TPOOL=cinder--volumes-cinder--volumes--pool-tpool
 OUT=$RESULTS/bench.tsv
 : >"$OUT"
+: >"$RESULTS/http-requests.tsv"
 
 volume_name() { printf 'volume-%08x-1111-4222-8333-%012x' "$1" "$1"; }
 
@@ -73,6 +78,22 @@ measure() {
 
 scrape() { wget -q -O /tmp/scrape.prom "http://127.0.0.1:$EXPORTER_PORT/metrics"; }
 
+# http VOLUMES WHAT [--gzip]: HTTP_REQUESTS GETs in one process; their median into bench.tsv, each one into
+# http-requests.tsv.
+HTTP_REQUESTS=5
+http() {
+	local volumes=$1 what=$2
+	shift 2
+	/scenario/scrape_client "$EXPORTER_PORT" "$HTTP_REQUESTS" "$@" >/tmp/http.out 2>/tmp/measure.err || {
+		echo "bench: $what failed:"
+		cat /tmp/measure.err
+		return 1
+	}
+	awk -v n="$volumes" -v w="$what" '$1 == "request" { print n "\t" w "\t" $2 "\t" $3 }' /tmp/http.out \
+		>>"$RESULTS/http-requests.tsv"
+	awk -v n="$volumes" -v w="$what" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http.out >>"$OUT"
+}
+
 # collect_lines VOLUMES: the exporter's in-process collector durations of the last scrape, in microseconds: the sum
 # ("collect") and each collector ("collect:NAME").
 collect_lines() {
@@ -116,6 +137,8 @@ for n in $BENCH_VOLUMES; do
 	for rep in $(seq "$BENCH_REPS"); do
 		measure "$n" exporter scrape
 		collect_lines "$n" >>"$OUT"
+		http "$n" http
+		http "$n" http_gzip --gzip
 		measure "$n" fullreport lvm fullreport --reportformat json
 		measure "$n" lvs lvs --reportformat json -o vg_name,lv_name,lv_size,data_percent,metadata_percent,lv_attr
 		measure "$n" dmsetup dmsetup status --noflush
