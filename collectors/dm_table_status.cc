@@ -107,6 +107,12 @@ Expected<DmReport> DmTableStatusIoctl::run(What what, const DmDevice& device) {
     }
     std::span<const char> reply(reinterpret_cast<const char*>(buffer_.data()), size);
     std::memcpy(&header, buffer_.data(), sizeof header);
+    // The kernel writes the name it found at that number into the reply. Another name means the
+    // listed device was removed and its number given to a new one since the list: the listed
+    // device is gone, and the new one is read by the next scrape under its own name.
+    if (std::string_view(header.name, strnlen(header.name, sizeof header.name)) != device.name) {
+      return DmReport::vanished();
+    }
     if ((header.flags & DM_BUFFER_FULL_FLAG) == 0) {
       auto report = parse_table_status_reply(reply);
       if (!report) {

@@ -27,6 +27,7 @@ class FakeKernel {
  public:
   std::vector<FakeTarget> targets;
   std::string uuid = "LVM-vgid-lvid";
+  std::string name = "vg0-t1";  // the device found at the number asked for
   uint32_t event_nr = 7;
   int error = 0;                     // an errno to fail with
   std::vector<uint32_t> data_sizes;  // offered by each call
@@ -60,6 +61,7 @@ class FakeKernel {
     io.target_count = 0;
     io.event_nr = event_nr;
     std::snprintf(io.uuid, sizeof io.uuid, "%s", uuid.c_str());
+    std::snprintf(io.name, sizeof io.name, "%s", name.c_str());
     if (sizeof io + payload.size() > io.data_size) {
       io.flags |= DM_BUFFER_FULL_FLAG;
     } else {
@@ -143,6 +145,21 @@ TEST(DmTableStatus, ADeviceGoneSinceTheListHasVanished) {
     ASSERT_TRUE(report.ok());
     EXPECT_FALSE(report->exists);
   }
+}
+
+TEST(DmTableStatus, ANumberGivenToAnotherDeviceSinceTheListHasVanished) {
+  FakeKernel kernel;
+  kernel.targets = {{0, 2097152, "thin", "2048 2047"}};
+  kernel.name = "vg0-other";  // vg0-t1 removed, its minor reused by a new device
+  DmTableStatusIoctl client(kernel.ioctl());
+  auto report = client.run(DmTableStatusIoctl::What::kStatus, kVolume);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->exists);
+
+  kernel.name = "vg0-t1";
+  report = client.run(DmTableStatusIoctl::What::kStatus, kVolume);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->exists);
 }
 
 TEST(DmTableStatus, PermissionDeniedSaysWhatIsNeededAndKeepsTheErrno) {
