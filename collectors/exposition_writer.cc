@@ -203,4 +203,20 @@ void FamilyTextWriter::add(std::initializer_list<Label> labels, double value) {
   out_.push_back('\n');
 }
 
+std::string& FamilyTextWriter::begin_sample() {
+  if (!started_) {
+    write_header(name_, help_, type_, out_);
+    started_ = true;
+  }
+  out_.append(name_);
+  out_.push_back('{');
+  return out_;
+}
+
+void FamilyTextWriter::end_sample(double value) {
+  out_.append("} ");
+  append_sample_value(value, out_);
+  out_.push_back('\n');
+}
+
 }  // namespace thinpool

@@ -51,6 +51,12 @@ class FamilyTextWriter {
 
   void add(std::initializer_list<Label> labels, double value);
 
+  // A sample whose label text the caller writes, for label text prepared ahead: appends the HELP
+  // and TYPE lines if this is the first sample, then `name{`, and returns the text to append
+  // `label="value",...` to; end_sample() closes it with `} value`. The caller escapes the values.
+  std::string& begin_sample();
+  void end_sample(double value);
+
  private:
   std::string& out_;
   std::string_view name_;

@@ -22,16 +22,6 @@ size_t hash_of(std::string_view text) {
 
 }  // namespace
 
-DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
-  DeviceNames names{device.name, device.dev, "", ""};
-  if (is_lvm_uuid(uuid)) {
-    LvmName lvm = split_lvm_name(device.name);
-    names.vg = std::move(lvm.vg);
-    names.lv = std::move(lvm.lv);
-  }
-  return names;
-}
-
 uint64_t InventoryReader::parse_errors(const std::string& target) const {
   return target == kThinPoolTarget ? pool_parse_errors_.load() : thin_parse_errors_.load();
 }
@@ -123,11 +113,11 @@ Expected<ThinInventory> InventoryReader::read() {
       }
       // A new volume gets an empty entry, which is dropped at the end unless filled in below; so
       // is the entry of a device number whose volume was renamed (its table is read again).
-      const size_t name_hash = hash_of(device.name);
       const size_t uuid_hash = hash_of(status->uuid);
       auto [entry, inserted] = thin_tables_.try_emplace(device.dev);
       CachedThinTable& cached = entry->second;
-      const bool is_new = inserted || cached.name_hash != name_hash;
+      const bool is_new =
+          inserted || cached.names == nullptr || cached.names->dm_name() != device.name;
       std::optional<ThinTable> thin_table;
       const bool unchanged = !is_new && cached.uuid_hash == uuid_hash &&
                              cached.length == status_target.length &&
@@ -164,11 +154,16 @@ Expected<ThinInventory> InventoryReader::read() {
       if (unchanged) {
         cached.seen_in_read = this_read;
       } else {
-        cached = CachedThinTable{name_hash,        uuid_hash,   status_target.length,
+        // Same name and uuid: the labels stay (only the table was reloaded).
+        std::shared_ptr<const VolumeNames> names =
+            !is_new && cached.uuid_hash == uuid_hash
+                ? std::move(cached.names)
+                : std::make_shared<const VolumeNames>(device, status->uuid);
+        cached = CachedThinTable{std::move(names), uuid_hash,   status_target.length,
                                  status->event_nr, *thin_table, this_read};
       }
       ThinVolume volume;
-      volume.names = make_device_names(device, status->uuid);
+      volume.shared_names = cached.names;
       volume.size_sectors = status_target.length;
       volume.table = *thin_table;
       volume.status = *parsed_status;

@@ -14,16 +14,9 @@
 #include "collectors/device_mapper.h"
 #include "collectors/lvm_name.h"
 #include "collectors/thin_parsers.h"
+#include "collectors/volume_labels.h"
 
 namespace thinpool {
-
-// Names of a device as users know them: the dm name and, for LVM devices, VG and LV.
-struct DeviceNames {
-  std::string dm_name;
-  DeviceNumber dev;
-  std::string vg;  // empty unless the dm uuid says LVM
-  std::string lv;  // for a pool's "-tpool" device, the pool LV
-};
 
 struct ThinPool {
   DeviceNames names;
@@ -36,7 +29,9 @@ struct ThinPool {
 };
 
 struct ThinVolume {
-  DeviceNames names;
+  const VolumeNames& names() const { return *shared_names; }
+  // Kept in the thin-table cache between reads, made again when the device's name or uuid changes.
+  std::shared_ptr<const VolumeNames> shared_names;
   uint64_t size_sectors = 0;
   ThinTable table;
   ThinStatus status;
@@ -75,11 +70,10 @@ class InventoryReader {
   uint64_t parse_errors(const std::string& target) const;
 
  private:
-  // Keyed by device number. The name and uuid are kept as hashes (std::hash, 64 bits): a rename
-  // or a volume recreated under the same number changes them, and 10,000 volumes' names and
-  // uuids would otherwise be a 2 MiB second copy of what the kernel lists on every read.
+  // Keyed by device number. A rename or a volume recreated under the same number changes the name
+  // or the uuid; the uuid is kept as a hash (std::hash, 64 bits), the name in `names`.
   struct CachedThinTable {
-    size_t name_hash = 0;
+    std::shared_ptr<const VolumeNames> names;  // what the volume's labels are made of
     size_t uuid_hash = 0;
     uint64_t length = 0;
     uint32_t event_nr = 0;
@@ -105,7 +99,5 @@ class InventoryReader {
   std::atomic<uint64_t> pool_parse_errors_{0};
   std::atomic<uint64_t> thin_parse_errors_{0};
 };
-
-DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
 
 }  // namespace thinpool

@@ -39,12 +39,46 @@ void add_volume_series(const std::vector<ThinVolume>& volumes, bool mapped, Sink
       device_id = std::string_view(id_buffer.data(), static_cast<size_t>(end - id_buffer.data()));
     }
     const uint64_t sectors = mapped ? volume.status.mapped_sectors : volume.size_sectors;
-    sink.add({{"volume", volume.names.dm_name},
+    sink.add({{"volume", volume.names().dm_name()},
               {"pool", volume.pool_name()},
-              {"vg", volume.names.vg},
-              {"lv", volume.names.lv},
+              {"vg", volume.names().vg()},
+              {"lv", volume.names().lv()},
               {"device_id", device_id}},
              static_cast<double>(sectors * kSectorBytes));
+  }
+}
+
+// add_volume_series() for text, with the label text the inventory keeps per volume (VolumeNames):
+// the same bytes, without splitting and escaping the names again on every scrape.
+void write_volume_series(const std::vector<ThinVolume>& volumes, bool mapped,
+                         FamilyTextWriter& writer) {
+  const std::string* escaped_pool_of = nullptr;  // the last pool name escaped, and its text
+  std::string escaped_pool;
+  for (const ThinVolume& volume : volumes) {
+    if (mapped && volume.status.state != ThinStatus::State::kActive) {
+      continue;
+    }
+    if (volume.shared_pool_name.get() != escaped_pool_of) {
+      escaped_pool.clear();
+      append_label_value(volume.pool_name(), escaped_pool);
+      escaped_pool_of = volume.shared_pool_name.get();
+    }
+    const VolumeNames& names = *volume.shared_names;
+    const std::string_view labels = names.label_text();
+    std::string& out = writer.begin_sample();
+    out.append(labels.substr(0, names.pool_value_at()));
+    out.append(escaped_pool);
+    out.append(labels.substr(names.pool_value_at()));
+    if (!volume.table.pool_failed) {  // the device id is empty once the pool failed
+      std::array<char, 24> id_buffer{};
+      char* end = std::to_chars(id_buffer.data(), id_buffer.data() + id_buffer.size(),
+                                volume.table.device_id)
+                      .ptr;
+      out.append(id_buffer.data(), end);
+    }
+    out.push_back('"');
+    const uint64_t sectors = mapped ? volume.status.mapped_sectors : volume.size_sectors;
+    writer.end_sample(static_cast<double>(sectors * kSectorBytes));
   }
 }
 
@@ -71,8 +105,8 @@ size_t volume_text_bound(const std::vector<ThinVolume>& volumes) {
       32 /* name */ + 48 /* label names, quotes */ + 24 /* device id */ + 24 /* value */ + 2;
   size_t size = 2 * (kSizeHelp.size() + kMappedHelp.size() + 100);
   for (const ThinVolume& volume : volumes) {
-    size += 2 * (kPerLine + volume.names.dm_name.size() + volume.pool_name().size() +
-                 volume.names.vg.size() + volume.names.lv.size());
+    size += 2 * (kPerLine + volume.names().dm_name().size() + volume.pool_name().size() +
+                 volume.names().vg().size() + volume.names().lv().size());
   }
   return size;
 }
@@ -94,9 +128,9 @@ void append_volume_families(const std::vector<ThinVolume>& volumes,
 void write_volume_text(const std::vector<ThinVolume>& volumes, std::string& out) {
   out.reserve(out.size() + volume_text_bound(volumes) + kTextSlack);
   FamilyTextWriter size(out, kSizeName, kSizeHelp);
-  add_volume_series(volumes, false, size);
+  write_volume_series(volumes, false, size);
   FamilyTextWriter mapped(out, kMappedName, kMappedHelp);
-  add_volume_series(volumes, true, mapped);
+  write_volume_series(volumes, true, mapped);
 }
 
 Status ThinVolumeCollector::collect(ScrapeContext& context,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "collectors/fake_device_mapper.h"
+#include "collectors/thin_volume_collector.h"
 
 namespace thinpool {
 namespace {
@@ -38,7 +39,7 @@ TEST(Inventory, FindsPoolsAndVolumesByTargetTypeAndLinksThem) {
   EXPECT_EQ(pool.provisioned_sectors, 3u * 2097152u);
   ASSERT_EQ(inventory->volumes.size(), 3u);
   EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
-  EXPECT_EQ(inventory->volumes[1].names.lv, "t1");
+  EXPECT_EQ(inventory->volumes[1].names().lv(), "t1");
   EXPECT_EQ(inventory->volumes[1].table.device_id, 2u);
   EXPECT_EQ(inventory->devices_seen, 5u);
 }
@@ -64,7 +65,7 @@ TEST(Inventory, ReadsThinTablesOnlyWhenAVolumeChanges) {
   EXPECT_EQ(fake.calls().table, 102 + 3);
   bool found = false;
   for (const auto& volume : inventory->volumes) {
-    if (volume.names.dm_name == "vg0-t6") {
+    if (volume.names().dm_name() == "vg0-t6") {
       EXPECT_EQ(volume.table.device_id, 999u);
       found = true;
     }
@@ -85,8 +86,48 @@ TEST(Inventory, ARenamedVolumeHasItsTableReadAgain) {
   ASSERT_TRUE(inventory.ok());
   EXPECT_EQ(fake.calls().table, 3 + 2);  // the pool's and the renamed volume's
   ASSERT_EQ(inventory->volumes.size(), 2u);
-  EXPECT_EQ(inventory->volumes[1].names.dm_name, "vg0-renamed");
+  EXPECT_EQ(inventory->volumes[1].names().dm_name(), "vg0-renamed");
   EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
+}
+
+// The volume's labels are kept between reads (VolumeNames in the thin-table cache): a rename, or
+// a device recreated under the same number with another uuid, must give it new ones.
+TEST(Inventory, ARenamedOrRecreatedVolumeGetsNewLabels) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  InventoryReader reader(fake);
+  auto text_of = [&reader] {
+    auto inventory = reader.read();
+    EXPECT_TRUE(inventory.ok());
+    std::string text;
+    write_volume_text(inventory->volumes, text);
+    return text;
+  };
+  const std::string before = text_of();
+  EXPECT_NE(before.find("volume=\"vg0-t1\",pool=\"vg0-pool-tpool\",vg=\"vg0\",lv=\"t1\""),
+            std::string::npos)
+      << before;
+  EXPECT_EQ(text_of(), before);  // kept: the same text from the cache
+
+  // Renamed (dmsetup rename: same number, uuid, length, event_nr), to a name that needs escaping.
+  fake.remove_device("vg0-t1");
+  fake.add_device("vg0-re\"named", {254, 11}, "LVM-vgid-t1", "0 2097152 thin 254:2 2",
+                  "0 2097152 thin 2048 2047");
+  const std::string renamed = text_of();
+  EXPECT_EQ(renamed.find("vg0-t1"), std::string::npos) << renamed;
+  EXPECT_NE(renamed.find("volume=\"vg0-re\\\"named\",pool=\"vg0-pool-tpool\",vg=\"vg0\","
+                         "lv=\"re\\\"named\",device_id=\"2\"}"),
+            std::string::npos)
+      << renamed;
+
+  // Recreated under the same number and name, no longer by LVM: no VG or LV.
+  fake.remove_device("vg0-re\"named");
+  fake.add_device("vg0-re\"named", {254, 11}, "", "0 2097152 thin 254:2 2",
+                  "0 2097152 thin 2048 2047");
+  const std::string recreated = text_of();
+  EXPECT_NE(recreated.find("volume=\"vg0-re\\\"named\",pool=\"vg0-pool-tpool\",vg=\"\","
+                           "lv=\"\",device_id=\"2\"}"),
+            std::string::npos)
+      << recreated;
 }
 
 TEST(Inventory, KeepsOnlyThePoolsSubDevicesOfTheList) {

@@ -94,7 +94,7 @@ TEST(ScrapeFastPathsTest, ThinTableCacheFollowsVolumesThatComeGoAndReload) {
   ASSERT_TRUE(fourth.ok());
   EXPECT_EQ(fake.calls().table, 1 + 3 + 2 + 2);
   ASSERT_EQ(fourth->volumes.size(), 3u);
-  EXPECT_EQ(fourth->volumes.back().names.dm_name, "thin1");
+  EXPECT_EQ(fourth->volumes.back().names().dm_name(), "thin1");
   EXPECT_EQ(fourth->volumes.back().table.device_id, 42u);
 
   // A reload shows in event_nr: read again, once.
