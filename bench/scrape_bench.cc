@@ -27,7 +27,7 @@ struct Host {
   explicit Host(const SyntheticShape& shape)
       : fake(synthetic_device_mapper(shape)),
         reader(fake),
-        collectables{std::make_shared<Scraper>(reader, dm_thin_collectors(reader))},
+        collectables{std::make_shared<Scraper>(reader, device_mapper_collectors(reader))},
         volumes(static_cast<int64_t>(shape.pools) * shape.volumes_per_pool) {
     render_metrics(collectables);  // warm the thin-table cache
   }
@@ -80,7 +80,7 @@ void BM_ScrapeCold(benchmark::State& state) {
   for (auto _ : state) {
     InventoryReader reader(h.fake);
     std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-        std::make_shared<Scraper>(reader, dm_thin_collectors(reader))};
+        std::make_shared<Scraper>(reader, device_mapper_collectors(reader))};
     std::string body = render_metrics(collectables);
     benchmark::DoNotOptimize(body);
   }

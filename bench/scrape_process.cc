@@ -143,7 +143,7 @@ int run(int argc, char** argv) {
   FakeDeviceMapper fake = synthetic_device_mapper(shape);
   InventoryReader reader(fake);
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-      std::make_shared<Scraper>(reader, dm_thin_collectors(reader))};
+      std::make_shared<Scraper>(reader, device_mapper_collectors(reader))};
   const long rss_setup = reset_peak_kib();
 
   using Clock = std::chrono::steady_clock;

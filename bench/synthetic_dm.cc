@@ -140,18 +140,6 @@ FakeDeviceMapper synthetic_device_mapper(const SyntheticShape& shape) {
   return fake;
 }
 
-std::vector<Scraper::NamedCollector> dm_thin_collectors(InventoryReader& reader) {
-  std::vector<Scraper::NamedCollector> collectors;
-  CollectorDependencies deps;
-  deps.inventory = &reader;
-  for (const auto& definition : collector_definitions()) {
-    if (definition.name == "thinpool" || definition.name == "thin") {
-      collectors.push_back({definition.name, definition.make(deps)});
-    }
-  }
-  return collectors;
-}
-
 std::string write_synthetic_fixture(const SyntheticShape& shape, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -33,10 +33,8 @@ SyntheticDmsetupText synthetic_dmsetup_text(const SyntheticShape& shape);
 // number of devices (from_dmsetup_text() looks every line's device up by name).
 FakeDeviceMapper synthetic_device_mapper(const SyntheticShape& shape);
 
-// The collectors a scrape of the synthetic host runs: `thinpool` and `thin`, the two that read
-// device-mapper (the others read other sources, e.g. LVM metadata on the PVs, which the fake
-// does not have).
-std::vector<Scraper::NamedCollector> dm_thin_collectors(InventoryReader& reader);
+// A scrape of the synthetic host runs device_mapper_collectors() (collectors/collector.h): the fake
+// has no LVM metadata on PVs for the lvm collector.
 
 // Writes DIR/info, DIR/table and DIR/status; returns an empty string or the error.
 std::string write_synthetic_fixture(const SyntheticShape& shape, const std::string& dir);

@@ -164,4 +164,16 @@ void Scraper::report_success(const std::string& collector) const {
   }
 }
 
+std::vector<Scraper::NamedCollector> device_mapper_collectors(InventoryReader& inventory) {
+  CollectorDependencies deps;
+  deps.inventory = &inventory;
+  std::vector<Scraper::NamedCollector> collectors;
+  for (const CollectorDefinition& definition : collector_definitions()) {
+    if (definition.name == "thinpool" || definition.name == "thin") {
+      collectors.push_back({definition.name, definition.make(deps)});
+    }
+  }
+  return collectors;
+}
+
 }  // namespace thinpool

@@ -107,4 +107,8 @@ class Scraper : public prometheus::Collectable, public TextCollectable {
   mutable std::map<std::string, std::string> last_errors_;
 };
 
+// The device-mapper collectors ("thinpool" and "thin", in their run order) reading `inventory`:
+// what tests and benchmarks run on dmsetup fixtures, which hold no LVM metadata.
+std::vector<Scraper::NamedCollector> device_mapper_collectors(InventoryReader& inventory);
+
 }  // namespace thinpool

@@ -17,18 +17,6 @@ namespace {
 
 const std::string kFixtures = THINPOOL_FIXTURES_DIR;
 
-// The collectors of the kernel's dm-thin targets; the lvm collector has its own tests.
-std::vector<Scraper::NamedCollector> all_collectors(InventoryReader& reader) {
-  std::vector<Scraper::NamedCollector> collectors;
-  CollectorDependencies deps{&reader};
-  for (const auto& definition : collector_definitions()) {
-    if (definition.name == "thinpool" || definition.name == "thin") {
-      collectors.push_back({definition.name, definition.make(deps)});
-    }
-  }
-  return collectors;
-}
-
 // The exposition without the duration family, whose values change from run to run.
 std::string scrape(const Scraper& scraper) {
   auto families = scraper.Collect();
@@ -54,7 +42,7 @@ TEST_P(GoldenTest, MatchesGoldenExposition) {
   auto fake = FakeDeviceMapper::from_directory(dir);
   ASSERT_TRUE(fake.ok()) << fake.error().message;
   InventoryReader reader(*fake);
-  Scraper scraper(reader, all_collectors(reader));
+  Scraper scraper(reader, device_mapper_collectors(reader));
   std::string text = scrape(scraper);
   const std::string golden_path = dir + "/metrics.prom";
   if (std::getenv("THINPOOL_UPDATE_GOLDEN") != nullptr) {
@@ -82,7 +70,7 @@ std::string scrape_fixture(const std::string& name) {
   auto fake = FakeDeviceMapper::from_directory(kFixtures + "/" + name);
   EXPECT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  Scraper scraper(reader, all_collectors(reader));
+  Scraper scraper(reader, device_mapper_collectors(reader));
   return scrape(scraper);
 }
 
@@ -180,7 +168,7 @@ TEST(Scraper, NoDeviceMapperMeansSuccessZeroAndNoSeries) {
   FakeDeviceMapper fake;
   fake.set_list_error(Error{"dm list: the kernel has no device-mapper", 19});
   InventoryReader reader(fake);
-  Scraper scraper(reader, all_collectors(reader));
+  Scraper scraper(reader, device_mapper_collectors(reader));
   std::string text = scrape(scraper);
   EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="thinpool"} 0)"));
   EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="thin"} 0)"));
@@ -193,7 +181,7 @@ TEST(Scraper, RemovedVolumesLeaveNoStaleSeries) {
   auto fake = FakeDeviceMapper::from_directory(kFixtures + "/lvm-healthy");
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  Scraper scraper(reader, all_collectors(reader));
+  Scraper scraper(reader, device_mapper_collectors(reader));
   const std::string volume = "cinder--volumes-volume--c0ffee00--1111--2222--3333--444455556666";
   EXPECT_NE(scrape(scraper).find(volume), std::string::npos);
   fake->remove_device(volume);

@@ -50,14 +50,7 @@ TEST(ExpositionWriterTest, MatchesTextSerializerOnEveryFixture) {
     ASSERT_TRUE(fake.ok()) << fake.error().message;
     InventoryReader reader(*fake);
     // The device-mapper collectors: the fixtures hold only dmsetup text.
-    std::vector<Scraper::NamedCollector> collectors;
-    CollectorDependencies deps;
-    deps.inventory = &reader;
-    for (const auto& definition : collector_definitions()) {
-      if (definition.name == "thinpool" || definition.name == "thin") {
-        collectors.push_back({definition.name, definition.make(deps)});
-      }
-    }
+    std::vector<Scraper::NamedCollector> collectors = device_mapper_collectors(reader);
     auto families = Scraper(reader, std::move(collectors)).Collect();
     EXPECT_EQ(written(families), serialized(families)) << fixture;
   }

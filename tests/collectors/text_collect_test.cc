@@ -18,18 +18,6 @@
 namespace thinpool {
 namespace {
 
-std::vector<Scraper::NamedCollector> dm_collectors(InventoryReader& reader) {
-  std::vector<Scraper::NamedCollector> collectors;
-  CollectorDependencies deps;
-  deps.inventory = &reader;
-  for (const auto& definition : collector_definitions()) {
-    if (definition.name == "thinpool" || definition.name == "thin") {
-      collectors.push_back({definition.name, definition.make(deps)});
-    }
-  }
-  return collectors;
-}
-
 // Without what moves between two scrapes: durations, and parse errors (counted per read).
 std::string without_durations(const std::string& text) {
   std::istringstream in(text);
@@ -45,7 +33,7 @@ std::string without_durations(const std::string& text) {
 
 void expect_text_path_matches(FakeDeviceMapper& fake, const std::string& what) {
   InventoryReader reader(fake);
-  Scraper scraper(reader, dm_collectors(reader));
+  Scraper scraper(reader, device_mapper_collectors(reader));
   std::string via_families;
   write_exposition(scraper.Collect(), via_families);
   std::string via_text;
@@ -144,7 +132,7 @@ TEST(TextCollectTest, AFailingCollectorLeavesNoText) {
   auto fake = FakeDeviceMapper::from_directory(std::string(THINPOOL_FIXTURES_DIR) + "/lvm-healthy");
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  auto collectors = dm_collectors(reader);
+  auto collectors = device_mapper_collectors(reader);
   collectors.push_back({"fails", std::make_unique<BrokenCollector>(false)});
   collectors.push_back({"throws", std::make_unique<BrokenCollector>(true)});
   Scraper scraper(reader, std::move(collectors));
@@ -190,7 +178,7 @@ TEST(TextCollectTest, RenderMetricsKeepsTheOrderOfCollectablesAndDropsOneThatThr
   auto fake = FakeDeviceMapper::from_directory(std::string(THINPOOL_FIXTURES_DIR) + "/faults");
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  auto scraper = std::make_shared<Scraper>(reader, dm_collectors(reader));
+  auto scraper = std::make_shared<Scraper>(reader, device_mapper_collectors(reader));
   auto before = std::make_shared<FamiliesOnly>("first_value");
   auto after = std::make_shared<FamiliesOnly>("last_value");
   std::string rendered = render_metrics({before, scraper, std::make_shared<ThrowingText>(), after});
