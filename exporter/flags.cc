@@ -4,10 +4,31 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <memory>
 
 #include "exporter/version.h"
 
 namespace thinpool {
+namespace {
+
+// CLI11 writes a negated flag's value after its name ("--no-collector.thin{false}"), which reads
+// as if the flag pair defaulted to off. The help text of each pair says its default instead.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_name(const CLI::Option* option, bool is_positional) const override {
+    std::string name = CLI::Formatter::make_option_name(option, is_positional);
+    for (size_t brace = name.find('{'); brace != std::string::npos; brace = name.find('{')) {
+      const size_t close = name.find('}', brace);
+      if (close == std::string::npos) {
+        break;
+      }
+      name.erase(brace, close - brace + 1);
+    }
+    return name;
+  }
+};
+
+}  // namespace
 
 std::string version_text() {
   return fmt::format("thinpool_exporter version {} (revision {}, built with g++ {}.{}.{})",
@@ -57,6 +78,7 @@ FlagsResult parse_flags(int argc, const char* const* argv,
       "volume from the kernel (libdevmapper, read-only, noflush) on each scrape.",
       "thinpool_exporter"};
   app.option_defaults()->always_capture_default();
+  app.formatter(std::make_shared<HelpFormatter>());
   app.set_version_flag("--version", version_text(), "Print the version and exit.");
   app.add_option("--web.listen-address", options.listen_address,
                  "Address to listen on for the web interface and telemetry: [host]:port.");
@@ -76,12 +98,14 @@ FlagsResult parse_flags(int argc, const char* const* argv,
   app.add_option("--web.config.file", options.web_config_file,
                  "Path to a configuration file that enables TLS and/or basic authentication, in "
                  "the exporter-toolkit format (see docs/security.md).");
-  app.add_flag("--security.drop-privileges,!--no-security.drop-privileges", options.drop_privileges,
-               "After start-up keep only CAP_SYS_ADMIN (none with --devmapper.fixtures), clear "
-               "the other capabilities and the bounding set, and set no_new_privs.");
-  app.add_flag("--security.seccomp,!--no-security.seccomp", options.seccomp,
-               "Install a seccomp filter that refuses what the exporter never does: exec, new "
-               "processes, mounts, module loading, creating or writing files, ptrace.");
+  app.add_flag(
+      "--security.drop-privileges,!--no-security.drop-privileges", options.drop_privileges,
+      "After start-up keep only CAP_SYS_ADMIN (none with --devmapper.fixtures), clear "
+      "the other capabilities and the bounding set, and set no_new_privs (default: enabled).");
+  app.add_flag(
+      "--security.seccomp,!--no-security.seccomp", options.seccomp,
+      "Install a seccomp filter that refuses what the exporter never does: exec, new "
+      "processes, mounts, module loading, creating or writing files, ptrace (default: enabled).");
   app.add_option("--log.level", options.log_level,
                  "Only log messages with the given severity or above: debug, info, warn, error.")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

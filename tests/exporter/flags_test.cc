@@ -44,6 +44,14 @@ TEST(Flags, HelpAndVersionExitZero) {
         "--collector.thinpool", "--no-collector.thin", "--devmapper.fixtures", "--version"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
+  // Every flag pair is on by default and says so; CLI11's "{false}" after the negated name would
+  // read as the opposite.
+  EXPECT_EQ(help.output.find("{false}"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("--no-security.seccomp"), std::string::npos) << help.output;
+  for (const char* name : {"thinpool", "thin", "lvm"}) {
+    EXPECT_NE(help.output.find(std::string("Enable the ") + name + " collector"),
+              std::string::npos);
+  }
   FlagsResult version = parse({"--version"});
   EXPECT_TRUE(version.exit);
   EXPECT_EQ(version.exit_code, 0);
