@@ -20,6 +20,49 @@ size_t hash_of(std::string_view text) {
   return std::hash<std::string_view>{}(text);
 }
 
+// The devices the pools' tables name, taken (moved) from the list: `devices` is spent after this.
+void attach_pool_sub_devices(ThinInventory& inventory, std::vector<DmDevice>& devices) {
+  for (const ThinPool& pool : inventory.pools) {
+    inventory.pool_sub_devices.emplace(pool.table.metadata_dev, DmDevice{});
+    inventory.pool_sub_devices.emplace(pool.table.data_dev, DmDevice{});
+  }
+  for (DmDevice& device : devices) {
+    auto sub_device = inventory.pool_sub_devices.find(device.dev);
+    if (sub_device != inventory.pool_sub_devices.end()) {
+      sub_device->second = std::move(device);
+    }
+  }
+  std::erase_if(inventory.pool_sub_devices,
+                [](const auto& entry) { return entry.second.name.empty(); });
+}
+
+// Each volume gets its pool's name (one shared string per pool) and each pool its volume count
+// and provisioned size. A volume whose pool was not seen is named by the pool's device number.
+void link_volumes_to_pools(ThinInventory& inventory) {
+  struct PoolOfVolumes {
+    ThinPool* pool = nullptr;  // null: not seen in this read
+    std::shared_ptr<const std::string> name;
+  };
+  std::map<DeviceNumber, PoolOfVolumes> pools_by_dev;
+  for (ThinPool& pool : inventory.pools) {
+    pools_by_dev[pool.names.dev] = {&pool, std::make_shared<const std::string>(pool.names.dm_name)};
+  }
+  for (ThinVolume& volume : inventory.volumes) {
+    if (volume.table.pool_failed) {
+      continue;  // pool unknown: its table says only "Fail"
+    }
+    PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
+    if (pool.name == nullptr) {
+      pool.name = std::make_shared<const std::string>(to_string(volume.table.pool_dev));
+    }
+    volume.shared_pool_name = pool.name;
+    if (pool.pool != nullptr) {
+      pool.pool->thin_volume_count++;
+      pool.pool->provisioned_sectors += volume.size_sectors;
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t InventoryReader::parse_errors(const std::string& target) const {
@@ -71,144 +114,117 @@ Expected<ThinInventory> InventoryReader::read() {
     if (status->targets.size() != 1) {
       continue;  // thin pools and thin volumes have exactly one target
     }
-    const DmTarget& status_target = status->targets.front();
-
-    if (status_target.type == kThinPoolTarget) {
-      auto table = device_mapper_.table(device);
-      if (!table) {
-        if (is_privilege_error(table.error())) {
-          return table.error();
-        }
-        log_skipped(device.name, table.error().message);
-        continue;
-      }
-      if (!table->exists || table->targets.size() != 1 ||
-          table->targets.front().type != kThinPoolTarget) {
-        spdlog::debug("pool {} was removed or reloaded while it was being read", device.name);
-        continue;
-      }
-      auto parsed_table = parse_thin_pool_table(table->targets.front().params);
-      if (!parsed_table) {
-        record_parse_error(std::string(kThinPoolTarget), device.name, parsed_table.error().message);
-        continue;
-      }
-      auto parsed_status = parse_thin_pool_status(status_target.params);
-      if (!parsed_status) {
-        record_parse_error(std::string(kThinPoolTarget), device.name,
-                           parsed_status.error().message);
-        continue;
-      }
-      ThinPool pool;
-      pool.names = make_device_names(device, status->uuid);
-      pool.uuid = status->uuid;
-      pool.length_sectors = status_target.length;
-      pool.table = *parsed_table;
-      pool.status = *parsed_status;
-      inventory.pools.push_back(std::move(pool));
-    } else if (status_target.type == kThinTarget) {
-      auto parsed_status = parse_thin_status(status_target.params);
-      if (!parsed_status) {
-        record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
-        continue;
-      }
-      // A new volume gets an empty entry, which is dropped at the end unless filled in below; so
-      // is the entry of a device number whose volume was renamed (its table is read again).
-      const size_t uuid_hash = hash_of(status->uuid);
-      auto [entry, inserted] = thin_tables_.try_emplace(device.dev);
-      CachedThinTable& cached = entry->second;
-      const bool is_new =
-          inserted || cached.names == nullptr || cached.names->dm_name() != device.name;
-      std::optional<ThinTable> thin_table;
-      const bool unchanged = !is_new && cached.uuid_hash == uuid_hash &&
-                             cached.length == status_target.length &&
-                             cached.event_nr == status->event_nr;
-      if (unchanged) {
-        thin_table = cached.table;
-      } else {
-        auto table = device_mapper_.table(device);
-        if (!table) {
-          if (is_privilege_error(table.error())) {
-            return table.error();
-          }
-          log_skipped(device.name, table.error().message);
-          continue;
-        }
-        if (!table->exists || table->targets.size() != 1 ||
-            table->targets.front().type != kThinTarget) {
-          spdlog::debug("thin volume {} was removed or reloaded while it was being read",
-                        device.name);
-          continue;
-        }
-        auto parsed_table = parse_thin_table(table->targets.front().params);
-        if (!parsed_table) {
-          record_parse_error(std::string(kThinTarget), device.name, parsed_table.error().message);
-          continue;
-        }
-        thin_table = *parsed_table;
-        // Once its pool has failed the kernel hides a volume's table; keep what was read before.
-        if (thin_table->pool_failed && !is_new && cached.uuid_hash == uuid_hash &&
-            !cached.table.pool_failed) {
-          thin_table = cached.table;
-        }
-      }
-      if (unchanged) {
-        cached.seen_in_read = this_read;
-      } else {
-        // Same name and uuid: the labels stay (only the table was reloaded).
-        std::shared_ptr<const VolumeNames> names =
-            !is_new && cached.uuid_hash == uuid_hash
-                ? std::move(cached.names)
-                : std::make_shared<const VolumeNames>(device, status->uuid);
-        cached = CachedThinTable{std::move(names), uuid_hash,   status_target.length,
-                                 status->event_nr, *thin_table, this_read};
-      }
-      ThinVolume volume;
-      volume.shared_names = cached.names;
-      volume.size_sectors = status_target.length;
-      volume.table = *thin_table;
-      volume.status = *parsed_status;
-      inventory.volumes.push_back(std::move(volume));
+    const std::string_view type = status->targets.front().type;
+    std::optional<Error> fatal;
+    if (type == kThinPoolTarget) {
+      fatal = read_pool(device, *status, inventory);
+    } else if (type == kThinTarget) {
+      fatal = read_volume(device, *status, this_read, inventory);
+    }
+    if (fatal) {
+      return std::move(*fatal);
     }
   }
-  for (const ThinPool& pool : inventory.pools) {
-    inventory.pool_sub_devices.emplace(pool.table.metadata_dev, DmDevice{});
-    inventory.pool_sub_devices.emplace(pool.table.data_dev, DmDevice{});
-  }
-  for (DmDevice& device : *devices) {
-    auto sub_device = inventory.pool_sub_devices.find(device.dev);
-    if (sub_device != inventory.pool_sub_devices.end()) {
-      sub_device->second = std::move(device);
-    }
-  }
-  std::erase_if(inventory.pool_sub_devices,
-                [](const auto& entry) { return entry.second.name.empty(); });
+  attach_pool_sub_devices(inventory, *devices);
+  link_volumes_to_pools(inventory);
   std::erase_if(thin_tables_,
                 [&](const auto& entry) { return entry.second.seen_in_read != this_read; });
   std::erase_if(logged_skips_, [&](const std::string& key) { return !seen_skips_.contains(key); });
-
-  struct PoolOfVolumes {
-    ThinPool* pool = nullptr;  // null: not seen in this read
-    std::shared_ptr<const std::string> name;
-  };
-  std::map<DeviceNumber, PoolOfVolumes> pools_by_dev;
-  for (ThinPool& pool : inventory.pools) {
-    pools_by_dev[pool.names.dev] = {&pool, std::make_shared<const std::string>(pool.names.dm_name)};
-  }
-  for (ThinVolume& volume : inventory.volumes) {
-    if (volume.table.pool_failed) {
-      continue;  // pool unknown: its table says only "Fail"
-    }
-    PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
-    if (pool.name == nullptr) {
-      pool.name = std::make_shared<const std::string>(to_string(volume.table.pool_dev));
-    }
-    volume.shared_pool_name = pool.name;
-    if (pool.pool != nullptr) {
-      pool.pool->thin_volume_count++;
-      pool.pool->provisioned_sectors += volume.size_sectors;
-    }
-  }
   return inventory;
+}
+
+Expected<std::optional<std::string>> InventoryReader::read_table_params(const DmDevice& device,
+                                                                        std::string_view target) {
+  auto table = device_mapper_.table(device);
+  if (!table) {
+    if (is_privilege_error(table.error())) {
+      return table.error();
+    }
+    log_skipped(device.name, table.error().message);
+    return std::optional<std::string>();
+  }
+  if (!table->exists || table->targets.size() != 1 || table->targets.front().type != target) {
+    spdlog::debug("{} device {} was removed or reloaded while it was being read", target,
+                  device.name);
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(std::move(table->targets.front().params));
+}
+
+std::optional<Error> InventoryReader::read_pool(const DmDevice& device, const DmReport& status,
+                                                ThinInventory& inventory) {
+  auto params = read_table_params(device, kThinPoolTarget);
+  if (!params || !params->has_value()) {
+    return params ? std::nullopt : std::optional<Error>(params.error());
+  }
+  auto parsed_table = parse_thin_pool_table(**params);
+  if (!parsed_table) {
+    record_parse_error(std::string(kThinPoolTarget), device.name, parsed_table.error().message);
+    return std::nullopt;
+  }
+  const DmTarget& target = status.targets.front();
+  auto parsed_status = parse_thin_pool_status(target.params);
+  if (!parsed_status) {
+    record_parse_error(std::string(kThinPoolTarget), device.name, parsed_status.error().message);
+    return std::nullopt;
+  }
+  ThinPool pool;
+  pool.names = make_device_names(device, status.uuid);
+  pool.uuid = status.uuid;
+  pool.length_sectors = target.length;
+  pool.table = *parsed_table;
+  pool.status = *parsed_status;
+  inventory.pools.push_back(std::move(pool));
+  return std::nullopt;
+}
+
+std::optional<Error> InventoryReader::read_volume(const DmDevice& device, const DmReport& status,
+                                                  uint64_t this_read, ThinInventory& inventory) {
+  const DmTarget& target = status.targets.front();
+  auto parsed_status = parse_thin_status(target.params);
+  if (!parsed_status) {
+    record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
+    return std::nullopt;
+  }
+  // A new volume gets an empty entry, which is dropped at the end of the read unless filled in
+  // below; so is the entry of a device number whose volume was renamed (its table is read again).
+  const size_t uuid_hash = hash_of(status.uuid);
+  auto [entry, inserted] = thin_tables_.try_emplace(device.dev);
+  CachedThinTable& cached = entry->second;
+  const bool is_new = inserted || cached.names == nullptr || cached.names->dm_name() != device.name;
+  const bool same_volume = !is_new && cached.uuid_hash == uuid_hash;
+  const bool unchanged =
+      same_volume && cached.length == target.length && cached.event_nr == status.event_nr;
+  if (unchanged) {
+    cached.seen_in_read = this_read;
+  } else {
+    auto params = read_table_params(device, kThinTarget);
+    if (!params || !params->has_value()) {
+      return params ? std::nullopt : std::optional<Error>(params.error());
+    }
+    auto parsed_table = parse_thin_table(**params);
+    if (!parsed_table) {
+      record_parse_error(std::string(kThinTarget), device.name, parsed_table.error().message);
+      return std::nullopt;
+    }
+    // Once its pool has failed the kernel hides a volume's table; keep what was read before.
+    ThinTable table = parsed_table->pool_failed && same_volume && !cached.table.pool_failed
+                          ? cached.table
+                          : *parsed_table;
+    // Same name and uuid: the labels stay (only the table was reloaded).
+    std::shared_ptr<const VolumeNames> names =
+        same_volume ? std::move(cached.names)
+                    : std::make_shared<const VolumeNames>(device, status.uuid);
+    cached = CachedThinTable{std::move(names), uuid_hash, target.length,
+                             status.event_nr,  table,     this_read};
+  }
+  ThinVolume volume;
+  volume.shared_names = cached.names;
+  volume.size_sectors = target.length;
+  volume.table = cached.table;
+  volume.status = *parsed_status;
+  inventory.volumes.push_back(std::move(volume));
+  return std::nullopt;
 }
 
 }  // namespace thinpool

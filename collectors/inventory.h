@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -82,6 +83,21 @@ class InventoryReader {
     // end of each read (the cache is updated in place, not rebuilt, for hosts with thousands).
     uint64_t seen_in_read = 0;
   };
+
+  // The parameters of `device`'s single table target, of type `target`. Empty when the device is
+  // skipped: gone since the list, reloaded with another target, or its table unreadable (logged).
+  // An error only when the process lacks the privilege, which ends the whole read.
+  Expected<std::optional<std::string>> read_table_params(const DmDevice& device,
+                                                         std::string_view target);
+  // Each adds the device to `inventory`, or skips it (logged, parse errors counted), and returns
+  // nothing; or the error that ends the whole read (no privilege). `status` holds one target of
+  // its type. (Not a Status: its string costs about 50 instructions per device and scrape,
+  // callgrind.)
+  std::optional<Error> read_pool(const DmDevice& device, const DmReport& status,
+                                 ThinInventory& inventory);
+  // Reads the volume's table only when the thin-table cache has no entry that is still valid.
+  std::optional<Error> read_volume(const DmDevice& device, const DmReport& status,
+                                   uint64_t this_read, ThinInventory& inventory);
 
   void record_parse_error(const std::string& target, const std::string& dm_name,
                           const std::string& detail);
