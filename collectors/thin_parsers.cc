@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <span>
 
 namespace thinpool {
 namespace {
@@ -36,6 +37,47 @@ std::optional<UsedTotal> parse_used_total(std::string_view text) {
     return std::nullopt;
   }
   return UsedTotal{*used, *total};
+}
+
+// The tokens after the held metadata root, matched by value (see parse_thin_pool_status), into
+// `mode` and `usage`; the reason when they contradict themselves.
+std::optional<std::string> parse_pool_flags(std::span<const std::string_view> flags, PoolMode& mode,
+                                            ThinPoolUsage& usage) {
+  bool mode_seen = false;
+  for (std::string_view field : flags) {
+    std::optional<PoolMode> field_mode;
+    if (field == "rw") {
+      field_mode = PoolMode::kReadWrite;
+    } else if (field == "ro") {
+      field_mode = PoolMode::kReadOnly;
+    } else if (field == "out_of_data_space") {
+      field_mode = PoolMode::kOutOfDataSpace;
+    }
+    if (field_mode) {
+      if (mode_seen) {
+        return fmt::format("second mode \"{}\"", field);
+      }
+      mode_seen = true;
+      mode = *field_mode;
+    } else if (field == "discard_passdown" || field == "no_discard_passdown" ||
+               field == "ignore_discard") {
+      usage.discards = std::string(field);
+    } else if (field == "error_if_no_space") {
+      usage.error_if_no_space = true;
+    } else if (field == "queue_if_no_space") {
+      usage.error_if_no_space = false;
+    } else if (field == "needs_check") {
+      usage.needs_check = true;
+    } else if (field == "-") {
+      // The needs_check slot when the flag is clear.
+    } else if (auto watermark = parse_u64(field)) {
+      if (usage.metadata_low_watermark_blocks) {
+        return fmt::format("second number \"{}\" after the flags", field);
+      }
+      usage.metadata_low_watermark_blocks = *watermark;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -140,41 +182,8 @@ Expected<ThinPoolStatus> parse_thin_pool_status(std::string_view params) {
   }
 
   ThinPoolStatus status;
-  bool mode_seen = false;
-  for (size_t i = 4; i < fields.size(); ++i) {
-    std::string_view field = fields[i];
-    std::optional<PoolMode> mode;
-    if (field == "rw") {
-      mode = PoolMode::kReadWrite;
-    } else if (field == "ro") {
-      mode = PoolMode::kReadOnly;
-    } else if (field == "out_of_data_space") {
-      mode = PoolMode::kOutOfDataSpace;
-    }
-    if (mode) {
-      if (mode_seen) {
-        return parse_error(kWhat, params, fmt::format("second mode \"{}\"", field));
-      }
-      mode_seen = true;
-      status.mode = *mode;
-    } else if (field == "discard_passdown" || field == "no_discard_passdown" ||
-               field == "ignore_discard") {
-      usage.discards = std::string(field);
-    } else if (field == "error_if_no_space") {
-      usage.error_if_no_space = true;
-    } else if (field == "queue_if_no_space") {
-      usage.error_if_no_space = false;
-    } else if (field == "needs_check") {
-      usage.needs_check = true;
-    } else if (field == "-") {
-      // The needs_check slot when the flag is clear.
-    } else if (auto watermark = parse_u64(field)) {
-      if (usage.metadata_low_watermark_blocks) {
-        return parse_error(kWhat, params,
-                           fmt::format("second number \"{}\" after the flags", field));
-      }
-      usage.metadata_low_watermark_blocks = *watermark;
-    }
+  if (auto why = parse_pool_flags(std::span(fields).subspan(4), status.mode, usage)) {
+    return parse_error(kWhat, params, *why);
   }
   status.usage = usage;
   return status;
