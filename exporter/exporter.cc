@@ -46,33 +46,85 @@ void log_device_mapper_state(DeviceMapper& device_mapper, const Options& options
       versions.error().message);
 }
 
-}  // namespace
-
-int run_exporter(int argc, const char* const* argv) {
-  const auto& definitions = collector_definitions();
-  FlagsResult flags = parse_flags(argc, argv, definitions);
-  if (flags.exit) {
-    std::fputs(flags.output.c_str(), flags.exit_code == 0 ? stdout : stderr);
-    return flags.exit_code;
+// Fixture runs never open block devices: the lvm collector reads LVM backups only, so that a
+// test never reads the host's disks.
+CollectorDependencies make_dependencies(InventoryReader& inventory, DeviceMapper& device_mapper,
+                                        const Options& options) {
+  CollectorDependencies dependencies{&inventory, &device_mapper, options.lvm_backup_dir, {}};
+  if (!options.fixtures_dir.empty()) {
+    dependencies.open_block_device =
+        [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+      return Error{"--devmapper.fixtures: physical volume " + to_string(dev) +
+                   " is not opened in fixture runs; LVM backups only"};
+    };
   }
-  const Options& options = flags.options;
-  if (Status logging = setup_logging(options.log_level, options.log_format); !logging) {
-    std::fprintf(stderr, "thinpool_exporter: %s\n", logging.error().message.c_str());
-    return 2;
-  }
+  return dependencies;
+}
 
-  // One malloc arena for the process: glibc gives every civetweb worker that serves a scrape an
-  // arena of its own and keeps freed memory there, so the workers ended up holding one scrape's
-  // worth each (10,000 volumes, 40 scrapes: 120 MB resident instead of 36 MB; BENCHMARKS.md).
-  mallopt(M_ARENA_MAX, 1);
-
-  // Block the shutdown signals before any thread starts, so that only sigwait() sees them.
+// Blocks SIGINT and SIGTERM in this thread, before any other starts, so that only sigwait() on
+// the returned set sees them.
+sigset_t block_shutdown_signals() {
   sigset_t shutdown_signals;
   sigemptyset(&shutdown_signals);
   sigaddset(&shutdown_signals, SIGINT);
   sigaddset(&shutdown_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  return shutdown_signals;
+}
+
+// The collectors the flags enable, in definition order; `states` gets every collector's name
+// and whether it is on, for the landing page.
+std::vector<Scraper::NamedCollector> make_collectors(
+    const std::vector<CollectorDefinition>& definitions, const Options& options,
+    const CollectorDependencies& dependencies, std::vector<std::pair<std::string, bool>>& states) {
+  std::vector<Scraper::NamedCollector> enabled;
+  for (const CollectorDefinition& definition : definitions) {
+    const bool on = options.collectors.at(definition.name);
+    states.emplace_back(definition.name, on);
+    if (on) {
+      enabled.push_back({definition.name, definition.make(dependencies)});
+    }
+    spdlog::info("collector {}: {}", definition.name, on ? "enabled" : "disabled");
+  }
+  return enabled;
+}
+
+HttpConfig make_http_config(const Options& options, std::shared_ptr<const WebConfig> web_config,
+                            const std::vector<std::pair<std::string, bool>>& collector_states) {
+  HttpConfig http;
+  http.max_connections = options.max_connections;
+  http.web_config = std::move(web_config);
+  http.listen_address = options.listen_address;
+  http.telemetry_path = options.telemetry_path;
+  http.max_requests = options.max_requests;
+  http.request_timeout_ms = options.request_timeout_ms;
+  http.landing_page_html = landing_page(version_text(), options.telemetry_path, collector_states);
+  return http;
+}
+
+std::string join_ports(const std::vector<int>& ports) {
+  std::string text;
+  for (int port : ports) {
+    // Appended piece by piece: `"," + std::to_string(port)` makes g++ 12 at -O3 report a false
+    // -Wrestrict in the inlined string insert.
+    if (!text.empty()) {
+      text += ',';
+    }
+    text += std::to_string(port);
+  }
+  return text;
+}
+
+// Everything after the flags and the logger: sets the process up, serves until SIGINT or
+// SIGTERM, and returns the exit code.
+int serve(const Options& options, const std::vector<CollectorDefinition>& definitions) {
+  // One malloc arena for the process: glibc gives every civetweb worker that serves a scrape an
+  // arena of its own and keeps freed memory there, so the workers ended up holding one scrape's
+  // worth each (10,000 volumes, 40 scrapes: 120 MB resident instead of 36 MB; BENCHMARKS.md).
+  mallopt(M_ARENA_MAX, 1);
+
+  sigset_t shutdown_signals = block_shutdown_signals();
 
   spdlog::info("starting {}", version_text());
   std::shared_ptr<const WebConfig> web_config;
@@ -93,27 +145,11 @@ int run_exporter(int argc, const char* const* argv) {
   log_device_mapper_state(*device_mapper, options);
 
   InventoryReader inventory(*device_mapper);
-  CollectorDependencies dependencies{&inventory, device_mapper.get(), options.lvm_backup_dir, {}};
-  if (!options.fixtures_dir.empty()) {
-    dependencies.open_block_device =
-        [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
-      return Error{"--devmapper.fixtures: physical volume " + to_string(dev) +
-                   " is not opened in fixture runs; LVM backups only"};
-    };
-  }
-  std::vector<Scraper::NamedCollector> enabled;
+  const CollectorDependencies dependencies = make_dependencies(inventory, *device_mapper, options);
   std::vector<std::pair<std::string, bool>> collector_states;
-  for (const CollectorDefinition& definition : definitions) {
-    bool on = options.collectors.at(definition.name);
-    collector_states.emplace_back(definition.name, on);
-    if (on) {
-      enabled.push_back({definition.name, definition.make(dependencies)});
-    }
-    spdlog::info("collector {}: {}", definition.name, on ? "enabled" : "disabled");
-  }
-
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {
-      std::make_shared<Scraper>(inventory, std::move(enabled)),
+      std::make_shared<Scraper>(
+          inventory, make_collectors(definitions, options, dependencies, collector_states)),
       std::make_shared<BuildInfoCollector>(libdevmapper_library_version()),
       std::make_shared<ProcessCollector>(),
   };
@@ -121,36 +157,36 @@ int run_exporter(int argc, const char* const* argv) {
     spdlog::error("{}", restricted.error().message);
     return 1;
   }
-  HttpConfig http;
-  http.max_connections = options.max_connections;
-  http.web_config = web_config;
-  http.listen_address = options.listen_address;
-  http.telemetry_path = options.telemetry_path;
-  http.max_requests = options.max_requests;
-  http.request_timeout_ms = options.request_timeout_ms;
-  http.landing_page_html = landing_page(version_text(), options.telemetry_path, collector_states);
-  auto server = HttpServer::start(http, collectables);
+  auto server =
+      HttpServer::start(make_http_config(options, web_config, collector_states), collectables);
   if (!server) {
     spdlog::error("{}", server.error().message);
     return 1;
   }
-  std::string ports;
-  for (int port : (*server)->ports()) {
-    // Appended piece by piece: `"," + std::to_string(port)` makes g++ 12 at -O3 report a false
-    // -Wrestrict in the inlined string insert.
-    if (!ports.empty()) {
-      ports += ',';
-    }
-    ports += std::to_string(port);
-  }
-  spdlog::info("listening on {} (port {}), metrics at {}", options.listen_address, ports,
-               options.telemetry_path);
+  spdlog::info("listening on {} (port {}), metrics at {}", options.listen_address,
+               join_ports((*server)->ports()), options.telemetry_path);
 
   int received = 0;
   sigwait(&shutdown_signals, &received);
   spdlog::info("received {}, shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
   server->reset();
   return 0;
+}
+
+}  // namespace
+
+int run_exporter(int argc, const char* const* argv) {
+  const auto& definitions = collector_definitions();
+  FlagsResult flags = parse_flags(argc, argv, definitions);
+  if (flags.exit) {
+    std::fputs(flags.output.c_str(), flags.exit_code == 0 ? stdout : stderr);
+    return flags.exit_code;
+  }
+  if (Status logging = setup_logging(flags.options.log_level, flags.options.log_format); !logging) {
+    std::fprintf(stderr, "thinpool_exporter: %s\n", logging.error().message.c_str());
+    return 2;
+  }
+  return serve(flags.options, definitions);
 }
 
 }  // namespace thinpool
