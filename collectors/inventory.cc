@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <functional>
+#include <type_traits>
 
 namespace thinpool {
 namespace {
@@ -133,34 +134,36 @@ Expected<ThinInventory> InventoryReader::read() {
   return inventory;
 }
 
-Expected<std::optional<std::string>> InventoryReader::read_table_params(const DmDevice& device,
-                                                                        std::string_view target) {
+template <typename Parse>
+auto InventoryReader::read_table(const DmDevice& device, std::string_view target, Parse parse)
+    -> Expected<std::optional<typename std::invoke_result_t<Parse, std::string_view>::value_type>> {
+  using Table = typename std::invoke_result_t<Parse, std::string_view>::value_type;
   auto table = device_mapper_.table(device);
   if (!table) {
     if (is_privilege_error(table.error())) {
       return table.error();
     }
     log_skipped(device.name, table.error().message);
-    return std::optional<std::string>();
+    return std::optional<Table>();
   }
   if (!table->exists || table->targets.size() != 1 || table->targets.front().type != target) {
     spdlog::debug("{} device {} was removed or reloaded while it was being read", target,
                   device.name);
-    return std::optional<std::string>();
+    return std::optional<Table>();
   }
-  return std::optional<std::string>(std::move(table->targets.front().params));
+  auto parsed = parse(table->targets.front().params);
+  if (!parsed) {
+    record_parse_error(std::string(target), device.name, parsed.error().message);
+    return std::optional<Table>();
+  }
+  return std::optional<Table>(std::move(*parsed));
 }
 
 std::optional<Error> InventoryReader::read_pool(const DmDevice& device, const DmReport& status,
                                                 ThinInventory& inventory) {
-  auto params = read_table_params(device, kThinPoolTarget);
-  if (!params || !params->has_value()) {
-    return params ? std::nullopt : std::optional<Error>(params.error());
-  }
-  auto parsed_table = parse_thin_pool_table(**params);
-  if (!parsed_table) {
-    record_parse_error(std::string(kThinPoolTarget), device.name, parsed_table.error().message);
-    return std::nullopt;
+  auto parsed_table = read_table(device, kThinPoolTarget, parse_thin_pool_table);
+  if (!parsed_table || !parsed_table->has_value()) {
+    return parsed_table ? std::nullopt : std::optional<Error>(parsed_table.error());
   }
   const DmTarget& target = status.targets.front();
   auto parsed_status = parse_thin_pool_status(target.params);
@@ -172,7 +175,7 @@ std::optional<Error> InventoryReader::read_pool(const DmDevice& device, const Dm
   pool.names = make_device_names(device, status.uuid);
   pool.uuid = status.uuid;
   pool.length_sectors = target.length;
-  pool.table = *parsed_table;
+  pool.table = **parsed_table;
   pool.status = *parsed_status;
   inventory.pools.push_back(std::move(pool));
   return std::nullopt;
@@ -198,19 +201,14 @@ std::optional<Error> InventoryReader::read_volume(const DmDevice& device, const 
   if (unchanged) {
     cached.seen_in_read = this_read;
   } else {
-    auto params = read_table_params(device, kThinTarget);
-    if (!params || !params->has_value()) {
-      return params ? std::nullopt : std::optional<Error>(params.error());
-    }
-    auto parsed_table = parse_thin_table(**params);
-    if (!parsed_table) {
-      record_parse_error(std::string(kThinTarget), device.name, parsed_table.error().message);
-      return std::nullopt;
+    auto parsed_table = read_table(device, kThinTarget, parse_thin_table);
+    if (!parsed_table || !parsed_table->has_value()) {
+      return parsed_table ? std::nullopt : std::optional<Error>(parsed_table.error());
     }
     // Once its pool has failed the kernel hides a volume's table; keep what was read before.
-    ThinTable table = parsed_table->pool_failed && same_volume && !cached.table.pool_failed
+    ThinTable table = (*parsed_table)->pool_failed && same_volume && !cached.table.pool_failed
                           ? cached.table
-                          : *parsed_table;
+                          : **parsed_table;
     // Same name and uuid: the labels stay (only the table was reloaded).
     std::shared_ptr<const VolumeNames> names =
         same_volume ? std::move(cached.names)

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "collectors/device_mapper.h"
@@ -84,11 +85,14 @@ class InventoryReader {
     uint64_t seen_in_read = 0;
   };
 
-  // The parameters of `device`'s single table target, of type `target`. Empty when the device is
-  // skipped: gone since the list, reloaded with another target, or its table unreadable (logged).
-  // An error only when the process lacks the privilege, which ends the whole read.
-  Expected<std::optional<std::string>> read_table_params(const DmDevice& device,
-                                                         std::string_view target);
+  // The device's single table target, of type `target`, parsed with `parse` (a function of the
+  // parameters returning Expected<T>). Empty when the device is skipped: gone since the list,
+  // reloaded with another target, its table unreadable (logged) or unparsable (logged and
+  // counted as a parse error of `target`). An error only when the process lacks the privilege,
+  // which ends the whole read.
+  template <typename Parse>
+  auto read_table(const DmDevice& device, std::string_view target, Parse parse) -> Expected<
+      std::optional<typename std::invoke_result_t<Parse, std::string_view>::value_type>>;
   // Each adds the device to `inventory`, or skips it (logged, parse errors counted), and returns
   // nothing; or the error that ends the whole read (no privilege). `status` holds one target of
   // its type. (Not a Status: its string costs about 50 instructions per device and scrape,

@@ -21,6 +21,8 @@ struct Error {
 template <typename T>
 class Expected {
  public:
+  using value_type = T;  // as std::expected
+
   Expected(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Expected(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
