@@ -9,7 +9,8 @@
 #      scrape still comes back within a Prometheus scrape timeout (10 s), because the request timeout
 #      frees the workers.
 # Usage: load_test.sh EXPORTER FIXTURES_DIR   (LOAD_SECONDS, default 20)
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2
 seconds=${LOAD_SECONDS:-20}

@@ -4,7 +4,8 @@
 # is installed; with --devmapper.fixtures it keeps no capability at all; the flags turn both off.
 # Scrapes keep working under the filter. Skipped (77) when not root.
 # Usage: privileges_test.sh EXPORTER FIXTURES_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)

@@ -3,7 +3,8 @@
 # finding fatal) in its own folder, then runs the unit tests (thinpool_unit_tests, and the LVM and
 # hardening test binaries when they exist) and the real-binary golden test with that build.
 # Usage: sanitizers_test.sh SOURCE_DIR BUILD_DIR FIXTURES_DIR   (SANITIZE_JOBS, default 2)
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 src=$1 build=$2 fixtures=$3
 jobs=${SANITIZE_JOBS:-2}
 start=$(date +%s)

@@ -3,7 +3,8 @@
 # TLS (plain HTTP refused, old protocol refused), client certificates (required, verified), and
 # invalid configs refused at start-up with one clear line. Certificates are made with openssl here.
 # Usage: tls_auth_test.sh EXPORTER FIXTURES_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$(realpath "$1")
 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real binary under faults: port in use, bad flags, no device-mapper in the kernel, broken
 # fixtures, disabled collectors, and a clean shutdown on SIGTERM.
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,10 +12,8 @@ trap 'stop_exporter; rm -rf "$work"' EXIT
 
 # Port in use: exit 1 with one error line that says why.
 start_exporter "$work/first.log" --devmapper.fixtures="$FIXTURES/empty"
-set +e
-timeout 10 "$BIN" --web.listen-address=127.0.0.1:"$PORT" --devmapper.fixtures="$FIXTURES/empty" 2>"$work/second.log"
-rc=$?
-set -e
+rc=0
+timeout 10 "$BIN" --web.listen-address=127.0.0.1:"$PORT" --devmapper.fixtures="$FIXTURES/empty" 2>"$work/second.log" || rc=$?
 [ "$rc" -eq 1 ] || fail "port in use: exit code $rc, want 1"
 errors=$(grep -c 'level=error' "$work/second.log" || true)
 [ "$errors" -eq 1 ] || fail "port in use: $errors error lines, want 1: $(cat "$work/second.log")"
@@ -25,10 +24,8 @@ echo "ok: port in use"
 
 # Bad flags: exit 2 with exactly one line on stderr.
 for args in "--bogus" "--log.level=loud" "--web.listen-address=nope" "--devmapper.fixtures=/nonexistent"; do
-  set +e
-  "$BIN" $args >"$work/out" 2>"$work/err"
-  rc=$?
-  set -e
+  rc=0
+  "$BIN" $args >"$work/out" 2>"$work/err" || rc=$?
   [ "$rc" -eq 2 ] || fail "$args: exit code $rc, want 2"
   [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$args: stderr is not one line: $(cat "$work/err")"
   [ ! -s "$work/out" ] || fail "$args: printed to stdout"
@@ -40,10 +37,8 @@ mkdir -p "$work/broken"
 echo "only-a-name" >"$work/broken/info"
 : >"$work/broken/table"
 : >"$work/broken/status"
-set +e
-"$BIN" --devmapper.fixtures="$work/broken" --web.listen-address=127.0.0.1:0 2>"$work/broken.log"
-rc=$?
-set -e
+rc=0
+"$BIN" --devmapper.fixtures="$work/broken" --web.listen-address=127.0.0.1:0 2>"$work/broken.log" || rc=$?
 [ "$rc" -eq 2 ] || fail "broken fixtures: exit code $rc, want 2"
 grep -q 'info line .*only-a-name.* is not' "$work/broken.log" || fail "broken fixtures: $(cat "$work/broken.log")"
 echo "ok: broken fixtures"
@@ -73,10 +68,8 @@ else
   curl -fsS "http://127.0.0.1:$PORT/metrics" >/dev/null
   curl -fsS "http://127.0.0.1:$PORT/-/healthy" >/dev/null || fail "no dm: /-/healthy"
   kill -TERM "$PID"
-  set +e
-  wait "$PID"
-  rc=$?
-  set -e
+  rc=0
+  wait "$PID" || rc=$?
   PID=""
   [ "$rc" -eq 0 ] || fail "SIGTERM: exit code $rc, want 0"
   grep -q '^thinpool_scrape_collector_success{collector="thinpool"} 0$' "$work/nodm.prom" || fail "no dm: success not 0"

@@ -3,7 +3,8 @@
 # scrapes /metrics over HTTP (plain and gzip), compares the whole text with the golden file
 # tests/fixtures/<case>/exposition.golden, and runs `promtool check metrics` on it.
 # THINPOOL_UPDATE_GOLDEN=1 rewrites the golden files.
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)

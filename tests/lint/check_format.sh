@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a C++ file of the exporter differs from what the checked-in .clang-format makes of it.
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 cd "$(dirname "$0")/../.."
 mapfile -t files < <(git ls-files 'collectors/*.h' 'collectors/*.cc' 'exporter/*.h' 'exporter/*.cc' \
   'tests/collectors/*.cc' 'tests/exporter/*.cc' 'bench/*.cc' 2>/dev/null || true)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs clang-tidy with the checked-in .clang-tidy over the exporter's own translation units;
 # any finding fails (WarningsAsErrors). Usage: check_tidy.sh BUILD_DIR (with compile_commands.json)
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 build=$1
 cd "$(dirname "$0")/../.."
 mapfile -t files < <(git ls-files 'collectors/*.cc' 'exporter/*.cc')

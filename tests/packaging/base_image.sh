@@ -5,7 +5,8 @@
 # takes about two minutes. The tarball is kept under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/thinpool_exporter/ for later runs on the same machine.
 # Usage: base_image.sh [IMAGE]   (default localhost/debian:bookworm)
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 image=${1:-localhost/debian:bookworm}
 cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/thinpool_exporter
 tarball=$cache/debian-bookworm-minbase.tar

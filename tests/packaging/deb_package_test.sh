@@ -4,7 +4,8 @@
 # shims, systemd unit, environment file, man page, docs), and the binary from the unpacked package:
 # --version, a scrape on fixtures, and TLS working through the packaged shims.
 # Usage: deb_package_test.sh BUILD_DIR FIXTURES_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 build=$1 FIXTURES=$2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integration/lib.sh

@@ -8,7 +8,8 @@
 #   4. started the way the unit starts it (bounding set CAP_SYS_ADMIN, no_new_privs; setpriv stands in
 #      for systemd, which does not run here) it serves and keeps CAP_SYS_ADMIN alone.
 # Usage: systemd_unit_test.sh EXPORTER SHIM_DIR FIXTURES_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1 shims=$2 FIXTURES=$3
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

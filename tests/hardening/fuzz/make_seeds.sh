@@ -2,7 +2,8 @@
 # Builds the fuzzers' seed corpora from every captured fixture (tests/fixtures/**/{info,table,status}):
 # the params of each thin-pool / thin status and table line, every dm name, and each capture's three
 # files joined by NUL bytes for the FakeDeviceMapper target. Usage: make_seeds.sh FIXTURES_DIR OUT_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 fixtures=$1 out=$2
 rm -rf "$out"
 for target in thin_pool_status thin_pool_table thin_status thin_table split_lvm_name dmsetup_text; do

@@ -3,7 +3,8 @@
 # then fuzzing from the seed corpus. A crash fails the test and leaves the input in WORK_DIR
 # (crash-*, leak-*, timeout-*): fix the parser, then copy the input into regressions/<target>/.
 # Usage: run_fuzzer.sh FUZZER SECONDS WORK_DIR REGRESSION_DIR SEED_DIR
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 fuzzer=$1 seconds=$2 work=$3 regressions=$4 seeds=$5
 rm -rf "$work"
 mkdir -p "$work/corpus"

@@ -3,7 +3,8 @@
 # pass), then fuzzing from the seed directories. A crash fails the test and leaves the input in
 # WORK_DIR (crash-*): copy it into the target's regressions/ directory once fixed.
 # Usage: run_fuzzer.sh FUZZER SECONDS WORK_DIR REGRESSION_DIR [DICT|-] SEED_DIR...
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 fuzzer=$1 seconds=$2 work=$3 regressions=$4 dict=$5
 shift 5
 mkdir -p "$work/corpus"

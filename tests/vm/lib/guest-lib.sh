@@ -4,7 +4,8 @@
 # A scenario builds some dm-thin state, then calls `checkpoint NAME`: the guest saves dmsetup/lvs output, the host
 # scrapes the exporter through the port forward, and the guest saves the same output again, so the host can check
 # that nothing moved while it scraped. Everything under /results comes back to the host as a tar.
-set -euo pipefail
+set -Eeuo pipefail
+trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 # lvm2 complains about every inherited descriptor (the control channel); they are ours on purpose.
 export LVM_SUPPRESS_FD_WARNINGS=1
 
