@@ -13,8 +13,8 @@ ARG BASE_IMAGE=debian:bookworm
 
 FROM ${BASE_IMAGE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
-# The -dev packages of scripts/deps/core.txt and scripts/deps/hardening.txt that the binary needs
-# (no test frameworks: the tests run in CI, not in the image build).
+# scripts/deps/build.txt (g++ and make of build-essential; no git: the revision comes in as a build
+# argument; no test frameworks: the tests run in CI, not in the image build).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ make cmake pkg-config ca-certificates \
