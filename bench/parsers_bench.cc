@@ -4,8 +4,8 @@
 
 #include <string_view>
 
-#include "collectors/lvm_name.h"
-#include "collectors/thin_parsers.h"
+#include "lvm/dm_names.h"
+#include "thin/thin_parsers.h"
 
 namespace thinpool {
 namespace {
@@ -44,7 +44,7 @@ void BM_ParseThinTable(benchmark::State& state, std::string_view line) {
   run(state, parse_thin_table, line);
 }
 void BM_SplitLvmName(benchmark::State& state, std::string_view line) {
-  run(state, split_lvm_name, line);
+  run(state, lvm::split_lvm_name, line);
 }
 
 BENCHMARK_CAPTURE(BM_ParseThinPoolStatus, normal, kPoolStatus);

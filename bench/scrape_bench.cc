@@ -14,10 +14,10 @@
 
 #include "bench/synthetic_dm.h"
 #include "collectors/collector.h"
-#include "collectors/exposition_writer.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
 #include "exporter/http_server.h"
+#include "exposition/exposition_writer.h"
 
 namespace thinpool::bench {
 namespace {

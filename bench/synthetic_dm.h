@@ -10,7 +10,7 @@
 #include <string>
 
 #include "collectors/collector.h"
-#include "collectors/fake_device_mapper.h"
+#include "dm/fake_device_mapper.h"
 
 namespace thinpool::bench {
 

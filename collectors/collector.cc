@@ -5,9 +5,9 @@
 #include <exception>
 
 #include "collectors/lvm_collector.h"
-#include "collectors/metric_families.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "collectors/exposition_writer.h"
-#include "collectors/inventory.h"
-#include "collectors/lvm/block_reader.h"
-#include "collectors/result.h"
+#include "base/result.h"
+#include "exposition/exposition_writer.h"
+#include "lvm/block_reader.h"
+#include "thin/inventory.h"
 
 namespace thinpool {
 

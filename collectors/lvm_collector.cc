@@ -7,8 +7,8 @@
 
 #include <fstream>
 
-#include "collectors/metric_families.h"
-#include "collectors/thin_parsers.h"
+#include "base/text.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {

@@ -16,8 +16,8 @@
 #include <string>
 
 #include "collectors/collector.h"
-#include "collectors/lvm/block_reader.h"
-#include "collectors/lvm/metadata_cache.h"
+#include "lvm/block_reader.h"
+#include "lvm/metadata_cache.h"
 
 namespace thinpool {
 

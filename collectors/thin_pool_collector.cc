@@ -1,6 +1,6 @@
 #include "collectors/thin_pool_collector.h"
 
-#include "collectors/metric_families.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {

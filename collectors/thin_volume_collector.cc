@@ -4,8 +4,8 @@
 #include <charconv>
 #include <initializer_list>
 
-#include "collectors/exposition_writer.h"
-#include "collectors/metric_families.h"
+#include "exposition/exposition_writer.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {

@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "collectors/collector.h"
-#include "collectors/fake_device_mapper.h"
-#include "collectors/libdevmapper_client.h"
+#include "dm/fake_device_mapper.h"
+#include "dm/libdevmapper_client.h"
 #include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/logging.h"

@@ -9,8 +9,8 @@
 #include <memory>
 #include <mutex>
 
-#include "collectors/exposition_writer.h"
 #include "exporter/flags.h"
+#include "exposition/exposition_writer.h"
 
 namespace thinpool {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collectors/result.h"
+#include "base/result.h"
 #include "exporter/web_config.h"
 
 class CivetServer;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "collectors/result.h"
+#include "base/result.h"
 
 namespace thinpool {
 

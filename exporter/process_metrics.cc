@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "collectors/metric_families.h"
 #include "exporter/version.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {

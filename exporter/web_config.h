@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "collectors/result.h"
+#include "base/result.h"
 
 namespace thinpool {
 

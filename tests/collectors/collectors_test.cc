@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "collectors/collector.h"
-#include "collectors/fake_device_mapper.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
+#include "dm/fake_device_mapper.h"
 
 namespace thinpool {
 namespace {

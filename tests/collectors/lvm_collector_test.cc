@@ -9,7 +9,7 @@
 #include <regex>
 #include <sstream>
 
-#include "collectors/fake_device_mapper.h"
+#include "dm/fake_device_mapper.h"
 
 namespace thinpool {
 namespace {

@@ -9,11 +9,11 @@
 #include <stdexcept>
 
 #include "collectors/collector.h"
-#include "collectors/exposition_writer.h"
-#include "collectors/fake_device_mapper.h"
-#include "collectors/metric_families.h"
 #include "collectors/thin_volume_collector.h"
+#include "dm/fake_device_mapper.h"
 #include "exporter/http_server.h"
+#include "exposition/exposition_writer.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {

@@ -95,7 +95,9 @@ struct BadConfig {
 };
 
 // gtest prints this instead of the struct's bytes in test names and failures.
-void PrintTo(const BadConfig& config, std::ostream* out) { *out << config.name; }
+void PrintTo(const BadConfig& config, std::ostream* out) {
+  *out << config.name;
+}
 
 class WebConfigErrors : public testing::TestWithParam<BadConfig> {};
 

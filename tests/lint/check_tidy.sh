@@ -5,7 +5,7 @@ set -Eeuo pipefail
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 build=$1
 cd "$(dirname "$0")/../.."
-mapfile -t files < <(git ls-files 'collectors/*.cc' 'exporter/*.cc')
+mapfile -t files < <(git ls-files {base,dm,lvm,thin,exposition,collectors,exporter}/'*.cc')
 printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet 2>&1 |
   grep -v -E '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' | tee /tmp/clang-tidy.$$ || true
 if grep -q -E '(warning|error):' /tmp/clang-tidy.$$; then

@@ -9,8 +9,8 @@
 #include <regex>
 #include <sstream>
 
-#include "collectors/lvm/pv_reader.h"
-#include "collectors/lvm/vg_model.h"
+#include "lvm/pv_reader.h"
+#include "lvm/vg_model.h"
 #include "tests/lvm/pv_image.h"
 
 namespace thinpool::lvm {

@@ -1,7 +1,7 @@
 // Table-driven tests of the LVM text format parser: accepted forms (compared as a compact dump
 // of the tree), malformed input (compared by the error's position and wording), truncation of
 // real metadata at every byte.
-#include "collectors/lvm/config_parser.h"
+#include "lvm/config_parser.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

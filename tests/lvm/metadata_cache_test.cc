@@ -1,5 +1,5 @@
 // Backup files and the cache that re-parses only after LVM committed new metadata.
-#include "collectors/lvm/metadata_cache.h"
+#include "lvm/metadata_cache.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "collectors/lvm/backup_reader.h"
+#include "lvm/backup_reader.h"
 #include "tests/lvm/pv_image.h"
 
 namespace thinpool::lvm {

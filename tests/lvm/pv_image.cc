@@ -3,8 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "collectors/lvm/lvm_crc.h"
-#include "collectors/lvm/pv_reader.h"
+#include "lvm/lvm_crc.h"
+#include "lvm/pv_reader.h"
 
 namespace thinpool::lvm::testing {
 namespace {

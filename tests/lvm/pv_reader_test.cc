@@ -1,6 +1,6 @@
 // The raw PV reader on images built byte by byte (tests/lvm/pv_image.cc), on images captured
 // from a real lvm2 when present, and against readers that change under it (torn reads).
-#include "collectors/lvm/pv_reader.h"
+#include "lvm/pv_reader.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,8 +13,8 @@
 #include <functional>
 #include <sstream>
 
-#include "collectors/lvm/lvm_crc.h"
-#include "collectors/lvm/vg_model.h"
+#include "lvm/lvm_crc.h"
+#include "lvm/vg_model.h"
 #include "tests/lvm/pv_image.h"
 
 namespace thinpool::lvm {

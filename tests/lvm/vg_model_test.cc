@@ -1,6 +1,6 @@
 // The VG model read from metadata: the fixture VG checked field by field, free space worked
 // out by hand, and the metadata lvm2 itself would refuse.
-#include "collectors/lvm/vg_model.h"
+#include "lvm/vg_model.h"
 
 #include <gtest/gtest.h>
 

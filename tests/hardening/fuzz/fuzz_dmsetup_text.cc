@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "collectors/fake_device_mapper.h"
+#include "dm/fake_device_mapper.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

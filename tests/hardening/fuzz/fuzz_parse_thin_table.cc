@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "collectors/thin_parsers.h"
+#include "thin/thin_parsers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto parsed =

@@ -4,14 +4,14 @@
 #include <cstdint>
 #include <string_view>
 
-#include "collectors/lvm_name.h"
+#include "lvm/dm_names.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view name(reinterpret_cast<const char*>(data), size);
-  thinpool::LvmName split = thinpool::split_lvm_name(name);
+  thinpool::lvm::LvmName split = thinpool::lvm::split_lvm_name(name);
   if (split.vg.size() + split.lv.size() + split.layer.size() > name.size()) {
     __builtin_trap();
   }
-  (void)thinpool::is_lvm_uuid(name);
+  (void)thinpool::lvm::is_lvm_uuid(name);
   return 0;
 }

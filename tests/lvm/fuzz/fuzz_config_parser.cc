@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "collectors/lvm/config_parser.h"
-#include "collectors/lvm/vg_model.h"
+#include "lvm/config_parser.h"
+#include "lvm/vg_model.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "collectors/lvm/block_reader.h"
-#include "collectors/lvm/lvm_crc.h"
-#include "collectors/lvm/metadata_cache.h"
-#include "collectors/lvm/pv_reader.h"
-#include "collectors/lvm/vg_model.h"
+#include "lvm/block_reader.h"
+#include "lvm/lvm_crc.h"
+#include "lvm/metadata_cache.h"
+#include "lvm/pv_reader.h"
+#include "lvm/vg_model.h"
 
 namespace {
 

@@ -1,0 +1,35 @@
+// Reads the text backups lvm2 writes after every committed change: /etc/lvm/backup/<vg>, in
+// the format of `vgcfgbackup`. The fallback source of VG metadata where the PVs cannot be
+// opened (a container without the devices, no CAP_SYS_RAWIO). A backup can lag the PVs: lvm2
+// writes it after the commit, and not at all with `backup = 0` in lvm.conf.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "lvm/vg_model.h"
+
+namespace thinpool::lvm {
+
+// lvm2's rules for a VG name, which is also the backup's file name: 1 to 127 characters of
+// [a-zA-Z0-9+_.-], not starting with '-', not "." or "..". Anything else is refused before it
+// becomes part of a path.
+bool is_valid_vg_name(std::string_view name);
+
+struct BackupText {
+  std::filesystem::path path;
+  std::string text;
+};
+
+// The contents of dir/<vg_name>. Errors name the path and the errno; files larger than
+// `max_bytes` are refused.
+Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::string_view vg_name,
+                                      uint64_t max_bytes = 64ULL << 20);
+
+// read_backup_file + parse_volume_group; also checks that the file describes `vg_name`.
+Expected<VolumeGroup> load_backup(const std::filesystem::path& dir, std::string_view vg_name);
+
+}  // namespace thinpool::lvm

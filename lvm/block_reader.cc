@@ -1,0 +1,133 @@
+#include "lvm/block_reader.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace thinpool::lvm {
+namespace {
+
+// O_DIRECT needs offset, length and buffer aligned to the logical block size; 4096 covers
+// 512-byte and 4K-sector devices.
+constexpr size_t kDirectAlignment = 4096;
+
+Error errno_error(std::string message) {
+  const int saved = errno;
+  return Error{fmt::format("{}: {}", message, std::strerror(saved)), saved};
+}
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<FileBlockReader>> FileBlockReader::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    return errno_error(fmt::format("open {}", path));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Error error = errno_error(fmt::format("stat {}", path));
+    ::close(fd);
+    return error;
+  }
+  bool direct = false;
+  if (S_ISBLK(st.st_mode)) {
+    const int direct_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_DIRECT);
+    if (direct_fd >= 0) {
+      ::close(fd);
+      fd = direct_fd;
+      direct = true;
+    }  // else: keep the buffered descriptor, still correct, only less strict about caching
+  } else if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{fmt::format("{}: neither a block device nor a regular file", path)};
+  }
+  return std::unique_ptr<FileBlockReader>(new FileBlockReader(path, fd, direct));
+}
+
+FileBlockReader::~FileBlockReader() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Expected<std::string> FileBlockReader::read_at(uint64_t offset, size_t length) {
+  // pread takes a signed off_t; offsets from a damaged header can be anything.
+  constexpr uint64_t kMaxOffset = std::numeric_limits<int64_t>::max() - kDirectAlignment;
+  if (offset > kMaxOffset || length > kMaxOffset - offset) {
+    return Error{
+        fmt::format("read {} bytes at {} from {}: beyond any device", length, offset, path_)};
+  }
+  if (direct_) {
+    return read_direct(offset, length);
+  }
+  std::string buffer(length, '\0');
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n =
+        ::pread(fd_, buffer.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(fmt::format("read {} bytes at {} from {}", length, offset, path_));
+    }
+    if (n == 0) {
+      return Error{fmt::format("read {} bytes at {} from {}: only {} before the end", length,
+                               offset, path_, done)};
+    }
+    done += static_cast<size_t>(n);
+  }
+  return buffer;
+}
+
+Expected<std::string> FileBlockReader::read_direct(uint64_t offset, size_t length) {
+  const uint64_t begin = offset / kDirectAlignment * kDirectAlignment;
+  const uint64_t end =
+      (offset + length + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
+  const size_t span = end - begin;
+  void* raw = nullptr;
+  if (::posix_memalign(&raw, kDirectAlignment, span) != 0) {
+    return Error{fmt::format("read {} bytes at {} from {}: out of memory", length, offset, path_)};
+  }
+  std::unique_ptr<void, FreeDeleter> buffer(raw);
+  auto* bytes = static_cast<char*>(raw);
+  size_t done = 0;
+  while (done < span) {
+    const ssize_t n = ::pread(fd_, bytes + done, span - done, static_cast<off_t>(begin + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(fmt::format("read {} bytes at {} from {}", length, offset, path_));
+    }
+    if (n == 0) {
+      break;  // the device ends inside the aligned span; checked below
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (begin + done < offset + length) {
+    return Error{fmt::format("read {} bytes at {} from {}: the device ends at {}", length, offset,
+                             path_, begin + done)};
+  }
+  return std::string(bytes + (offset - begin), length);
+}
+
+Expected<std::string> MemoryBlockReader::read_at(uint64_t offset, size_t length) {
+  if (offset > image_.size() || length > image_.size() - offset) {
+    return Error{fmt::format("read {} bytes at {} from {}: the image has only {} bytes", length,
+                             offset, name_, image_.size())};
+  }
+  return image_.substr(offset, length);
+}
+
+}  // namespace thinpool::lvm

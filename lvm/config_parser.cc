@@ -1,0 +1,217 @@
+#include "lvm/config_parser.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "lvm/config_lexer.h"
+
+namespace thinpool::lvm {
+namespace {
+
+// lvm2 writes at most five levels; anything this deep is garbage, and recursion must stay
+// bounded on input read from disks.
+constexpr int kMaxDepth = 64;
+
+bool is_scalar(TokenKind kind) {
+  return kind == TokenKind::kInt || kind == TokenKind::kFloat || kind == TokenKind::kString ||
+         kind == TokenKind::kBareWord;
+}
+
+ConfigScalar scalar_of(Token&& token) {
+  switch (token.kind) {
+    case TokenKind::kInt:
+      return token.int_value;
+    case TokenKind::kFloat:
+      return token.float_value;
+    default:
+      return std::move(token.text);
+  }
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : lexer_(text) {}
+
+  Expected<ConfigNode> parse() {
+    ConfigNode root;
+    root.position = {1, 1};
+    if (Status status = parse_items(root, 0); !status.ok()) {
+      return status.error();
+    }
+    return root;
+  }
+
+ private:
+  // items := item* ; item := key ( '{' items '}' | '=' value )
+  Status parse_items(ConfigNode& section, int depth) {
+    const bool top_level = depth == 0;
+    while (true) {
+      Expected<Token> key = next(false);
+      if (!key.ok()) {
+        return key.error();
+      }
+      if (key->kind == TokenKind::kEnd) {
+        if (top_level) {
+          return {};
+        }
+        return error_at(*key, fmt::format("unexpected end of input: section \"{}\" opened at "
+                                          "{}:{} is not closed (truncated metadata?)",
+                                          escape_for_message(section.path), section.position.line,
+                                          section.position.column));
+      }
+      if (key->kind == TokenKind::kSectionEnd) {
+        if (top_level) {
+          return error_at(*key, "unexpected '}' outside any section");
+        }
+        return {};
+      }
+      if (key->kind != TokenKind::kBareWord && key->kind != TokenKind::kString) {
+        return error_at(*key,
+                        fmt::format("expected a key or '}}', found {}", describe_token(*key)));
+      }
+      Expected<Token> after_key = next(false);
+      if (!after_key.ok()) {
+        return after_key.error();
+      }
+      if (after_key->kind == TokenKind::kSectionBegin) {
+        if (depth + 1 >= kMaxDepth) {
+          return error_at(*after_key, fmt::format("sections nested deeper than {}", kMaxDepth));
+        }
+        Expected<ConfigNode*> child = find_or_make(section, *key, /*as_section=*/true);
+        if (!child.ok()) {
+          return child.error();
+        }
+        if (Status status = parse_items(**child, depth + 1); !status.ok()) {
+          return status;
+        }
+      } else if (after_key->kind == TokenKind::kEquals) {
+        Expected<ConfigValue> value = parse_value(*key);
+        if (!value.ok()) {
+          return value.error();
+        }
+        Expected<ConfigNode*> child = find_or_make(section, *key, /*as_section=*/false);
+        if (!child.ok()) {
+          return child.error();
+        }
+        (*child)->value = std::move(*value);
+      } else {
+        return error_at(*after_key,
+                        fmt::format("expected '=' or '{{' after key \"{}\", found {}",
+                                    escape_for_message(key->text), describe_token(*after_key)));
+      }
+    }
+  }
+
+  // value := '[' (scalar ','?)* ']' | scalar
+  Expected<ConfigValue> parse_value(const Token& key) {
+    Expected<Token> token = next(true);
+    if (!token.ok()) {
+      return token.error();
+    }
+    ConfigValue value;
+    if (is_scalar(token->kind)) {
+      value.items.push_back(scalar_of(std::move(*token)));
+      return value;
+    }
+    if (token->kind != TokenKind::kArrayBegin) {
+      return error_at(*token, fmt::format("expected a value after \"{} =\", found {}",
+                                          escape_for_message(key.text), describe_token(*token)));
+    }
+    value.is_array = true;
+    const Token open = *token;
+    bool comma_allowed = false;
+    while (true) {
+      token = next(true);
+      if (!token.ok()) {
+        return token.error();
+      }
+      if (token->kind == TokenKind::kArrayEnd) {
+        return value;
+      }
+      if (token->kind == TokenKind::kComma && comma_allowed) {
+        comma_allowed = false;
+        continue;
+      }
+      if (is_scalar(token->kind)) {
+        value.items.push_back(scalar_of(std::move(*token)));
+        comma_allowed = true;
+        continue;
+      }
+      if (token->kind == TokenKind::kEnd) {
+        return error_at(*token, fmt::format("unexpected end of input: array \"{}\" opened at "
+                                            "{}:{} is not closed (truncated metadata?)",
+                                            escape_for_message(key.text), open.position.line,
+                                            open.position.column));
+      }
+      return error_at(*token, fmt::format("expected an array item or ']' in \"{}\", found {}",
+                                          escape_for_message(key.text), describe_token(*token)));
+    }
+  }
+
+  // The node `key` names below `section` (a key "a/b" names b in section a), made if missing.
+  Expected<ConfigNode*> find_or_make(ConfigNode& section, const Token& key, bool as_section) {
+    std::string_view rest = key.text;
+    ConfigNode* parent = &section;
+    bool found_component = false;
+    while (true) {
+      while (!rest.empty() && rest.front() == '/') {
+        rest.remove_prefix(1);
+      }
+      if (rest.empty()) {
+        break;
+      }
+      const size_t slash = rest.find('/');
+      const std::string_view name = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+      const bool last = rest.find_first_not_of('/') == std::string_view::npos;
+      const bool want_section = as_section || !last;
+      found_component = true;
+
+      ConfigNode* child = nullptr;
+      for (ConfigNode& candidate : parent->children) {
+        if (candidate.key == name) {
+          child = &candidate;
+          break;
+        }
+      }
+      if (child == nullptr) {
+        ConfigNode made;
+        made.key = std::string(name);
+        made.path = parent->path.empty() ? made.key : parent->path + "/" + made.key;
+        made.position = key.position;
+        parent->children.push_back(std::move(made));
+        child = &parent->children.back();
+        if (!want_section) {
+          child->value = ConfigValue{};  // filled in by the caller
+        }
+      } else if (child->is_section() != want_section) {
+        return error_at(key, fmt::format("\"{}\" is used both as a section (name {{ ... }}) and "
+                                         "as a setting (name = value)",
+                                         escape_for_message(child->path)));
+      } else if (!want_section) {
+        child->position = key.position;  // a repeated setting: the last one wins, as in lvm2
+      }
+      parent = child;
+    }
+    if (!found_component) {
+      return error_at(key, "empty key");
+    }
+    return parent;
+  }
+
+  Expected<Token> next(bool value_context) { return lexer_.next(value_context); }
+  Error error_at(const Token& token, std::string_view message) const {
+    return lexer_.error_at(token, message);
+  }
+
+  ConfigLexer lexer_;
+};
+
+}  // namespace
+
+Expected<ConfigNode> parse_config(std::string_view text) {
+  return Parser(text).parse();
+}
+
+}  // namespace thinpool::lvm

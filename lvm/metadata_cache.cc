@@ -1,0 +1,145 @@
+#include "lvm/metadata_cache.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "lvm/backup_reader.h"
+#include "lvm/lvm_crc.h"
+
+namespace thinpool::lvm {
+namespace {
+
+std::string pv_key(const MetadataLocation& location) {
+  return fmt::format("pv:{}@{}", location.pv_uuid, location.mda_start);
+}
+
+}  // namespace
+
+std::string_view to_string(MetadataSource source) {
+  switch (source) {
+    case MetadataSource::kPhysicalVolume:
+      return "pv";
+    case MetadataSource::kBackupFile:
+      return "backup";
+  }
+  return "unknown";
+}
+
+VolumeGroupCache::VolumeGroupCache(PvReadOptions options, size_t capacity)
+    : options_(std::move(options)), capacity_(std::max<size_t>(1, capacity)) {}
+
+VolumeGroupCache::Stats VolumeGroupCache::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+VolumeGroupCache::Entry& VolumeGroupCache::remember(const std::string& key, Entry entry) {
+  entry.last_used = ++clock_;
+  Entry& stored = entries_[key] = std::move(entry);
+  while (entries_.size() > capacity_) {
+    auto oldest = std::min_element(
+        entries_.begin(), entries_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
+    entries_.erase(oldest);
+  }
+  return stored;
+}
+
+Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) {
+  std::lock_guard lock(mutex_);
+  PvReadOptions options = options_;
+  options.skip_text = [this](const MetadataLocation& location) {
+    auto it = entries_.find(pv_key(location));
+    return it != entries_.end() && it->second.location == location;
+  };
+  Expected<PvMetadata> metadata = read_pv_metadata(reader, options);
+  if (!metadata.ok()) {
+    return metadata.error();
+  }
+  if (!metadata->location) {
+    return Error{fmt::format("{}: {}", reader.name(), metadata->no_metadata_reason)};
+  }
+  const MetadataLocation& location = *metadata->location;
+  const std::string key = pv_key(location);
+  Entry* entry = nullptr;
+  bool reused = false;
+  if (metadata->text_skipped) {
+    entry = &entries_.at(key);  // skip_text only says yes for a key it found
+    entry->last_used = ++clock_;
+    reused = true;
+    ++stats_.reuses;
+  } else {
+    Entry fresh;
+    fresh.location = location;
+    Expected<VolumeGroup> vg = parse_volume_group(metadata->text);
+    ++stats_.parses;
+    if (vg.ok()) {
+      fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
+    } else {
+      fresh.error = Error{fmt::format("{}: metadata at byte {} (seen at attempt {}): {}",
+                                      reader.name(), location.mda_start + location.raw.offset,
+                                      metadata->attempts, vg.error().message)};
+    }
+    entry = &remember(key, std::move(fresh));
+  }
+  if (entry->error) {
+    return *entry->error;
+  }
+  LoadedVolumeGroup loaded;
+  loaded.vg = entry->vg;
+  loaded.source = MetadataSource::kPhysicalVolume;
+  loaded.origin = reader.name();
+  loaded.reused = reused;
+  loaded.read_attempts = metadata->attempts;
+  loaded.location = location;
+  return loaded;
+}
+
+Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesystem::path& dir,
+                                                               std::string_view vg_name) {
+  std::lock_guard lock(mutex_);
+  Expected<BackupText> backup = read_backup_file(dir, vg_name);
+  if (!backup.ok()) {
+    return backup.error();
+  }
+  const std::string key = "backup:" + backup->path.string();
+  const uint32_t crc = lvm_crc(kLvmInitialCrc, backup->text);
+  auto it = entries_.find(key);
+  Entry* entry = nullptr;
+  bool reused = false;
+  if (it != entries_.end() && it->second.text_crc == crc &&
+      it->second.text_size == backup->text.size()) {
+    entry = &it->second;
+    entry->last_used = ++clock_;
+    reused = true;
+    ++stats_.reuses;
+  } else {
+    Entry fresh;
+    fresh.text_crc = crc;
+    fresh.text_size = backup->text.size();
+    Expected<VolumeGroup> vg = parse_volume_group(backup->text);
+    ++stats_.parses;
+    if (!vg.ok()) {
+      fresh.error = Error{fmt::format("{}: {}", backup->path.string(), vg.error().message)};
+    } else if (vg->name != vg_name) {
+      fresh.error = Error{fmt::format("{}: describes volume group \"{}\", not \"{}\"",
+                                      backup->path.string(), vg->name, vg_name)};
+    } else {
+      fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
+    }
+    entry = &remember(key, std::move(fresh));
+  }
+  if (entry->error) {
+    return *entry->error;
+  }
+  LoadedVolumeGroup loaded;
+  loaded.vg = entry->vg;
+  loaded.source = MetadataSource::kBackupFile;
+  loaded.origin = backup->path.string();
+  loaded.reused = reused;
+  return loaded;
+}
+
+}  // namespace thinpool::lvm

@@ -1,0 +1,85 @@
+// Keeps parsed volume groups between scrapes and re-parses only when LVM committed new
+// metadata.
+//
+// For a PV, every load reads the label sector and the metadata area header (two small reads,
+// both checksum-verified); the text is read and parsed again only when the committed raw
+// location (PV uuid, area, offset, size, checksum) differs from the one the cached VG was
+// parsed from. lvm2 writes each new version of the text to a new place with a new checksum and
+// bumps seqno, so an unchanged location means unchanged metadata. A backup file is re-read on
+// every load (it is small) and re-parsed only when its contents changed.
+//
+// Thread-safe: one mutex around each load (loads are a few sector reads).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "lvm/block_reader.h"
+#include "lvm/pv_reader.h"
+#include "lvm/vg_model.h"
+
+namespace thinpool::lvm {
+
+enum class MetadataSource { kPhysicalVolume, kBackupFile };
+
+// "pv" or "backup": the label value for a metric that says where a VG's numbers came from.
+std::string_view to_string(MetadataSource source);
+
+struct LoadedVolumeGroup {
+  std::shared_ptr<const VolumeGroup> vg;
+  MetadataSource source = MetadataSource::kPhysicalVolume;
+  std::string origin;     // the device path, or the backup file's path
+  bool reused = false;    // served from the cache without reading or parsing the text
+  int read_attempts = 1;  // more than 1 when a torn read was retried
+  std::optional<MetadataLocation> location;  // PV source only
+};
+
+class VolumeGroupCache {
+ public:
+  // `capacity`: entries kept (one per PV metadata area or backup file); the least recently
+  // used goes first.
+  explicit VolumeGroupCache(PvReadOptions options = {}, size_t capacity = 256);
+
+  // The VG whose metadata the PV behind `reader` holds. Errors: everything read_pv_metadata
+  // reports, a PV that holds no usable metadata copy (the reason is in the message), and
+  // metadata that does not parse (remembered for its location: not re-parsed until it changes).
+  Expected<LoadedVolumeGroup> load_from_pv(BlockReader& reader);
+
+  // The VG in the backup file dir/<vg_name>.
+  Expected<LoadedVolumeGroup> load_from_backup(const std::filesystem::path& dir,
+                                               std::string_view vg_name);
+
+  struct Stats {
+    uint64_t parses = 0;  // texts parsed
+    uint64_t reuses = 0;  // loads answered from the cache
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::optional<MetadataLocation> location;  // PV entries
+    uint32_t text_crc = 0;                     // backup entries
+    size_t text_size = 0;
+    std::shared_ptr<const VolumeGroup> vg;  // or:
+    std::optional<Error> error;
+    uint64_t last_used = 0;
+  };
+
+  Entry& remember(const std::string& key, Entry entry);
+
+  PvReadOptions options_;
+  size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+  uint64_t clock_ = 0;
+  Stats stats_;
+};
+
+}  // namespace thinpool::lvm

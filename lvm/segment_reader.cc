@@ -1,0 +1,218 @@
+#include "lvm/segment_reader.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "lvm/config_getters.h"
+
+namespace thinpool::lvm {
+namespace {
+
+class SegmentReader {
+ public:
+  explicit SegmentReader(const SegmentReferences& references)
+      : pv_index_(references.pv_index), lv_names_(references.lv_names) {}
+
+  Expected<Segment> read(const ConfigNode& node) {
+    Segment segment;
+    segment.name = node.key;
+    if (auto error = assign(segment.start_extent, get_uint32(node, "start_extent"))) {
+      return *error;
+    }
+    if (auto error = assign(segment.extent_count, get_uint32(node, "extent_count"))) {
+      return *error;
+    }
+    std::string type;
+    if (auto error = assign(type, node.get_string("type"))) {
+      return *error;
+    }
+    // "thin-pool+METADATA_FORMAT": the segment type, then LV flags lvm2 keeps in it.
+    size_t plus = type.find('+');
+    segment.type = type.substr(0, plus);
+    while (plus != std::string::npos) {
+      const size_t next = type.find('+', plus + 1);
+      segment.type_flags.push_back(type.substr(plus + 1, next - plus - 1));
+      plus = next;
+    }
+    if (Status status = read_areas(node, segment); !status.ok()) {
+      return status.error();
+    }
+    if (segment.type == "thin-pool") {
+      Expected<ThinPoolSegment> pool = read_thin_pool(node);
+      if (!pool.ok()) {
+        return pool.error();
+      }
+      segment.thin_pool = std::move(*pool);
+    } else if (segment.type == "thin") {
+      Expected<ThinVolumeSegment> thin = read_thin(node);
+      if (!thin.ok()) {
+        return thin.error();
+      }
+      segment.thin = std::move(*thin);
+    }
+    return segment;
+  }
+
+ private:
+  Status read_areas(const ConfigNode& node, Segment& segment) {
+    if (node.find("stripes") != nullptr) {
+      if (auto error = assign(segment.areas, read_area_pairs(node, "stripes"))) {
+        return *error;
+      }
+      uint64_t stripe_count = 0;
+      if (auto error = assign(stripe_count, get_uint32(node, "stripe_count"))) {
+        return *error;
+      }
+      if (stripe_count == 0 || stripe_count != segment.areas.size()) {
+        return Error{fmt::format("{}: stripe_count is {} but stripes lists {} areas", node.path,
+                                 stripe_count, segment.areas.size())};
+      }
+      if (segment.extent_count % stripe_count != 0) {
+        return Error{fmt::format("{}: extent_count {} is not a multiple of stripe_count {}",
+                                 node.path, segment.extent_count, stripe_count)};
+      }
+      segment.area_extents = segment.extent_count / stripe_count;
+      std::optional<uint64_t> stripe_size;
+      if (auto error = assign(stripe_size, get_optional_uint(node, "stripe_size"))) {
+        return *error;
+      }
+      segment.stripe_size_sectors = stripe_size.value_or(0);
+    } else if (node.find("mirrors") != nullptr) {
+      // Mirror legs (pvmove's temporary LV puts them straight on PVs): each holds it all.
+      if (auto error = assign(segment.areas, read_area_pairs(node, "mirrors"))) {
+        return *error;
+      }
+      segment.area_extents = segment.extent_count;
+    } else if (node.find("raids") != nullptr) {
+      // raid images and their metadata sub-LVs, by name; their own segments hold the PVs.
+      std::vector<std::string> names;
+      if (auto error = assign(names, node.get_string_list("raids"))) {
+        return *error;
+      }
+      for (std::string& name : names) {
+        if (!lv_names_.contains(name)) {
+          return Error{fmt::format("{}/raids: unknown LV \"{}\"", node.path, name)};
+        }
+        segment.areas.push_back({AreaKind::kLogicalVolume, std::move(name), 0});
+      }
+    }
+    return {};
+  }
+
+  // ["pv0", 0, "pv1", 0]: pairs of a volume name and its first extent.
+  Expected<std::vector<SegmentArea>> read_area_pairs(const ConfigNode& node, std::string_view key) {
+    const ConfigNode* list = node.find(key);
+    const std::string context =
+        fmt::format("{} (line {}:{})", list->path, list->position.line, list->position.column);
+    if (list->is_section()) {
+      return Error{fmt::format("{}: expected an array of areas, found a section", context)};
+    }
+    const std::vector<ConfigScalar>& items = list->value->items;
+    if (items.empty() || items.size() % 2 != 0) {
+      return Error{fmt::format("{}: expected pairs of volume name and extent, found {} items",
+                               context, items.size())};
+    }
+    std::vector<SegmentArea> areas;
+    for (size_t i = 0; i < items.size(); i += 2) {
+      const auto* name = std::get_if<std::string>(&items[i]);
+      const auto* extent = std::get_if<int64_t>(&items[i + 1]);
+      if (name == nullptr || extent == nullptr || *extent < 0 ||
+          static_cast<uint64_t>(*extent) > kUint32Max) {
+        return Error{fmt::format("{}: area {} is not a volume name and an extent", context, i / 2)};
+      }
+      SegmentArea area;
+      area.name = *name;
+      area.start_extent = static_cast<uint64_t>(*extent);
+      if (pv_index_.contains(*name)) {
+        area.kind = AreaKind::kPhysicalVolume;
+      } else if (lv_names_.contains(*name)) {
+        area.kind = AreaKind::kLogicalVolume;
+      } else {
+        return Error{
+            fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of "
+                        "the VG",
+                        context, i / 2, *name)};
+      }
+      areas.push_back(std::move(area));
+    }
+    return areas;
+  }
+
+  Expected<std::string> get_lv_reference(const ConfigNode& node, std::string_view key) {
+    Expected<std::string> name = node.get_string(key);
+    if (name.ok() && !lv_names_.contains(*name)) {
+      return Error{fmt::format("{}/{}: unknown LV \"{}\"", node.path, key, *name)};
+    }
+    return name;
+  }
+
+  Expected<ThinPoolSegment> read_thin_pool(const ConfigNode& node) {
+    ThinPoolSegment pool;
+    if (auto error = assign(pool.metadata_lv, get_lv_reference(node, "metadata"))) {
+      return *error;
+    }
+    if (auto error = assign(pool.data_lv, get_lv_reference(node, "pool"))) {
+      return *error;
+    }
+    if (auto error = assign(pool.transaction_id, node.get_uint("transaction_id"))) {
+      return *error;
+    }
+    // lvm2 before 2.02.89 called the chunk size data_block_size.
+    const std::string_view chunk_key =
+        node.find("chunk_size") == nullptr && node.find("data_block_size") != nullptr
+            ? "data_block_size"
+            : "chunk_size";
+    if (auto error = assign(pool.chunk_size_sectors, get_uint32(node, chunk_key))) {
+      return *error;
+    }
+    if (auto error = assign(pool.discards, get_optional_string(node, "discards"))) {
+      return *error;
+    }
+    std::optional<uint64_t> zero;
+    if (auto error = assign(zero, get_optional_uint(node, "zero_new_blocks"))) {
+      return *error;
+    }
+    pool.zero_new_blocks = zero.value_or(0) != 0;
+    return pool;
+  }
+
+  Expected<ThinVolumeSegment> read_thin(const ConfigNode& node) {
+    ThinVolumeSegment thin;
+    if (auto error = assign(thin.thin_pool, get_lv_reference(node, "thin_pool"))) {
+      return *error;
+    }
+    if (auto error = assign(thin.transaction_id, node.get_uint("transaction_id"))) {
+      return *error;
+    }
+    if (auto error = assign(thin.device_id, get_uint32(node, "device_id"))) {
+      return *error;
+    }
+    if (node.find("origin") != nullptr) {
+      if (auto error = assign(thin.origin, get_lv_reference(node, "origin"))) {
+        return *error;
+      }
+    }
+    if (node.find("external_origin") != nullptr) {
+      if (auto error = assign(thin.external_origin, get_lv_reference(node, "external_origin"))) {
+        return *error;
+      }
+    }
+    return thin;
+  }
+
+  const std::map<std::string, size_t, std::less<>>& pv_index_;
+  const std::set<std::string, std::less<>>& lv_names_;
+};
+
+}  // namespace
+
+Expected<Segment> read_segment(const ConfigNode& node, const SegmentReferences& references) {
+  return SegmentReader(references).read(node);
+}
+
+}  // namespace thinpool::lvm

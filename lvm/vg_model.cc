@@ -1,0 +1,89 @@
+#include "lvm/vg_model.h"
+
+#include <utility>
+
+namespace thinpool::lvm {
+
+uint64_t LogicalVolume::extent_count() const {
+  uint64_t total = 0;
+  for (const Segment& segment : segments) {
+    total += segment.extent_count;
+  }
+  return total;
+}
+
+uint64_t VolumeGroup::total_extents() const {
+  uint64_t total = 0;
+  for (const PhysicalVolume& pv : pvs) {
+    total += pv.pe_count;
+  }
+  return total;
+}
+
+uint64_t VolumeGroup::allocated_extents() const {
+  uint64_t allocated = 0;
+  for (const LogicalVolume& lv : lvs) {
+    for (const Segment& segment : lv.segments) {
+      for (const SegmentArea& area : segment.areas) {
+        if (area.kind == AreaKind::kPhysicalVolume) {
+          allocated += segment.area_extents;
+        }
+      }
+    }
+  }
+  return allocated;
+}
+
+const LogicalVolume* VolumeGroup::find_lv(std::string_view lv_name) const {
+  for (const LogicalVolume& lv : lvs) {
+    if (lv.name == lv_name) {
+      return &lv;
+    }
+  }
+  return nullptr;
+}
+
+const PhysicalVolume* VolumeGroup::find_pv(std::string_view pv_name) const {
+  for (const PhysicalVolume& pv : pvs) {
+    if (pv.name == pv_name) {
+      return &pv;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
+  std::vector<ThinPoolSummary> pools;
+  for (const LogicalVolume& lv : vg.lvs) {
+    for (const Segment& segment : lv.segments) {
+      if (!segment.thin_pool) {
+        continue;
+      }
+      ThinPoolSummary pool;
+      pool.lv = lv.name;
+      pool.transaction_id = segment.thin_pool->transaction_id;
+      pool.metadata_lv = segment.thin_pool->metadata_lv;
+      pool.data_lv = segment.thin_pool->data_lv;
+      pool.chunk_size_bytes = segment.thin_pool->chunk_size_sectors * kSectorBytes;
+      if (const LogicalVolume* meta = vg.find_lv(pool.metadata_lv)) {
+        pool.metadata_size_bytes = meta->extent_count() * vg.extent_size_bytes();
+      }
+      if (const LogicalVolume* data = vg.find_lv(pool.data_lv)) {
+        pool.data_size_bytes = data->extent_count() * vg.extent_size_bytes();
+      }
+      for (const LogicalVolume& other : vg.lvs) {
+        for (const Segment& other_segment : other.segments) {
+          if (other_segment.thin && other_segment.thin->thin_pool == lv.name) {
+            ++pool.thin_volume_count;
+            break;
+          }
+        }
+      }
+      pools.push_back(std::move(pool));
+      break;  // a pool LV has one thin-pool segment
+    }
+  }
+  return pools;
+}
+
+}  // namespace thinpool::lvm

@@ -1,0 +1,136 @@
+// A volume group as its LVM metadata describes it, and the reader from a parsed metadata tree.
+//
+// Covers what the exporter needs (thin pools and their transaction ids, sizes, free space),
+// read the way lvm2 2.03's import_vsn1.c reads it: the VG is the first section at the top
+// level, PVs are named pv0, pv1, ... inside it, segment areas name a PV (and its first extent)
+// or another LV. Sizes in the metadata are 512-byte sectors; the *_bytes helpers convert.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "lvm/config_parser.h"
+
+namespace thinpool::lvm {
+
+inline constexpr uint64_t kSectorBytes = 512;
+
+struct PhysicalVolume {
+  std::string name;         // the key segments refer to: "pv0"
+  std::string id;           // "fk2kNV-sDQn-..." (the PV label's uuid)
+  std::string device_hint;  // "/dev/sdb" when last written; names change, ids do not
+  std::vector<std::string> status;
+  uint64_t dev_size_sectors = 0;  // 0 when the metadata does not say (very old lvm2)
+  uint64_t pe_start_sectors = 0;
+  uint64_t pe_count = 0;
+};
+
+enum class AreaKind { kPhysicalVolume, kLogicalVolume };
+
+// One stripe / mirror leg / raid image of a segment.
+struct SegmentArea {
+  AreaKind kind = AreaKind::kPhysicalVolume;
+  std::string name;           // PV name ("pv0") or LV name
+  uint64_t start_extent = 0;  // first extent on that PV or LV
+};
+
+// The "thin-pool" segment type: the pool as LVM expects the kernel to hold it.
+struct ThinPoolSegment {
+  std::string metadata_lv;  // "pool_tmeta"
+  std::string data_lv;      // "pool_tdata" (the key is "pool")
+  uint64_t transaction_id = 0;
+  uint64_t chunk_size_sectors = 0;  // the kernel's data block size
+  std::string discards;             // "passdown", "nopassdown", "ignore" or "" (not written)
+  bool zero_new_blocks = false;
+};
+
+// The "thin" segment type: a thin volume.
+struct ThinVolumeSegment {
+  std::string thin_pool;  // the pool LV's name
+  uint64_t transaction_id = 0;
+  uint64_t device_id = 0;
+  std::string origin;           // a thin snapshot's origin, or ""
+  std::string external_origin;  // or ""
+};
+
+struct Segment {
+  std::string name;  // "segment1"
+  uint64_t start_extent = 0;
+  uint64_t extent_count = 0;
+  std::string type;                     // "striped", "thin-pool", "thin", "raid1", ...
+  std::vector<std::string> type_flags;  // from "type = \"thin-pool+METADATA_FORMAT\""
+  uint64_t stripe_size_sectors = 0;     // striped with more than one stripe
+  std::vector<SegmentArea> areas;       // from stripes = [...], mirrors = [...], raids = [...]
+  // Extents each PV area occupies: extent_count / stripes for striped, extent_count for
+  // mirror legs (pvmove). What lvm2 counts as allocated on the PV.
+  uint64_t area_extents = 0;
+  std::optional<ThinPoolSegment> thin_pool;
+  std::optional<ThinVolumeSegment> thin;
+};
+
+struct LogicalVolume {
+  std::string name;
+  std::string id;
+  std::vector<std::string> status;
+  bool visible = false;           // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
+  std::vector<Segment> segments;  // sorted by start_extent
+
+  uint64_t extent_count() const;
+};
+
+struct VolumeGroup {
+  std::string name;
+  std::string id;
+  uint64_t seqno = 0;  // bumped by every change lvm2 commits
+  uint64_t extent_size_sectors = 0;
+  std::vector<std::string> status;
+  std::string format;  // "lvm2"
+  std::vector<PhysicalVolume> pvs;
+  std::vector<LogicalVolume> lvs;
+  // From the text's header (outside the VG section); empty/0 when absent.
+  std::string description;
+  std::string creation_host;
+  uint64_t creation_time = 0;  // seconds since the epoch
+
+  uint64_t total_extents() const;
+  // Extents some LV segment holds on a PV (each area counted: stripes, mirror legs).
+  uint64_t allocated_extents() const;
+  uint64_t free_extents() const { return total_extents() - allocated_extents(); }
+  uint64_t extent_size_bytes() const { return extent_size_sectors * kSectorBytes; }
+  // What `vgs -o vg_size,vg_free --units b` shows.
+  uint64_t size_bytes() const { return total_extents() * extent_size_bytes(); }
+  uint64_t free_bytes() const { return free_extents() * extent_size_bytes(); }
+
+  const LogicalVolume* find_lv(std::string_view lv_name) const;
+  const PhysicalVolume* find_pv(std::string_view pv_name) const;
+};
+
+// A thin pool of the VG, with the numbers an alert on it needs.
+struct ThinPoolSummary {
+  std::string lv;               // the pool LV: "pool"
+  uint64_t transaction_id = 0;  // what LVM expects the kernel's pool to report
+  std::string metadata_lv;      // "pool_tmeta"
+  uint64_t metadata_size_bytes = 0;
+  std::string data_lv;  // "pool_tdata"
+  uint64_t data_size_bytes = 0;
+  uint64_t chunk_size_bytes = 0;
+  uint64_t thin_volume_count = 0;  // thin LVs whose thin_pool is this pool
+};
+
+// Reads the VG from a parsed metadata text (a metadata area's or a backup file's). Checks what
+// lvm2 checks before trusting it: `contents = "Text Format Volume Group"`, `version = 1`,
+// every area naming a known PV or LV, stripes dividing the extent count, PV extents in range,
+// segment_count matching the segments. Integer sizes are checked for overflow.
+Expected<VolumeGroup> extract_volume_group(const ConfigNode& root);
+
+// parse_config + extract_volume_group.
+Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text);
+
+// Every LV with a thin-pool segment, in metadata order.
+std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg);
+
+}  // namespace thinpool::lvm
