@@ -9,7 +9,7 @@
 
 #include <thread>
 
-#include "collectors/metric_families.h"
+#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {
