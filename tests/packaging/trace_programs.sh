@@ -67,8 +67,8 @@ while read -r program; do
   if [ -f "$program" ] && [ "$(head -c 2 "$program" 2>/dev/null)" = '#!' ]; then
     head -n 1 "$program" | sed -e 's/^#! *//' | awk '{print $1}'
   fi
-done <"$work/programs" >>"$work/programs"
-sort -u -o "$work/programs" "$work/programs"
+done <"$work/programs" >"$work/interpreters"
+sort -u -o "$work/programs" "$work/programs" "$work/interpreters"
 
 # package_of FILE: the package that installed FILE, as dpkg recorded its path (with or without the
 # /usr prefix: Debian 12 merged /bin, /sbin and /lib into /usr).
