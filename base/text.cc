@@ -13,23 +13,39 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
-std::vector<std::string_view> split_fields(std::string_view text) {
-  std::vector<std::string_view> fields;
+namespace {
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n';
+}
+
+}  // namespace
+
+Fields::Fields(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n')) {
+    while (pos < text.size() && is_blank(text[pos])) {
       ++pos;
     }
     size_t end = pos;
-    while (end < text.size() && text[end] != ' ' && text[end] != '\t' && text[end] != '\n') {
+    while (end < text.size() && !is_blank(text[end])) {
       ++end;
     }
-    if (end > pos) {
-      fields.push_back(text.substr(pos, end - pos));
+    if (end == pos) {
+      break;
     }
+    const std::string_view field = text.substr(pos, end - pos);
+    if (size_ < kInline) {
+      inline_[size_] = field;
+    } else {
+      if (more_.empty()) {
+        more_.assign(inline_.begin(), inline_.end());
+      }
+      more_.push_back(field);
+    }
+    ++size_;
     pos = end;
   }
-  return fields;
 }
 
 }  // namespace thinpool

@@ -1,8 +1,11 @@
 // The number and field helpers every parser of kernel and dmsetup text uses.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -12,7 +15,33 @@ namespace thinpool {
 // "-1", a value above 2^64 - 1).
 std::optional<uint64_t> parse_u64(std::string_view text);
 
-// Splits on runs of blanks (space, tab, newline); the kernel ends every status token with a space.
-std::vector<std::string_view> split_fields(std::string_view text);
+// The fields of a line split on runs of blanks (space, tab, newline; the kernel ends every status
+// token with a space), as views into it. Up to kInline fields are held without allocating: a
+// status or table line is split on every scrape for every device, and a thin volume's has 2.
+class Fields {
+ public:
+  static constexpr size_t kInline = 16;
+
+  explicit Fields(std::string_view text);
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view operator[](size_t i) const { return all()[i]; }
+  std::span<const std::string_view> all() const {
+    return more_.empty() ? std::span<const std::string_view>(inline_.data(), size_)
+                         : std::span<const std::string_view>(more_);
+  }
+  auto begin() const { return all().begin(); }
+  auto end() const { return all().end(); }
+
+ private:
+  std::array<std::string_view, kInline> inline_;
+  std::vector<std::string_view> more_;  // every field, once there are more than kInline
+  size_t size_ = 0;
+};
+
+inline Fields split_fields(std::string_view text) {
+  return Fields(text);
+}
 
 }  // namespace thinpool

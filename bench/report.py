@@ -97,14 +97,13 @@ def section_scrape(build, repetitions):
         "",
         "Each stage alone (ms of CPU per scrape; the stages overlap: inventory includes the device-mapper calls):",
         "",
-        "| host | device-mapper calls (fake) | inventory read (calls + parsing) | MetricFamily building "
-        "| text: prometheus-cpp TextSerializer | text: exposition writer | gzip |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| host | device-mapper calls (fake) | inventory read (calls + parsing) "
+        "| series written (MetricWriter) | gzip |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for pools, vpp in SHAPES:
         cells = [fmt_ms(get(stage, pools, vpp)["cpu_ns"]) for stage in
-                 ("BM_StageFakeCalls", "BM_StageInventory", "BM_StageFamilies", "BM_StageSerialize",
-                  "BM_StageWrite", "BM_StageGzip")]
+                 ("BM_StageFakeCalls", "BM_StageInventory", "BM_StageWrite", "BM_StageGzip")]
         lines.append(f"| {shape_name(pools, vpp)} | " + " | ".join(cells) + " |")
     return lines
 
@@ -227,11 +226,8 @@ PROFILE_STAGES = [
                                     r"thinpool::parse_thin_pool_table\(", r"thinpool::parse_thin_table\("]),
     ("LVM names and label text (VolumeNames: split_lvm_name, escaping; new or renamed volumes only)",
      [r"thinpool::VolumeNames::VolumeNames\("]),
-    ("MetricFamily building (append_pool_families, append_volume_families)",
-     [r"thinpool::append_pool_families\(", r"thinpool::append_volume_families\("]),
-    ("text: families serialized (write_exposition or TextSerializer)",
-     [r"thinpool::write_exposition\(", r"prometheus::TextSerializer::Serialize\("]),
-    ("text: volume series written directly (write_volume_text)", [r"thinpool::write_volume_text\("]),
+    ("pool series written (write_pool_series)", [r"thinpool::write_pool_series\("]),
+    ("volume series written (write_volume_series)", [r"thinpool::write_volume_series\("]),
     ("gzip", [r"thinpool::gzip_compress(\[abi:cxx11\])?\("]),
 ]
 

@@ -1,23 +1,20 @@
-// One full scrape on the fake device-mapper (Scraper::Collect + render_metrics, gzip on and
-// off), and each stage of it alone, for 1 pool with 10 / 1,000 / 10,000 thin volumes and for
+// One full scrape on the fake device-mapper (Scraper::scrape, gzip on and off), and each stage of
+// it alone, for 1 pool with 10 / 1,000 / 10,000 thin volumes and for
 // 100 pools with 10 volumes each. One iteration is one scrape (or one stage of one scrape).
 //
 // Steady state, as in a running exporter: the InventoryReader is kept between iterations, so its
 // thin-table cache is warm and each scrape costs one list + one status per device + one table
 // per pool. BM_ScrapeCold is the first scrape after start (one table per volume more).
 #include <benchmark/benchmark.h>
-#include <prometheus/text_serializer.h>
 
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "bench/synthetic_dm.h"
-#include "collectors/collector.h"
+#include "collectors/scraper.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
 #include "exporter/http_server.h"
-#include "exposition/exposition_writer.h"
 
 namespace thinpool::bench {
 namespace {
@@ -27,13 +24,13 @@ struct Host {
   explicit Host(const SyntheticShape& shape)
       : fake(synthetic_device_mapper(shape)),
         reader(fake),
-        collectables{std::make_shared<Scraper>(reader, device_mapper_collectors(reader))},
+        scraper(reader, device_mapper_collectors(reader)),
         volumes(static_cast<int64_t>(shape.pools) * shape.volumes_per_pool) {
-    render_metrics(collectables);  // warm the thin-table cache
+    scraper.scrape();  // warm the thin-table cache
   }
   FakeDeviceMapper fake;
   InventoryReader reader;
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
+  Scraper scraper;
   int64_t volumes;
 };
 
@@ -62,7 +59,7 @@ void BM_Scrape(benchmark::State& state) {
   const bool gzip = state.range(2) != 0;
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string body = render_metrics(h.collectables);
+    std::string body = h.scraper.scrape();
     if (gzip) {
       auto compressed = gzip_compress(body);
       bytes = compressed->size();
@@ -79,9 +76,7 @@ void BM_ScrapeCold(benchmark::State& state) {
   Host& h = host(state);
   for (auto _ : state) {
     InventoryReader reader(h.fake);
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-        std::make_shared<Scraper>(reader, device_mapper_collectors(reader))};
-    std::string body = render_metrics(collectables);
+    std::string body = Scraper(reader, device_mapper_collectors(reader)).scrape();
     benchmark::DoNotOptimize(body);
   }
   set_counters(state, h);
@@ -110,39 +105,15 @@ void BM_StageInventory(benchmark::State& state) {
   set_counters(state, h);
 }
 
-// Building the MetricFamily values from an inventory already read.
-void BM_StageFamilies(benchmark::State& state) {
+// The collectors writing the series of an inventory already read.
+void BM_StageWrite(benchmark::State& state) {
   Host& h = host(state);
   auto inventory = h.reader.read();
   for (auto _ : state) {
-    std::vector<prometheus::MetricFamily> families;
-    append_pool_families(inventory->pools, families);
-    append_volume_families(inventory->volumes, families);
-    benchmark::DoNotOptimize(families);
-  }
-  set_counters(state, h);
-}
-
-// prometheus::TextSerializer over the families of one scrape.
-void BM_StageSerialize(benchmark::State& state) {
-  Host& h = host(state);
-  auto families = h.collectables.front()->Collect();
-  for (auto _ : state) {
-    std::ostringstream out;
-    prometheus::TextSerializer().Serialize(out, families);
-    std::string text = out.str();
-    benchmark::DoNotOptimize(text);
-  }
-  set_counters(state, h);
-}
-
-// The direct writer (collectors/exposition_writer.h) over the same families.
-void BM_StageWrite(benchmark::State& state) {
-  Host& h = host(state);
-  auto families = h.collectables.front()->Collect();
-  for (auto _ : state) {
     std::string text;
-    write_exposition(families, text);
+    MetricWriter out(text);
+    write_pool_series(inventory->pools, out);
+    write_volume_series(inventory->volumes, out);
     benchmark::DoNotOptimize(text);
   }
   set_counters(state, h);
@@ -150,7 +121,7 @@ void BM_StageWrite(benchmark::State& state) {
 
 void BM_StageGzip(benchmark::State& state) {
   Host& h = host(state);
-  std::string body = render_metrics(h.collectables);
+  std::string body = h.scraper.scrape();
   for (auto _ : state) {
     auto compressed = gzip_compress(body);
     benchmark::DoNotOptimize(compressed);
@@ -181,8 +152,6 @@ BENCHMARK(BM_Scrape)->Apply(ShapesWithGzip);
 BENCHMARK(BM_ScrapeCold)->Apply(Shapes);
 BENCHMARK(BM_StageFakeCalls)->Apply(Shapes);
 BENCHMARK(BM_StageInventory)->Apply(Shapes);
-BENCHMARK(BM_StageFamilies)->Apply(Shapes);
-BENCHMARK(BM_StageSerialize)->Apply(Shapes);
 BENCHMARK(BM_StageWrite)->Apply(Shapes);
 BENCHMARK(BM_StageGzip)->Apply(Shapes);
 

@@ -1,6 +1,6 @@
 // One size per process, so that sizes do not pollute each other's peak resident memory:
-// builds a synthetic host on the fake device-mapper, scrapes it (Scraper::Collect +
-// render_metrics, optionally gzip) a number of times and prints one line of key=value:
+// builds a synthetic host on the fake device-mapper, scrapes it (Scraper::scrape, optionally
+// gzip) a number of times and prints one line of key=value:
 //
 //   first_us      the first scrape (cold thin-table cache: one table per volume more)
 //   median_us     median of the following scrapes (wall clock), min_us and max_us
@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "bench/synthetic_dm.h"
-#include "collectors/collector.h"
+#include "collectors/scraper.h"
 #include "exporter/http_server.h"
 
 namespace thinpool::bench {
@@ -68,9 +68,8 @@ long reset_peak_kib() {
   return proc_status_kib("VmRSS:");
 }
 
-size_t render(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables,
-              bool gzip) {
-  std::string body = render_metrics(collectables);
+size_t render(const Scraper& scraper, bool gzip) {
+  std::string body = scraper.scrape();
   if (gzip) {
     return gzip_compress(body)->size();
   }
@@ -78,13 +77,11 @@ size_t render(const std::vector<std::shared_ptr<prometheus::Collectable>>& colle
 }
 
 // Kept out of line so that callgrind can toggle collection on them.
-[[gnu::noipa]] size_t first_scrape(
-    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
-  return render(collectables, gzip);
+[[gnu::noipa]] size_t first_scrape(const Scraper& scraper, bool gzip) {
+  return render(scraper, gzip);
 }
-[[gnu::noipa]] size_t one_scrape(
-    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables, bool gzip) {
-  return render(collectables, gzip);
+[[gnu::noipa]] size_t one_scrape(const Scraper& scraper, bool gzip) {
+  return render(scraper, gzip);
 }
 
 long minor_faults() {
@@ -142,8 +139,7 @@ int run(int argc, char** argv) {
   const long rss_start = vm_hwm_kib();
   FakeDeviceMapper fake = synthetic_device_mapper(shape);
   InventoryReader reader(fake);
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables{
-      std::make_shared<Scraper>(reader, device_mapper_collectors(reader))};
+  const Scraper scraper(reader, device_mapper_collectors(reader));
   const long rss_setup = reset_peak_kib();
 
   using Clock = std::chrono::steady_clock;
@@ -151,7 +147,7 @@ int run(int argc, char** argv) {
     return std::chrono::duration<double, std::micro>(d).count();
   };
   auto start = Clock::now();
-  size_t bytes = first_scrape(collectables, gzip);
+  size_t bytes = first_scrape(scraper, gzip);
   const double first_us = micros(Clock::now() - start);
   std::vector<double> times;
   std::vector<double> cpu_times;
@@ -160,7 +156,7 @@ int run(int argc, char** argv) {
     const double cpu_start = cpu_micros();
     const long faults_start = minor_faults();
     start = Clock::now();
-    bytes = one_scrape(collectables, gzip);
+    bytes = one_scrape(scraper, gzip);
     times.push_back(micros(Clock::now() - start));
     cpu_times.push_back(cpu_micros() - cpu_start);
     faults.push_back(minor_faults() - faults_start);

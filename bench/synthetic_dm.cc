@@ -7,6 +7,8 @@
 #include <fstream>
 #include <vector>
 
+#include "collectors/registry.h"
+
 namespace thinpool::bench {
 namespace {
 
@@ -156,6 +158,12 @@ std::string write_synthetic_fixture(const SyntheticShape& shape, const std::stri
     }
   }
   return "";
+}
+
+std::vector<Scraper::NamedCollector> device_mapper_collectors(InventoryReader& reader) {
+  CollectorDependencies dependencies;
+  dependencies.inventory = &reader;
+  return make_collectors(registered_collectors(), {"thinpool", "thin"}, dependencies, {});
 }
 
 }  // namespace thinpool::bench

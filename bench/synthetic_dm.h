@@ -8,8 +8,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
-#include "collectors/collector.h"
+#include "collectors/scraper.h"
 #include "dm/fake_device_mapper.h"
 
 namespace thinpool::bench {
@@ -33,8 +34,10 @@ SyntheticDmsetupText synthetic_dmsetup_text(const SyntheticShape& shape);
 // number of devices (from_dmsetup_text() looks every line's device up by name).
 FakeDeviceMapper synthetic_device_mapper(const SyntheticShape& shape);
 
-// A scrape of the synthetic host runs device_mapper_collectors() (collectors/collector.h): the fake
-// has no LVM metadata on PVs for the lvm collector.
+// The collectors a benchmark scrape runs: those that read the device-mapper inventory (thinpool,
+// thin). The fake has no LVM metadata on PVs for the lvm collector, and the process and build-info
+// collectors cost the same on any host.
+std::vector<Scraper::NamedCollector> device_mapper_collectors(InventoryReader& reader);
 
 // Writes DIR/info, DIR/table and DIR/status; returns an empty string or the error.
 std::string write_synthetic_fixture(const SyntheticShape& shape, const std::string& dir);

@@ -1,19 +1,22 @@
-// Collectors and the scrape that runs them.
+// What a collector is, what it may use, and how the exporter knows it.
+//
+// A collector reads one data source and writes its series into the scrape's MetricWriter. It is
+// known to the exporter by a CollectorDefinition in collectors/registry.cc, whose name gives it
+// --collector.<name> / --no-collector.<name> and the label value of
+// thinpool_scrape_collector_success{collector}. Scraper (scraper.h) runs the enabled ones.
 #pragma once
 
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
-
-#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/device_number.h"
 #include "base/result.h"
-#include "exposition/exposition_writer.h"
+#include "exposition/metric_writer.h"
 #include "lvm/block_reader.h"
 #include "thin/inventory.h"
 
@@ -31,84 +34,54 @@ class ScrapeContext {
   std::optional<Expected<ThinInventory>> inventory_;
 };
 
-// One data source. collect() appends fresh families; on failure it returns the reason and the
-// scrape reports thinpool_scrape_collector_success{collector} 0 for it.
+// One data source. collect() writes this scrape's series; on failure it returns the reason, and
+// the scrape drops what it wrote and reports thinpool_scrape_collector_success{collector} 0.
 class Collector {
  public:
   virtual ~Collector() = default;
-  virtual Status collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) = 0;
-  // The same series as exposition text, appended to `out`: byte for byte what write_exposition()
-  // makes of collect()'s families, which is what this default does. A collector with thousands
-  // of series overrides it to write them without MetricFamily values (see BENCHMARKS.md).
-  virtual Status collect_text(ScrapeContext& context, std::string& out);
+  virtual Status collect(ScrapeContext& context, MetricWriter& out) = 0;
 };
 
-// What a collector may use.
+// Opens the block device with the given number read-only (the lvm collector's PVs).
+using BlockDeviceOpener =
+    std::function<Expected<std::unique_ptr<lvm::BlockReader>>(DeviceNumber dev)>;
+
+// What the exporter was built as: thinpool_exporter_build_info's labels.
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+  std::string compiler;
+  std::string libdevmapper;
+};
+
+// A setting of one collector: --collector.<collector>.<name>=VALUE.
+struct CollectorOption {
+  std::string name;
+  std::string default_value;
+  std::string help;
+};
+
+// What a collector may use: the scrape's shared sources and its own options.
 struct CollectorDependencies {
   InventoryReader* inventory = nullptr;
-  DeviceMapper* device_mapper = nullptr;
-  // --collector.lvm.backup-dir: LVM's text backups, read when no PV can be (empty: never).
-  std::string lvm_backup_dir = "/etc/lvm/backup";
-  // How the lvm collector opens PVs; empty: the real block devices. Fixture runs refuse, so
-  // that a test never reads the host's disks.
-  std::function<Expected<std::unique_ptr<lvm::BlockReader>>(DeviceNumber)> open_block_device;
+  // This collector's options (CollectorDefinition::options), by name, as set on the command line.
+  std::map<std::string, std::string> options;
+  // How PVs are opened; runs on fixtures get one that refuses, so a test never reads the host's
+  // disks.
+  BlockDeviceOpener open_block_device;
+  BuildInfo build;
+
+  // The option's value; its default when not set.
+  const std::string& option(const std::string& name) const { return options.at(name); }
 };
 
-// A collector known to the exporter: its name gives it --collector.<name> and
-// --no-collector.<name>.
+// A collector known to the exporter.
 struct CollectorDefinition {
   std::string name;
   bool enabled_by_default = true;
-  std::string help;
+  std::string help;  // for --help and the landing page: what it reads
+  std::vector<CollectorOption> options;
   std::function<std::unique_ptr<Collector>(const CollectorDependencies&)> make;
 };
-
-// Every collector, in the order they run.
-const std::vector<CollectorDefinition>& collector_definitions();
-
-// The Collectable registered with the HTTP side: runs the enabled collectors, times them, and
-// never lets one collector's failure or exception fail the scrape. Safe for concurrent scrapes.
-// render_metrics() uses CollectText(), the same series written as text without MetricFamily
-// values in between.
-class Scraper : public prometheus::Collectable, public TextCollectable {
- public:
-  struct NamedCollector {
-    std::string name;
-    std::unique_ptr<Collector> collector;
-  };
-
-  Scraper(InventoryReader& inventory, std::vector<NamedCollector> collectors);
-
-  std::vector<prometheus::MetricFamily> Collect() const override;
-  void CollectText(std::string& out) const override;
-
- private:
-  struct Outcome {
-    bool success = false;
-    double seconds = 0;
-  };
-  Outcome run_one(const NamedCollector& named, ScrapeContext& context,
-                  std::vector<prometheus::MetricFamily>& out) const;
-  // A failed collector leaves nothing in `out`.
-  Outcome run_one_text(const NamedCollector& named, ScrapeContext& context, std::string& out) const;
-  // Times `run`, catches what it throws and logs a failure.
-  Outcome run_timed(const NamedCollector& named, const std::function<Status()>& run) const;
-  // thinpool_scrape_collector_success, _duration_seconds (one outcome per collector, in order)
-  // and thinpool_parse_errors_total.
-  void append_scrape_families(const std::vector<Outcome>& outcomes,
-                              std::vector<prometheus::MetricFamily>& out) const;
-  void report_failure(const std::string& collector, const std::string& reason) const;
-  void report_success(const std::string& collector) const;
-
-  InventoryReader& inventory_;
-  std::vector<NamedCollector> collectors_;
-  mutable std::mutex last_errors_mutex_;
-  // The last failure logged per collector, so that a lasting failure is logged once.
-  mutable std::map<std::string, std::string> last_errors_;
-};
-
-// The device-mapper collectors ("thinpool" and "thin", in their run order) reading `inventory`:
-// what tests and benchmarks run on dmsetup fixtures, which hold no LVM metadata.
-std::vector<Scraper::NamedCollector> device_mapper_collectors(InventoryReader& inventory);
 
 }  // namespace thinpool

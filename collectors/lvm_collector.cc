@@ -5,28 +5,69 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <fstream>
-
-#include "base/text.h"
-#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {
 
-// Every "<major>:<minor>" in a linear or striped table line: the devices the LV sits on.
-std::vector<DeviceNumber> devices_in_table(const DmTarget& target) {
-  std::vector<DeviceNumber> devices;
-  if (target.type != "linear" && target.type != "striped") {
-    return devices;
+constexpr std::string_view kVgLabel[] = {"vg"};
+constexpr auto kVgInfoLabelNames =
+    std::to_array<std::string_view>({"vg", "vg_uuid", "source", "origin"});
+constexpr Family kReadSuccess{"thinpool_lvm_vg_read_success",
+                              "1 if the volume group's LVM metadata was read (from a PV's "
+                              "metadata area or LVM's backup), 0 if not (the log says why).",
+                              MetricType::Gauge, kVgLabel};
+constexpr Family kVgInfo{
+    "thinpool_lvm_vg_info",
+    "Constant 1 per volume group; source is pv (the metadata area on disk) "
+    "or backup (LVM's text backup, possibly older), origin the device or file.",
+    MetricType::Gauge, kVgInfoLabelNames};
+constexpr Family kVgSize{"thinpool_lvm_vg_size_bytes", "Size of the volume group (LVM metadata).",
+                         MetricType::Gauge, kVgLabel};
+constexpr Family kVgFree{"thinpool_lvm_vg_free_bytes",
+                         "Unallocated space in the volume group (LVM metadata): what lvextend "
+                         "--poolmetadatasize can still use.",
+                         MetricType::Gauge, kVgLabel};
+constexpr Family kSeqno{"thinpool_lvm_metadata_seqno",
+                        "Sequence number of the volume group's LVM metadata; every LVM change "
+                        "bumps it.",
+                        MetricType::Gauge, kVgLabel};
+constexpr Family kTransactionId{
+    "thinpool_lvm_transaction_id",
+    "The pool's transaction_id in LVM's metadata: LVM expects thinpool_transaction_id (the "
+    "kernel's) to equal it; lvcreate fails while they differ.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kMetadataLvSize{"thinpool_lvm_metadata_lv_size_bytes",
+                                 "Size of the pool's metadata LV (_tmeta) in LVM's metadata.",
+                                 MetricType::Gauge, kPoolLabelNames};
+
+// A gauge per volume group that was read.
+void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
+                    uint64_t (*value)(const lvm::VolumeGroup&), MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const auto& [vg, loaded] : groups) {
+    if (loaded) {
+      samples.add({vg}, static_cast<double>(value(*loaded->vg)));
+    }
   }
-  for (std::string_view field : split_fields(target.params)) {
-    if (field.find(':') != std::string_view::npos) {
-      if (auto dev = parse_device_number(field)) {
-        devices.push_back(*dev);
+}
+
+// The LVM pool summaries of `inventory`'s pools whose VG was read, with the pool they describe.
+template <typename Write>
+void for_each_pool_summary(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                           Write write) {
+  for (const ThinPool& pool : inventory.pools) {
+    auto group = groups.find(pool.names.vg);
+    if (group == groups.end() || !group->second) {
+      continue;
+    }
+    for (const lvm::ThinPoolSummary& summary : lvm::thin_pools(*group->second->vg)) {
+      if (summary.lv == pool.names.lv) {
+        write(pool, summary);
       }
     }
   }
-  return devices;
 }
 
 }  // namespace
@@ -58,41 +99,18 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
   return Error{fmt::format("no device node for {}: {}", to_string(dev), reasons)};
 }
 
-LvmCollector::LvmCollector(DeviceMapper& device_mapper, std::string backup_dir,
-                           BlockDeviceOpener opener)
-    : device_mapper_(device_mapper),
-      backup_dir_(std::move(backup_dir)),
-      opener_(std::move(opener)) {}
+LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener)
+    : backup_dir_(std::move(backup_dir)),
+      opener_(std::move(opener)),
+      failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
+                "lvm: the metadata of volume group {} reads again") {}
 
-std::vector<DeviceNumber> LvmCollector::physical_devices(const ThinPool& pool,
-                                                         const ThinInventory& inventory) {
-  std::vector<DeviceNumber> devices;
-  for (DeviceNumber sub_lv : {pool.table.metadata_dev, pool.table.data_dev}) {
-    auto device = inventory.pool_sub_devices.find(sub_lv);
-    if (device == inventory.pool_sub_devices.end()) {
-      continue;
-    }
-    auto table = device_mapper_.table(device->second);
-    if (!table || !table->exists) {
-      continue;
-    }
-    for (const DmTarget& target : table->targets) {
-      for (DeviceNumber dev : devices_in_table(target)) {
-        if (std::find(devices.begin(), devices.end(), dev) == devices.end()) {
-          devices.push_back(dev);
-        }
-      }
-    }
-  }
-  return devices;
-}
-
-Expected<lvm::LoadedVolumeGroup> LvmCollector::load(const ThinPool& pool,
-                                                    const ThinInventory& inventory) {
+Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
+    const std::string& vg, const std::vector<DeviceNumber>& physical_devices) {
   std::string reasons;
   auto note = [&](const std::string& reason) { reasons += (reasons.empty() ? "" : "; ") + reason; };
   // Any PV with a metadata area holds the whole VG's metadata; the first that reads wins.
-  for (DeviceNumber dev : physical_devices(pool, inventory)) {
+  for (DeviceNumber dev : physical_devices) {
     auto reader = opener_(dev);
     if (!reader) {
       note(reader.error().message);
@@ -103,14 +121,14 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load(const ThinPool& pool,
       note(loaded.error().message);
       continue;
     }
-    if (loaded->vg->name != pool.names.vg) {
+    if (loaded->vg->name != vg) {
       note(fmt::format("{} holds volume group \"{}\"", (*reader)->name(), loaded->vg->name));
       continue;
     }
     return loaded;
   }
   if (!backup_dir_.empty()) {
-    auto loaded = cache_.load_from_backup(backup_dir_, pool.names.vg);
+    auto loaded = cache_.load_from_backup(backup_dir_, vg);
     if (loaded) {
       return loaded;
     }
@@ -119,92 +137,88 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load(const ThinPool& pool,
   return Error{reasons.empty() ? "no physical volume found for the pool" : reasons};
 }
 
-void LvmCollector::log_failure(const std::string& vg, const std::string& reason) {
-  std::lock_guard lock(log_mutex_);
-  auto [it, inserted] = logged_failures_.try_emplace(vg, reason);
-  if (inserted || it->second != reason) {
-    it->second = reason;
-    spdlog::warn("lvm: cannot read the metadata of volume group {}: {}", vg, reason);
-  } else {
-    spdlog::debug("lvm: cannot read the metadata of volume group {}: {}", vg, reason);
+LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory) {
+  // The PVs of each VG: the block devices its pools stand on.
+  std::map<std::string, std::vector<DeviceNumber>> physical_devices;
+  for (const ThinPool& pool : inventory.pools) {
+    if (pool.names.vg.empty()) {
+      continue;  // not an LVM pool
+    }
+    std::vector<DeviceNumber>& devices = physical_devices[pool.names.vg];
+    for (DeviceNumber dev : pool.bottom_devices) {
+      if (std::find(devices.begin(), devices.end(), dev) == devices.end()) {
+        devices.push_back(dev);
+      }
+    }
   }
+  LoadedVolumeGroups groups;
+  for (const auto& [vg, devices] : physical_devices) {
+    auto loaded = load_group(vg, devices);
+    if (loaded) {
+      failures_.working(vg);
+    } else {
+      failures_.failing(vg, loaded.error().message);
+    }
+    groups.emplace(vg, std::move(loaded));
+  }
+  return groups;
 }
 
-Status LvmCollector::collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) {
+void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                      MetricWriter& out) {
+  FamilySamples read_success = out.family(kReadSuccess);
+  for (const auto& [vg, loaded] : groups) {
+    read_success.add({vg}, loaded ? 1 : 0);
+  }
+  FamilySamples vg_info = out.family(kVgInfo);
+  for (const auto& [vg, loaded] : groups) {
+    if (loaded) {
+      vg_info.add({vg, loaded->vg->id, lvm::to_string(loaded->source), loaded->origin}, 1);
+    }
+  }
+  write_vg_gauge(
+      kVgSize, groups, [](const lvm::VolumeGroup& group) { return group.size_bytes(); }, out);
+  write_vg_gauge(
+      kVgFree, groups, [](const lvm::VolumeGroup& group) { return group.free_bytes(); }, out);
+  write_vg_gauge(
+      kSeqno, groups, [](const lvm::VolumeGroup& group) { return group.seqno; }, out);
+  FamilySamples transaction_id = out.family(kTransactionId);
+  for_each_pool_summary(groups, inventory,
+                        [&](const ThinPool& pool, const lvm::ThinPoolSummary& summary) {
+                          transaction_id.add(pool.names.pool_label_values(),
+                                             static_cast<double>(summary.transaction_id));
+                        });
+  FamilySamples metadata_lv_size = out.family(kMetadataLvSize);
+  for_each_pool_summary(groups, inventory,
+                        [&](const ThinPool& pool, const lvm::ThinPoolSummary& summary) {
+                          metadata_lv_size.add(pool.names.pool_label_values(),
+                                               static_cast<double>(summary.metadata_size_bytes));
+                        });
+}
+
+Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
   const auto& inventory = context.inventory();
   if (!inventory) {
     return inventory.error();
   }
-  FamilyBuilder read_success("thinpool_lvm_vg_read_success",
-                             "1 if the volume group's LVM metadata was read (from a PV's metadata "
-                             "area or LVM's backup), 0 if not (the log says why).");
-  FamilyBuilder vg_info(
-      "thinpool_lvm_vg_info",
-      "Constant 1 per volume group; source is pv (the metadata area on disk) "
-      "or backup (LVM's text backup, possibly older), origin the device or file.");
-  FamilyBuilder vg_size("thinpool_lvm_vg_size_bytes", "Size of the volume group (LVM metadata).");
-  FamilyBuilder vg_free("thinpool_lvm_vg_free_bytes",
-                        "Unallocated space in the volume group (LVM metadata): what lvextend "
-                        "--poolmetadatasize can still use.");
-  FamilyBuilder seqno("thinpool_lvm_metadata_seqno",
-                      "Sequence number of the volume group's LVM metadata; every LVM change "
-                      "bumps it.");
-  FamilyBuilder transaction_id(
-      "thinpool_lvm_transaction_id",
-      "The pool's transaction_id in LVM's metadata: LVM expects thinpool_transaction_id (the "
-      "kernel's) to equal it; lvcreate fails while they differ.");
-  FamilyBuilder metadata_lv_size("thinpool_lvm_metadata_lv_size_bytes",
-                                 "Size of the pool's metadata LV (_tmeta) in LVM's metadata.");
-
-  std::map<std::string, Expected<lvm::LoadedVolumeGroup>> loaded;
-  for (const ThinPool& pool : inventory->pools) {
-    if (pool.names.vg.empty() || loaded.contains(pool.names.vg)) {
-      continue;
-    }
-    auto result = load(pool, *inventory);
-    const std::string& vg = pool.names.vg;
-    read_success.add({{"vg", vg}}, result ? 1 : 0);
-    if (!result) {
-      log_failure(vg, result.error().message);
-    } else {
-      {
-        std::lock_guard lock(log_mutex_);
-        if (logged_failures_.erase(vg) > 0) {
-          spdlog::info("lvm: the metadata of volume group {} reads again", vg);
-        }
-      }
-      const lvm::VolumeGroup& group = *result->vg;
-      vg_info.add({{"vg", vg},
-                   {"vg_uuid", group.id},
-                   {"source", std::string(lvm::to_string(result->source))},
-                   {"origin", result->origin}},
-                  1);
-      vg_size.add({{"vg", vg}}, static_cast<double>(group.size_bytes()));
-      vg_free.add({{"vg", vg}}, static_cast<double>(group.free_bytes()));
-      seqno.add({{"vg", vg}}, static_cast<double>(group.seqno));
-    }
-    loaded.emplace(vg, std::move(result));
-  }
-
-  for (const ThinPool& pool : inventory->pools) {
-    auto group = loaded.find(pool.names.vg);
-    if (group == loaded.end() || !group->second) {
-      continue;
-    }
-    for (const lvm::ThinPoolSummary& summary : lvm::thin_pools(*group->second->vg)) {
-      if (summary.lv != pool.names.lv) {
-        continue;
-      }
-      Labels labels = {{"pool", pool.names.dm_name}, {"vg", pool.names.vg}, {"lv", pool.names.lv}};
-      transaction_id.add(labels, static_cast<double>(summary.transaction_id));
-      metadata_lv_size.add(labels, static_cast<double>(summary.metadata_size_bytes));
-    }
-  }
-  for (FamilyBuilder* family :
-       {&read_success, &vg_info, &vg_size, &vg_free, &seqno, &transaction_id, &metadata_lv_size}) {
-    family->move_to(out);
-  }
+  write_lvm_series(load(*inventory), *inventory, out);
   return {};
+}
+
+CollectorDefinition lvm_collector_definition() {
+  return {"lvm",
+          true,
+          "LVM's own view of each LVM pool (expected transaction id, VG size and free space), read "
+          "from the PVs' metadata areas or LVM's backups, without running lvm",
+          {{"backup-dir", "/etc/lvm/backup",
+            "Where LVM writes its text metadata backups; the lvm collector reads them when no "
+            "physical volume can be read (empty: never)."}},
+          [](const CollectorDependencies& dependencies) {
+            return std::make_unique<LvmCollector>(dependencies.option("backup-dir"),
+                                                  dependencies.open_block_device
+                                                      ? dependencies.open_block_device
+                                                      : open_block_device);
+          }};
 }
 
 }  // namespace thinpool

@@ -1,5 +1,7 @@
-// The `thinpool` collector: one set of series per dm thin-pool target.
+// The `thinpool` collector: one set of series per dm thin-pool target, from the inventory.
 #pragma once
+
+#include <vector>
 
 #include "collectors/collector.h"
 
@@ -7,11 +9,12 @@ namespace thinpool {
 
 class ThinPoolCollector : public Collector {
  public:
-  Status collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) override;
+  Status collect(ScrapeContext& context, MetricWriter& out) override;
 };
 
-// The families for `pools`, appended to `out` (split out for tests and benchmarks).
-void append_pool_families(const std::vector<ThinPool>& pools,
-                          std::vector<prometheus::MetricFamily>& out);
+// The series of `pools` (split out for tests and benchmarks).
+void write_pool_series(const std::vector<ThinPool>& pools, MetricWriter& out);
+
+CollectorDefinition thin_pool_collector_definition();
 
 }  // namespace thinpool

@@ -1,5 +1,7 @@
-// The `thin` collector: one set of series per dm thin target (thin volume).
+// The `thin` collector: one set of series per dm thin target (thin volume), from the inventory.
 #pragma once
+
+#include <vector>
 
 #include "collectors/collector.h"
 
@@ -7,15 +9,12 @@ namespace thinpool {
 
 class ThinVolumeCollector : public Collector {
  public:
-  Status collect(ScrapeContext& context, std::vector<prometheus::MetricFamily>& out) override;
-  // Thousands of volumes are most of a scrape: their series go straight into the text.
-  Status collect_text(ScrapeContext& context, std::string& out) override;
+  Status collect(ScrapeContext& context, MetricWriter& out) override;
 };
 
-void append_volume_families(const std::vector<ThinVolume>& volumes,
-                            std::vector<prometheus::MetricFamily>& out);
+// The series of `volumes` (split out for tests and benchmarks).
+void write_volume_series(const std::vector<ThinVolume>& volumes, MetricWriter& out);
 
-// The same series as exposition text (what write_exposition() makes of the families).
-void write_volume_text(const std::vector<ThinVolume>& volumes, std::string& out);
+CollectorDefinition thin_volume_collector_definition();
 
 }  // namespace thinpool

@@ -39,15 +39,15 @@ std::string_view what_name(DmTableStatusIoctl::What what) {
 Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   dm_ioctl header{};
   if (reply.size() < sizeof header) {
-    return Error{
-        fmt::format("DM_TABLE_STATUS reply of {} bytes is shorter than its header", reply.size())};
+    return Error::parse(
+        fmt::format("DM_TABLE_STATUS reply of {} bytes is shorter than its header", reply.size()));
   }
   std::memcpy(&header, reply.data(), sizeof header);
   if (header.data_size < sizeof header || header.data_size > reply.size() ||
       header.data_start > header.data_size) {
-    return Error{
+    return Error::parse(
         fmt::format("DM_TABLE_STATUS reply: data_size {} / data_start {} in a {}-byte buffer",
-                    header.data_size, header.data_start, reply.size())};
+                    header.data_size, header.data_start, reply.size()));
   }
   reply = reply.first(header.data_size);
   DmReport report;
@@ -58,14 +58,15 @@ Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   for (uint32_t i = 0; i < header.target_count; ++i) {
     dm_target_spec spec{};
     if (offset > reply.size() || reply.size() - offset < sizeof spec) {
-      return Error{fmt::format("DM_TABLE_STATUS reply: target {} of {} at byte {} runs past {}", i,
-                               header.target_count, offset, reply.size())};
+      return Error::parse(
+          fmt::format("DM_TABLE_STATUS reply: target {} of {} at byte {} runs past {}", i,
+                      header.target_count, offset, reply.size()));
     }
     std::memcpy(&spec, reply.data() + offset, sizeof spec);
     auto params = string_at(reply, offset + sizeof spec);
     if (!params) {
-      return Error{
-          fmt::format("DM_TABLE_STATUS reply: target {}'s parameters are not terminated", i)};
+      return Error::parse(
+          fmt::format("DM_TABLE_STATUS reply: target {}'s parameters are not terminated", i));
     }
     report.targets.push_back(
         DmTarget{spec.sector_start, spec.length,
@@ -103,7 +104,8 @@ Expected<DmReport> DmTableStatusIoctl::run(What what, const DmDevice& device) {
       if (rc == -EACCES || rc == -EPERM) {
         reason += " (device-mapper ioctls need CAP_SYS_ADMIN: run as root or grant the capability)";
       }
-      return Error{fmt::format("dm {} {}: {}", what_name(what), device.name, reason), -rc};
+      return Error::from_errno(-rc,
+                               fmt::format("dm {} {}: {}", what_name(what), device.name, reason));
     }
     std::span<const char> reply(reinterpret_cast<const char*>(buffer_.data()), size);
     std::memcpy(&header, buffer_.data(), sizeof header);
@@ -117,7 +119,8 @@ Expected<DmReport> DmTableStatusIoctl::run(What what, const DmDevice& device) {
       auto report = parse_table_status_reply(reply);
       if (!report) {
         return Error{
-            fmt::format("dm {} {}: {}", what_name(what), device.name, report.error().message)};
+            fmt::format("dm {} {}: {}", what_name(what), device.name, report.error().message),
+            report.error().kind};
       }
       return report;
     }

@@ -35,7 +35,7 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 Expected<std::pair<std::string, std::string_view>> split_named_line(std::string_view line) {
   auto sep = line.find(": ");
   if (sep == std::string_view::npos) {
-    return Error{fmt::format("line \"{}\" is not \"<name>: <target line>\"", line)};
+    return Error::parse(fmt::format("line \"{}\" is not \"<name>: <target line>\"", line));
   }
   return std::pair{unmangle_dm_name(line.substr(0, sep)), line.substr(sep + 2)};
 }
@@ -73,13 +73,13 @@ std::string unmangle_dm_name(std::string_view mangled) {
 Expected<DmTarget> parse_target_line(std::string_view line) {
   auto fields = split_fields(line);
   if (fields.size() < 3) {
-    return Error{
-        fmt::format("target line \"{}\" is not \"<start> <length> <type> <params>\"", line)};
+    return Error::parse(
+        fmt::format("target line \"{}\" is not \"<start> <length> <type> <params>\"", line));
   }
   auto start = parse_u64(fields[0]);
   auto length = parse_u64(fields[1]);
   if (!start || !length) {
-    return Error{fmt::format("target line \"{}\": start and length must be numbers", line)};
+    return Error::parse(fmt::format("target line \"{}\": start and length must be numbers", line));
   }
   DmTarget target;
   target.start = *start;
@@ -100,13 +100,13 @@ Expected<FakeDeviceMapper> FakeDeviceMapper::from_dmsetup_text(std::string_view 
   for (std::string_view line : split_lines(info)) {
     auto fields = split_fields(line);
     if (fields.size() < 3 || fields.size() > 4) {
-      return Error{
-          fmt::format("info line \"{}\" is not \"<name> <major> <minor> [<uuid>]\"", line)};
+      return Error::parse(
+          fmt::format("info line \"{}\" is not \"<name> <major> <minor> [<uuid>]\"", line));
     }
     auto major = parse_u64(fields[1]);
     auto minor = parse_u64(fields[2]);
     if (!major || !minor) {
-      return Error{fmt::format("info line \"{}\": major and minor must be numbers", line)};
+      return Error::parse(fmt::format("info line \"{}\": major and minor must be numbers", line));
     }
     Device device;
     device.device.name = unmangle_dm_name(fields[0]);
@@ -119,30 +119,30 @@ Expected<FakeDeviceMapper> FakeDeviceMapper::from_dmsetup_text(std::string_view 
   for (std::string_view line : split_lines(table)) {
     auto named = split_named_line(line);
     if (!named) {
-      return Error{"table: " + named.error().message};
+      return Error{"table: " + named.error().message, named.error().kind};
     }
     Device* device = fake.find(named->first);
     if (device == nullptr) {
-      return Error{fmt::format("table: device \"{}\" is not in info", named->first)};
+      return Error::parse(fmt::format("table: device \"{}\" is not in info", named->first));
     }
     auto target = parse_target_line(named->second);
     if (!target) {
-      return Error{"table: " + target.error().message};
+      return Error{"table: " + target.error().message, target.error().kind};
     }
     device->table.push_back(std::move(*target));
   }
   for (std::string_view line : split_lines(status)) {
     auto named = split_named_line(line);
     if (!named) {
-      return Error{"status: " + named.error().message};
+      return Error{"status: " + named.error().message, named.error().kind};
     }
     Device* device = fake.find(named->first);
     if (device == nullptr) {
-      return Error{fmt::format("status: device \"{}\" is not in info", named->first)};
+      return Error::parse(fmt::format("status: device \"{}\" is not in info", named->first));
     }
     auto target = parse_target_line(named->second);
     if (!target) {
-      return Error{"status: " + target.error().message};
+      return Error{"status: " + target.error().message, target.error().kind};
     }
     if (!device->status) {
       device->status.emplace();
@@ -167,7 +167,7 @@ Expected<FakeDeviceMapper> FakeDeviceMapper::from_directory(const std::string& d
   }
   auto fake = from_dmsetup_text(*info, *table, *status);
   if (!fake) {
-    return Error{fmt::format("fixtures {}: {}", dir, fake.error().message)};
+    return Error{fmt::format("fixtures {}: {}", dir, fake.error().message), fake.error().kind};
   }
   return fake;
 }

@@ -73,7 +73,7 @@ Error create_failed(int task_type) {
     detail = g_last_library_error.empty() ? "libdevmapper could not create the task"
                                           : g_last_library_error;
   }
-  return Error{fmt::format("dm {}: {}", task_name(task_type), detail), ENODEV};
+  return Error{fmt::format("dm {}: {}", task_name(task_type), detail), ErrorKind::kUnavailable};
 }
 
 Error run_failed(int task_type, const std::string& what, dm_task* task) {
@@ -82,7 +82,7 @@ Error run_failed(int task_type, const std::string& what, dm_task* task) {
   if (err == EACCES || err == EPERM) {
     reason += " (device-mapper ioctls need CAP_SYS_ADMIN: run as root or grant the capability)";
   }
-  return Error{fmt::format("dm {} {}: {}", task_name(task_type), what, reason), err};
+  return Error::from_errno(err, fmt::format("dm {} {}: {}", task_name(task_type), what, reason));
 }
 
 }  // namespace

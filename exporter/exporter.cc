@@ -7,15 +7,17 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <set>
 
-#include "collectors/collector.h"
+#include "collectors/registry.h"
+#include "collectors/scraper.h"
 #include "dm/fake_device_mapper.h"
 #include "dm/libdevmapper_client.h"
 #include "exporter/flags.h"
 #include "exporter/http_server.h"
 #include "exporter/logging.h"
 #include "exporter/privileges.h"
-#include "exporter/process_metrics.h"
+#include "exporter/version.h"
 #include "exporter/web_config.h"
 
 namespace thinpool {
@@ -46,11 +48,14 @@ void log_device_mapper_state(DeviceMapper& device_mapper, const Options& options
       versions.error().message);
 }
 
-// Fixture runs never open block devices: the lvm collector reads LVM backups only, so that a
-// test never reads the host's disks.
-CollectorDependencies make_dependencies(InventoryReader& inventory, DeviceMapper& device_mapper,
-                                        const Options& options) {
-  CollectorDependencies dependencies{&inventory, &device_mapper, options.lvm_backup_dir, {}};
+// What every collector may use. Fixture runs never open block devices: the lvm collector reads
+// LVM backups only, so that a test never reads the host's disks.
+CollectorDependencies make_dependencies(InventoryReader& inventory, const Options& options) {
+  CollectorDependencies dependencies;
+  dependencies.inventory = &inventory;
+  dependencies.build = {THINPOOL_VERSION, THINPOOL_REVISION,
+                        fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__),
+                        libdevmapper_library_version()};
   if (!options.fixtures_dir.empty()) {
     dependencies.open_block_device =
         [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
@@ -73,17 +78,17 @@ sigset_t block_shutdown_signals() {
   return shutdown_signals;
 }
 
-// The collectors the flags enable, in definition order; `states` gets every collector's name
-// and whether it is on, for the landing page.
-std::vector<Scraper::NamedCollector> make_collectors(
-    const std::vector<CollectorDefinition>& definitions, const Options& options,
-    const CollectorDependencies& dependencies, std::vector<std::pair<std::string, bool>>& states) {
-  std::vector<Scraper::NamedCollector> enabled;
+// The names of the collectors the flags enable; `states` gets every collector's name and whether
+// it is on, for the landing page.
+std::set<std::string> enabled_collectors(const std::vector<CollectorDefinition>& definitions,
+                                         const Options& options,
+                                         std::vector<std::pair<std::string, bool>>& states) {
+  std::set<std::string> enabled;
   for (const CollectorDefinition& definition : definitions) {
     const bool on = options.collectors.at(definition.name);
     states.emplace_back(definition.name, on);
     if (on) {
-      enabled.push_back({definition.name, definition.make(dependencies)});
+      enabled.insert(definition.name);
     }
     spdlog::info("collector {}: {}", definition.name, on ? "enabled" : "disabled");
   }
@@ -145,20 +150,17 @@ int serve(const Options& options, const std::vector<CollectorDefinition>& defini
   log_device_mapper_state(*device_mapper, options);
 
   InventoryReader inventory(*device_mapper);
-  const CollectorDependencies dependencies = make_dependencies(inventory, *device_mapper, options);
   std::vector<std::pair<std::string, bool>> collector_states;
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {
-      std::make_shared<Scraper>(
-          inventory, make_collectors(definitions, options, dependencies, collector_states)),
-      std::make_shared<BuildInfoCollector>(libdevmapper_library_version()),
-      std::make_shared<ProcessCollector>(),
-  };
+  const Scraper scraper(
+      inventory,
+      make_collectors(definitions, enabled_collectors(definitions, options, collector_states),
+                      make_dependencies(inventory, options), options.collector_options));
   if (Status restricted = apply_security_flags(options); !restricted) {
     spdlog::error("{}", restricted.error().message);
     return 1;
   }
-  auto server =
-      HttpServer::start(make_http_config(options, web_config, collector_states), collectables);
+  auto server = HttpServer::start(make_http_config(options, web_config, collector_states),
+                                  [&scraper] { return scraper.scrape(); });
   if (!server) {
     spdlog::error("{}", server.error().message);
     return 1;
@@ -176,7 +178,7 @@ int serve(const Options& options, const std::vector<CollectorDefinition>& defini
 }  // namespace
 
 int run_exporter(int argc, const char* const* argv) {
-  const auto& definitions = collector_definitions();
+  const auto& definitions = registered_collectors();
   FlagsResult flags = parse_flags(argc, argv, definitions);
   if (flags.exit) {
     std::fputs(flags.output.c_str(), flags.exit_code == 0 ? stdout : stderr);

@@ -111,9 +111,6 @@ FlagsResult parse_flags(int argc, const char* const* argv,
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--log.format", options.log_format, "Output format of log messages: logfmt, json.")
       ->check(CLI::IsMember({"logfmt", "json"}));
-  app.add_option("--collector.lvm.backup-dir", options.lvm_backup_dir,
-                 "Where LVM writes its text metadata backups; the lvm collector reads them when "
-                 "no physical volume can be read (empty: never).");
   app.add_option("--devmapper.fixtures", options.fixtures_dir,
                  "Read device-mapper state from captured text in DIR (files info, table, status: "
                  "see README) instead of the kernel. For tests and demos.")
@@ -125,6 +122,11 @@ FlagsResult parse_flags(int argc, const char* const* argv,
         options.collectors[collector.name],
         fmt::format("Enable the {} collector: {} (default: {}).", collector.name, collector.help,
                     collector.enabled_by_default ? "enabled" : "disabled"));
+    for (const CollectorOption& option : collector.options) {
+      const std::string key = collector.name + "." + option.name;
+      options.collector_options[key] = option.default_value;
+      app.add_option("--collector." + key, options.collector_options[key], option.help);
+    }
   }
 
   try {

@@ -15,14 +15,16 @@ struct Options {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
-  std::string lvm_backup_dir = "/etc/lvm/backup";  // --collector.lvm.backup-dir
-  int max_requests = 40;  // --web.max-requests: concurrent requests (worker threads)
+  int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
   int request_timeout_ms = 30000;
   int max_connections = 100;    // --web.max-connections: accepted connections, served or waiting
   std::string web_config_file;  // --web.config.file: TLS and basic auth (exporter-toolkit format)
   bool drop_privileges = true;  // --security.drop-privileges: keep only CAP_SYS_ADMIN
   bool seccomp = true;          // --security.seccomp: refuse exec, writes, mounts, ...
   std::map<std::string, bool> collectors;  // name -> enabled
+  // --collector.<name>.<option>: "<name>.<option>" -> value, for every option of every collector
+  // (its CollectorDefinition's default unless given).
+  std::map<std::string, std::string> collector_options;
 };
 
 // What parse_flags() decided: run with `options`, or exit with `exit_code` after printing

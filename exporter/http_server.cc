@@ -10,7 +10,6 @@
 #include <mutex>
 
 #include "exporter/flags.h"
-#include "exposition/exposition_writer.h"
 
 namespace thinpool {
 namespace {
@@ -117,11 +116,10 @@ struct HttpServer::Handlers {
 
   class Metrics : public CivetHandler {
    public:
-    explicit Metrics(std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
-        : collectables_(std::move(collectables)) {}
+    explicit Metrics(RenderMetrics render) : render_(std::move(render)) {}
     bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
       try {
-        std::string body = render_metrics(collectables_);
+        std::string body = render_();
         const char* accept = mg_get_header(conn, "Accept-Encoding");
         if (accept != nullptr && accepts_gzip(accept)) {
           if (auto compressed = gzip_compress(body)) {
@@ -141,7 +139,7 @@ struct HttpServer::Handlers {
     }
 
    private:
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+    RenderMetrics render_;
   };
 
   // Everything that is not the telemetry path: /, /-/healthy, and 404s.
@@ -178,8 +176,8 @@ struct HttpServer::Handlers {
   std::unique_ptr<BasicAuth> auth;
 };
 
-Expected<std::unique_ptr<HttpServer>> HttpServer::start(
-    const HttpConfig& config, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
+Expected<std::unique_ptr<HttpServer>> HttpServer::start(const HttpConfig& config,
+                                                        RenderMetrics render_metrics) {
   auto listen = to_civetweb_listen(config.listen_address);
   if (!listen) {
     return listen.error();
@@ -221,7 +219,7 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(
         std::make_unique<Handlers::BasicAuth>(config.web_config->basic_auth_users);
     server->server_->addAuthHandler("/", server->handlers_->auth.get());
   }
-  server->handlers_->metrics = std::make_unique<Handlers::Metrics>(std::move(collectables));
+  server->handlers_->metrics = std::make_unique<Handlers::Metrics>(std::move(render_metrics));
   server->handlers_->pages =
       std::make_unique<Handlers::Pages>(config.landing_page_html, config.telemetry_path);
   // civetweb matches handler URIs as prefixes and prefers the longest, so the telemetry path
@@ -239,28 +237,6 @@ HttpServer::~HttpServer() {
 
 std::vector<int> HttpServer::ports() const {
   return server_->getListeningPorts();
-}
-
-std::string render_metrics(
-    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
-  // Byte for byte what prometheus::TextSerializer writes for the collected families, without
-  // its per-character ostream inserts; a TextCollectable (the Scraper) writes its series without
-  // MetricFamily values in between. See BENCHMARKS.md.
-  std::string out;
-  for (const auto& collectable : collectables) {
-    const size_t before = out.size();
-    try {
-      if (const auto* text = dynamic_cast<const TextCollectable*>(collectable.get())) {
-        text->CollectText(out);
-      } else {
-        write_exposition(collectable->Collect(), out);
-      }
-    } catch (const std::exception& e) {
-      out.resize(before);
-      spdlog::error("a metrics source failed: {}", e.what());
-    }
-  }
-  return out;
 }
 
 bool accepts_gzip(std::string_view accept_encoding) {

@@ -1,11 +1,10 @@
 // The HTTP side: /metrics (the telemetry path), a landing page at / and /-/healthy, served by
 // civetweb. prometheus-cpp's Exposer keeps its server private and serves only the metrics path,
-// so the exporter runs its own CivetServer and serializes with collectors/exposition_writer.h
-// (prometheus::TextSerializer's output, faster).
+// so the exporter runs its own CivetServer; the metrics text comes from a function the exporter
+// hands in (the Scraper's).
 #pragma once
 
-#include <prometheus/collectable.h>
-
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,12 +17,16 @@ class CivetServer;
 
 namespace thinpool {
 
+// The exposition text of one scrape.
+using RenderMetrics = std::function<std::string()>;
+
+// Filled from the flags (exporter/flags.h holds the defaults).
 struct HttpConfig {
-  std::string listen_address = ":9966";  // as given on the command line
-  std::string telemetry_path = "/metrics";
-  int max_requests = 40;
-  int request_timeout_ms = 30000;
-  int max_connections = 100;  // served (max_requests) plus waiting for a worker
+  std::string listen_address;  // as given on the command line
+  std::string telemetry_path;
+  int max_requests = 0;
+  int request_timeout_ms = 0;
+  int max_connections = 0;  // served (max_requests) plus waiting for a worker
   std::string landing_page_html;
   // TLS and basic auth from --web.config.file; nullptr: plain HTTP without authentication.
   std::shared_ptr<const WebConfig> web_config;
@@ -32,8 +35,8 @@ struct HttpConfig {
 class HttpServer {
  public:
   // Binds and starts serving; fails with a one-line reason (e.g. the port is in use).
-  static Expected<std::unique_ptr<HttpServer>> start(
-      const HttpConfig& config, std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+  static Expected<std::unique_ptr<HttpServer>> start(const HttpConfig& config,
+                                                     RenderMetrics render_metrics);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -47,10 +50,6 @@ class HttpServer {
   std::unique_ptr<Handlers> handlers_;
   std::unique_ptr<CivetServer> server_;
 };
-
-// The text exposition of every collectable; one that throws is skipped and logged.
-std::string render_metrics(
-    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
 
 // True when an Accept-Encoding header value allows gzip ("gzip", "gzip;q=1", "*"; not "gzip;q=0").
 bool accepts_gzip(std::string_view accept_encoding);

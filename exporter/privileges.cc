@@ -194,7 +194,8 @@ Status add_rules(scmp_filter_ctx ctx, const std::vector<Rule>& rules) {
     int rc = seccomp_rule_add_array(ctx, rule.action, nr, static_cast<unsigned>(rule.args.size()),
                                     rule.args.empty() ? nullptr : rule.args.data());
     if (rc != 0) {
-      return Error{fmt::format("seccomp rule for {}: {}", rule.syscall, errno_text(-rc)), -rc};
+      return Error::from_errno(
+          -rc, fmt::format("seccomp rule for {}: {}", rule.syscall, errno_text(-rc)));
     }
   }
   return {};
@@ -205,7 +206,7 @@ Status add_rules(scmp_filter_ctx ctx, const std::vector<Rule>& rules) {
 Expected<std::string> drop_privileges(const PrivilegeOptions& options) {
   std::unique_ptr<_cap_struct, CapFree> current(cap_get_proc());
   if (!current) {
-    return Error{fmt::format("cap_get_proc: {}", errno_text(errno)), errno};
+    return Error::from_errno(errno, fmt::format("cap_get_proc: {}", errno_text(errno)));
   }
   std::vector<cap_value_t> keep;
   auto keep_if_held = [&](cap_value_t cap, bool wanted) {
@@ -236,7 +237,8 @@ Expected<std::string> drop_privileges(const PrivilegeOptions& options) {
     }
   }
   if (cap_reset_ambient() != 0 && errno != EINVAL) {
-    return Error{fmt::format("clearing the ambient capabilities: {}", errno_text(errno)), errno};
+    return Error::from_errno(
+        errno, fmt::format("clearing the ambient capabilities: {}", errno_text(errno)));
   }
   std::unique_ptr<_cap_struct, CapFree> wanted(cap_init());  // all clear
   if (!keep.empty()) {
@@ -244,10 +246,11 @@ Expected<std::string> drop_privileges(const PrivilegeOptions& options) {
     cap_set_flag(wanted.get(), CAP_EFFECTIVE, static_cast<int>(keep.size()), keep.data(), CAP_SET);
   }
   if (cap_set_proc(wanted.get()) != 0) {
-    return Error{fmt::format("cap_set_proc: {}", errno_text(errno)), errno};
+    return Error::from_errno(errno, fmt::format("cap_set_proc: {}", errno_text(errno)));
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return Error{fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", errno_text(errno)), errno};
+    return Error::from_errno(errno,
+                             fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", errno_text(errno)));
   }
   std::string kept_names;
   for (cap_value_t cap : keep) {
@@ -268,14 +271,14 @@ Expected<std::string> install_seccomp_filter() {
   // Other architectures' system call numbers (e.g. 32-bit int 0x80 on x86_64) are killed by
   // libseccomp's default bad-arch action, so the names below cannot be bypassed that way.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
-    return Error{fmt::format("seccomp TSYNC: {}", errno_text(-rc)), -rc};
+    return Error::from_errno(-rc, fmt::format("seccomp TSYNC: {}", errno_text(-rc)));
   }
   std::vector<Rule> rules = filter_rules();
   if (Status status = add_rules(ctx.get(), rules); !status) {
     return status.error();
   }
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
-    return Error{fmt::format("seccomp_load: {}", errno_text(-rc)), -rc};
+    return Error::from_errno(-rc, fmt::format("seccomp_load: {}", errno_text(-rc)));
   }
   return fmt::format(
       "seccomp: filter installed ({} rules; exec, new processes, mounts, modules, "
@@ -305,17 +308,6 @@ Status apply_security_flags(const Options& options) {
     spdlog::info("{}", *installed);
   }
   return {};
-}
-
-std::vector<std::string> capability_names(unsigned long long mask) {
-  std::vector<std::string> names;
-  for (cap_value_t cap = 0; cap < 64; ++cap) {
-    if ((mask >> cap) & 1ULL) {
-      std::unique_ptr<char, CapFree> name(cap_to_name(cap));
-      names.emplace_back(name ? name.get() : fmt::format("{}", cap));
-    }
-  }
-  return names;
 }
 
 }  // namespace thinpool

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "base/result.h"
 
@@ -37,8 +36,5 @@ struct Options;
 // CAP_SYS_ADMIN unless --devmapper.fixtures is given, and CAP_NET_BIND_SERVICE for a listen port
 // below 1024. Call before any thread starts.
 Status apply_security_flags(const Options& options);
-
-// The capability names in a /proc/<pid>/status mask, e.g. 0x200000 -> {"cap_sys_admin"}.
-std::vector<std::string> capability_names(unsigned long long mask);
 
 }  // namespace thinpool

@@ -257,7 +257,8 @@ Expected<WebConfig> parse_web_config(std::string_view yaml, const std::string& b
 Expected<WebConfig> load_web_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error{fmt::format("--web.config.file \"{}\": {}", path, std::strerror(errno)), errno};
+    return Error::from_errno(
+        errno, fmt::format("--web.config.file \"{}\": {}", path, std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -16,7 +16,7 @@ constexpr size_t kMaxVgNameLength = 127;
 
 Error errno_error(const std::string& what) {
   const int saved = errno;
-  return Error{fmt::format("{}: {}", what, std::strerror(saved)), saved};
+  return Error::from_errno(saved, fmt::format("{}: {}", what, std::strerror(saved)));
 }
 
 }  // namespace
@@ -90,18 +90,14 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
   return backup;
 }
 
-Expected<VolumeGroup> load_backup(const std::filesystem::path& dir, std::string_view vg_name) {
-  Expected<BackupText> backup = read_backup_file(dir, vg_name);
-  if (!backup.ok()) {
-    return backup.error();
-  }
-  Expected<VolumeGroup> vg = parse_volume_group(backup->text);
+Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name) {
+  Expected<VolumeGroup> vg = parse_volume_group(backup.text);
   if (!vg.ok()) {
-    return Error{fmt::format("{}: {}", backup->path.string(), vg.error().message)};
+    return Error{fmt::format("{}: {}", backup.path.string(), vg.error().message), vg.error().kind};
   }
   if (vg->name != vg_name) {
-    return Error{fmt::format("{}: describes volume group \"{}\", not \"{}\"", backup->path.string(),
-                             vg->name, vg_name)};
+    return Error::parse(fmt::format("{}: describes volume group \"{}\", not \"{}\"",
+                                    backup.path.string(), vg->name, vg_name));
   }
   return vg;
 }

@@ -29,7 +29,7 @@ struct BackupText {
 Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::string_view vg_name,
                                       uint64_t max_bytes = 64ULL << 20);
 
-// read_backup_file + parse_volume_group; also checks that the file describes `vg_name`.
-Expected<VolumeGroup> load_backup(const std::filesystem::path& dir, std::string_view vg_name);
+// The VG in a backup read by read_backup_file; also checks that the file describes `vg_name`.
+Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name);
 
 }  // namespace thinpool::lvm

@@ -19,7 +19,7 @@ constexpr size_t kDirectAlignment = 4096;
 
 Error errno_error(std::string message) {
   const int saved = errno;
-  return Error{fmt::format("{}: {}", message, std::strerror(saved)), saved};
+  return Error::from_errno(saved, fmt::format("{}: {}", message, std::strerror(saved)));
 }
 
 struct FreeDeleter {

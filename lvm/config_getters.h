@@ -32,7 +32,7 @@ std::optional<Error> assign(T& out, Expected<U> value) {
 }
 
 inline Error with_context(std::string_view context, const Error& error) {
-  return Error{fmt::format("{}: {}", context, error.message), error.errno_value};
+  return Error{fmt::format("{}: {}", context, error.message), error.kind};
 }
 
 inline bool contains(const std::vector<std::string>& list, std::string_view item) {

@@ -83,8 +83,8 @@ Error ConfigLexer::error_at(SourcePosition position, size_t offset,
     quote = (from > line_begin ? "..." : "") + escape_for_message(text_.substr(from, to - from)) +
             (to < line_end ? "..." : "");
   }
-  return Error{fmt::format("parse error at {}:{}: {}: \"{}\"", position.line, position.column,
-                           message, quote)};
+  return Error::parse(fmt::format("parse error at {}:{}: {}: \"{}\"", position.line,
+                                  position.column, message, quote));
 }
 
 Error ConfigLexer::error_at(const Token& token, std::string_view message) const {

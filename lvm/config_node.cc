@@ -38,8 +38,9 @@ std::string where(const ConfigNode& node) {
 }
 
 Error missing(const ConfigNode& parent, std::string_view key) {
-  return Error{fmt::format("{}: missing \"{}\"", parent.path.empty() ? "top level" : parent.path,
-                           escape_for_message(key))};
+  return Error::parse(fmt::format("{}: missing \"{}\"",
+                                  parent.path.empty() ? "top level" : parent.path,
+                                  escape_for_message(key)));
 }
 
 }  // namespace
@@ -76,8 +77,8 @@ Expected<int64_t> ConfigNode::get_int(std::string_view name) const {
       return *i;
     }
   }
-  return Error{
-      fmt::format("{}: expected an integer, found {}", where(*node), describe_node(*node))};
+  return Error::parse(
+      fmt::format("{}: expected an integer, found {}", where(*node), describe_node(*node)));
 }
 
 Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
@@ -86,8 +87,8 @@ Expected<uint64_t> ConfigNode::get_uint(std::string_view name) const {
     return number.error();
   }
   if (*number < 0) {
-    return Error{
-        fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)), *number)};
+    return Error::parse(
+        fmt::format("{}: expected a non-negative integer, found {}", where(*find(name)), *number));
   }
   return static_cast<uint64_t>(*number);
 }
@@ -102,7 +103,8 @@ Expected<std::string> ConfigNode::get_string(std::string_view name) const {
       return *s;
     }
   }
-  return Error{fmt::format("{}: expected a string, found {}", where(*node), describe_node(*node))};
+  return Error::parse(
+      fmt::format("{}: expected a string, found {}", where(*node), describe_node(*node)));
 }
 
 Expected<std::vector<std::string>> ConfigNode::get_string_list(std::string_view name) const {
@@ -111,14 +113,15 @@ Expected<std::vector<std::string>> ConfigNode::get_string_list(std::string_view 
     return missing(*this, name);
   }
   if (node->is_section()) {
-    return Error{fmt::format("{}: expected an array of strings, found a section", where(*node))};
+    return Error::parse(
+        fmt::format("{}: expected an array of strings, found a section", where(*node)));
   }
   std::vector<std::string> strings;
   for (size_t i = 0; i < node->value->items.size(); ++i) {
     const auto* s = std::get_if<std::string>(&node->value->items[i]);
     if (s == nullptr) {
-      return Error{fmt::format("{}: item {} is {}, expected a string", where(*node), i,
-                               describe_scalar(node->value->items[i]))};
+      return Error::parse(fmt::format("{}: item {} is {}, expected a string", where(*node), i,
+                                      describe_scalar(node->value->items[i])));
     }
     strings.push_back(*s);
   }
@@ -131,8 +134,8 @@ Expected<const ConfigNode*> ConfigNode::get_section(std::string_view name) const
     return missing(*this, name);
   }
   if (!node->is_section()) {
-    return Error{
-        fmt::format("{}: expected a section, found {}", where(*node), describe_node(*node))};
+    return Error::parse(
+        fmt::format("{}: expected a section, found {}", where(*node), describe_node(*node)));
   }
   return node;
 }

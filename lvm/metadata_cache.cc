@@ -59,7 +59,7 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
     return metadata.error();
   }
   if (!metadata->location) {
-    return Error{fmt::format("{}: {}", reader.name(), metadata->no_metadata_reason)};
+    return Error::parse(fmt::format("{}: {}", reader.name(), metadata->no_metadata_reason));
   }
   const MetadataLocation& location = *metadata->location;
   const std::string key = pv_key(location);
@@ -80,7 +80,8 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
     } else {
       fresh.error = Error{fmt::format("{}: metadata at byte {} (seen at attempt {}): {}",
                                       reader.name(), location.mda_start + location.raw.offset,
-                                      metadata->attempts, vg.error().message)};
+                                      metadata->attempts, vg.error().message),
+                          vg.error().kind};
     }
     entry = &remember(key, std::move(fresh));
   }
@@ -119,13 +120,10 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     Entry fresh;
     fresh.text_crc = crc;
     fresh.text_size = backup->text.size();
-    Expected<VolumeGroup> vg = parse_volume_group(backup->text);
+    Expected<VolumeGroup> vg = parse_backup(*backup, vg_name);
     ++stats_.parses;
     if (!vg.ok()) {
-      fresh.error = Error{fmt::format("{}: {}", backup->path.string(), vg.error().message)};
-    } else if (vg->name != vg_name) {
-      fresh.error = Error{fmt::format("{}: describes volume group \"{}\", not \"{}\"",
-                                      backup->path.string(), vg->name, vg_name)};
+      fresh.error = vg.error();
     } else {
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
     }

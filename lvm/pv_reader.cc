@@ -58,34 +58,35 @@ bool failed(const Step<T>& step) {
 Step<PvLabel> parse_label_sector(std::string_view sector, uint64_t index, const std::string& name) {
   const uint64_t claimed = le64(sector, 8);
   if (claimed != index) {
-    return StepError{Error{fmt::format("{}: LVM2 label in sector {} says it belongs in sector {}",
-                                       name, index, claimed)}};
+    return StepError{Error::parse(fmt::format(
+        "{}: LVM2 label in sector {} says it belongs in sector {}", name, index, claimed))};
   }
   const uint32_t stored_crc = le32(sector, 16);
   const uint32_t computed_crc = lvm_crc(kLvmInitialCrc, sector.substr(20));
   if (stored_crc != computed_crc) {
-    return StepError{Error{fmt::format("{}: LVM2 label in sector {} fails its checksum (stored "
-                                       "{:#010x}, computed {:#010x})",
-                                       name, index, stored_crc, computed_crc)},
-                     /*torn=*/true};
+    return StepError{
+        Error::parse(fmt::format("{}: LVM2 label in sector {} fails its checksum (stored "
+                                 "{:#010x}, computed {:#010x})",
+                                 name, index, stored_crc, computed_crc)),
+        /*torn=*/true};
   }
   if (sector.substr(24, 8) != kLabelType) {
-    return StepError{Error{fmt::format("{}: label in sector {} has type \"{}\", not \"{}\"", name,
-                                       index, sector.substr(24, 8), kLabelType)}};
+    return StepError{Error::parse(fmt::format("{}: label in sector {} has type \"{}\", not \"{}\"",
+                                              name, index, sector.substr(24, 8), kLabelType))};
   }
   const uint32_t header_offset = le32(sector, 20);
   if (header_offset < 32 || header_offset > kSector - kUuidLength - 8) {
     return StepError{
-        Error{fmt::format("{}: label in sector {} puts the PV header at byte {}, "
-                          "outside the sector",
-                          name, index, header_offset)}};
+        Error::parse(fmt::format("{}: label in sector {} puts the PV header at byte {}, "
+                                 "outside the sector",
+                                 name, index, header_offset))};
   }
   PvLabel label;
   label.sector = index;
   const std::string_view uuid = sector.substr(header_offset, kUuidLength);
   for (const char c : uuid) {
     if (c <= ' ' || c > '~') {
-      return StepError{Error{fmt::format("{}: PV header uuid is not text", name)}};
+      return StepError{Error::parse(fmt::format("{}: PV header uuid is not text", name))};
     }
   }
   label.pv_uuid = format_lvm_uuid(uuid);
@@ -98,7 +99,7 @@ Step<PvLabel> parse_label_sector(std::string_view sector, uint64_t index, const 
     while (true) {
       if (at + kDiskLocnSize > kSector) {
         return StepError{
-            Error{fmt::format("{}: PV header area lists run past the label sector", name)}};
+            Error::parse(fmt::format("{}: PV header area lists run past the label sector", name))};
       }
       const DiskArea area{le64(sector, at), le64(sector, at + 8)};
       at += kDiskLocnSize;
@@ -138,9 +139,9 @@ Step<PvLabel> read_label_step(BlockReader& reader) {
     return *std::move(first_error);
   }
   return StepError{
-      Error{fmt::format("{}: no LVM2 label (LABELONE) in the first {} sectors: not "
-                        "an LVM2 physical volume",
-                        reader.name(), kLabelScanSectors)}};
+      Error::parse(fmt::format("{}: no LVM2 label (LABELONE) in the first {} sectors: not "
+                               "an LVM2 physical volume",
+                               reader.name(), kLabelScanSectors))};
 }
 
 Step<MdaHeader> read_mda_header_step(BlockReader& reader, const DiskArea& area) {
@@ -151,31 +152,33 @@ Step<MdaHeader> read_mda_header_step(BlockReader& reader, const DiskArea& area) 
   const std::string_view bytes = *sector;
   const std::string where = fmt::format("{}: metadata area at byte {}", reader.name(), area.offset);
   if (bytes.substr(4, kMdaMagic.size()) != kMdaMagic) {
-    return StepError{Error{fmt::format("{}: no metadata area header there (wrong magic)", where)}};
+    return StepError{
+        Error::parse(fmt::format("{}: no metadata area header there (wrong magic)", where))};
   }
   const uint32_t stored_crc = le32(bytes, 0);
   const uint32_t computed_crc = lvm_crc(kLvmInitialCrc, bytes.substr(4));
   if (stored_crc != computed_crc) {
-    return StepError{Error{fmt::format("{}: header fails its checksum (stored {:#010x}, computed "
-                                       "{:#010x})",
-                                       where, stored_crc, computed_crc)},
-                     /*torn=*/true};
+    return StepError{
+        Error::parse(fmt::format("{}: header fails its checksum (stored {:#010x}, computed "
+                                 "{:#010x})",
+                                 where, stored_crc, computed_crc)),
+        /*torn=*/true};
   }
   const uint32_t version = le32(bytes, 20);
   if (version != kMdaVersion) {
-    return StepError{Error{
-        fmt::format("{}: header version {} (only {} is known)", where, version, kMdaVersion)}};
+    return StepError{Error::parse(
+        fmt::format("{}: header version {} (only {} is known)", where, version, kMdaVersion))};
   }
   MdaHeader header;
   header.start = le64(bytes, 24);
   header.size = le64(bytes, 32);
   if (header.start != area.offset) {
     return StepError{
-        Error{fmt::format("{}: header says it starts at byte {}", where, header.start)}};
+        Error::parse(fmt::format("{}: header says it starts at byte {}", where, header.start))};
   }
   if (header.size <= kMdaHeaderSize) {
-    return StepError{
-        Error{fmt::format("{}: header gives the area a size of {} bytes", where, header.size)}};
+    return StepError{Error::parse(
+        fmt::format("{}: header gives the area a size of {} bytes", where, header.size))};
   }
   for (size_t at = kRawLocnsOffset; at + kRawLocnSize <= kMdaHeaderSize; at += kRawLocnSize) {
     RawLocation raw{le64(bytes, at), le64(bytes, at + 8), le32(bytes, at + 16),
@@ -195,21 +198,21 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
   const uint64_t buffer_size = header.size - kMdaHeaderSize;
   if (raw.offset < kMdaHeaderSize || raw.offset >= header.size) {
     return StepError{
-        Error{fmt::format("{}: metadata text offset {} is outside the area ({} "
-                          "bytes)",
-                          where, raw.offset, header.size)}};
+        Error::parse(fmt::format("{}: metadata text offset {} is outside the area ({} "
+                                 "bytes)",
+                                 where, raw.offset, header.size))};
   }
   if (raw.size == 0 || raw.size > buffer_size) {
     return StepError{
-        Error{fmt::format("{}: metadata text size {} does not fit the area's {}-byte "
-                          "buffer",
-                          where, raw.size, buffer_size)}};
+        Error::parse(fmt::format("{}: metadata text size {} does not fit the area's {}-byte "
+                                 "buffer",
+                                 where, raw.size, buffer_size))};
   }
   if (raw.size > options.max_text_bytes) {
     return StepError{
-        Error{fmt::format("{}: metadata text of {} bytes is larger than the {} bytes "
-                          "allowed",
-                          where, raw.size, options.max_text_bytes)}};
+        Error::parse(fmt::format("{}: metadata text of {} bytes is larger than the {} bytes "
+                                 "allowed",
+                                 where, raw.size, options.max_text_bytes))};
   }
   // The buffer is circular: text running past the end of the area continues right after the
   // header. (raw.size <= buffer_size keeps the two parts from overlapping.) Computed without
@@ -217,8 +220,8 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
   const uint64_t room = header.size - raw.offset;
   const uint64_t wrap = raw.size > room ? raw.size - room : 0;
   if (raw.offset > std::numeric_limits<uint64_t>::max() - header.start) {
-    return StepError{
-        Error{fmt::format("{}: metadata text offset {} is past any device", where, raw.offset)}};
+    return StepError{Error::parse(
+        fmt::format("{}: metadata text offset {} is past any device", where, raw.offset))};
   }
   Expected<std::string> first = reader.read_at(header.start + raw.offset, raw.size - wrap);
   if (!first.ok()) {
@@ -235,12 +238,12 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
     text += *second;
   }
   if (crc != raw.checksum) {
-    return StepError{
-        Error{fmt::format("{}: metadata text ({} bytes at offset {}{}) fails its "
-                          "checksum (stored {:#010x}, computed {:#010x})",
-                          where, raw.size, raw.offset,
-                          wrap > 0 ? fmt::format(", {} wrapped", wrap) : "", raw.checksum, crc)},
-        /*torn=*/true};
+    return StepError{Error::parse(fmt::format(
+                         "{}: metadata text ({} bytes at offset {}{}) fails its "
+                         "checksum (stored {:#010x}, computed {:#010x})",
+                         where, raw.size, raw.offset,
+                         wrap > 0 ? fmt::format(", {} wrapped", wrap) : "", raw.checksum, crc)),
+                     /*torn=*/true};
   }
   const size_t nul = text.find('\0');
   if (nul != std::string::npos) {
@@ -334,14 +337,6 @@ Expected<PvLabel> read_pv_label(BlockReader& reader) {
     return std::get<StepError>(std::move(label)).error;
   }
   return std::get<PvLabel>(std::move(label));
-}
-
-Expected<MdaHeader> read_mda_header(BlockReader& reader, const DiskArea& area) {
-  Step<MdaHeader> header = read_mda_header_step(reader, area);
-  if (failed(header)) {
-    return std::get<StepError>(std::move(header)).error;
-  }
-  return std::get<MdaHeader>(std::move(header));
 }
 
 Expected<PvMetadata> read_pv_metadata(BlockReader& reader, const PvReadOptions& options) {

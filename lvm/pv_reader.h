@@ -107,9 +107,6 @@ struct PvReadOptions {
 // a label whose CRC does not match, malformed area lists.
 Expected<PvLabel> read_pv_label(BlockReader& reader);
 
-// The metadata area header at `area`: magic, version, CRC, start, raw locations.
-Expected<MdaHeader> read_mda_header(BlockReader& reader, const DiskArea& area);
-
 // The PV's committed metadata text, checksum verified, with retries on torn reads. Uses the
 // first metadata area whose committed copy is not marked ignored; if reading it fails, the
 // next one (a PV made with --pvmetadatacopies 2 has a second area at its end).

@@ -69,12 +69,12 @@ class SegmentReader {
         return *error;
       }
       if (stripe_count == 0 || stripe_count != segment.areas.size()) {
-        return Error{fmt::format("{}: stripe_count is {} but stripes lists {} areas", node.path,
-                                 stripe_count, segment.areas.size())};
+        return Error::parse(fmt::format("{}: stripe_count is {} but stripes lists {} areas",
+                                        node.path, stripe_count, segment.areas.size()));
       }
       if (segment.extent_count % stripe_count != 0) {
-        return Error{fmt::format("{}: extent_count {} is not a multiple of stripe_count {}",
-                                 node.path, segment.extent_count, stripe_count)};
+        return Error::parse(fmt::format("{}: extent_count {} is not a multiple of stripe_count {}",
+                                        node.path, segment.extent_count, stripe_count));
       }
       segment.area_extents = segment.extent_count / stripe_count;
       std::optional<uint64_t> stripe_size;
@@ -96,7 +96,7 @@ class SegmentReader {
       }
       for (std::string& name : names) {
         if (!lv_names_.contains(name)) {
-          return Error{fmt::format("{}/raids: unknown LV \"{}\"", node.path, name)};
+          return Error::parse(fmt::format("{}/raids: unknown LV \"{}\"", node.path, name));
         }
         segment.areas.push_back({AreaKind::kLogicalVolume, std::move(name), 0});
       }
@@ -110,12 +110,12 @@ class SegmentReader {
     const std::string context =
         fmt::format("{} (line {}:{})", list->path, list->position.line, list->position.column);
     if (list->is_section()) {
-      return Error{fmt::format("{}: expected an array of areas, found a section", context)};
+      return Error::parse(fmt::format("{}: expected an array of areas, found a section", context));
     }
     const std::vector<ConfigScalar>& items = list->value->items;
     if (items.empty() || items.size() % 2 != 0) {
-      return Error{fmt::format("{}: expected pairs of volume name and extent, found {} items",
-                               context, items.size())};
+      return Error::parse(fmt::format(
+          "{}: expected pairs of volume name and extent, found {} items", context, items.size()));
     }
     std::vector<SegmentArea> areas;
     for (size_t i = 0; i < items.size(); i += 2) {
@@ -123,7 +123,8 @@ class SegmentReader {
       const auto* extent = std::get_if<int64_t>(&items[i + 1]);
       if (name == nullptr || extent == nullptr || *extent < 0 ||
           static_cast<uint64_t>(*extent) > kUint32Max) {
-        return Error{fmt::format("{}: area {} is not a volume name and an extent", context, i / 2)};
+        return Error::parse(
+            fmt::format("{}: area {} is not a volume name and an extent", context, i / 2));
       }
       SegmentArea area;
       area.name = *name;
@@ -133,10 +134,10 @@ class SegmentReader {
       } else if (lv_names_.contains(*name)) {
         area.kind = AreaKind::kLogicalVolume;
       } else {
-        return Error{
+        return Error::parse(
             fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of "
                         "the VG",
-                        context, i / 2, *name)};
+                        context, i / 2, *name));
       }
       areas.push_back(std::move(area));
     }
@@ -146,7 +147,7 @@ class SegmentReader {
   Expected<std::string> get_lv_reference(const ConfigNode& node, std::string_view key) {
     Expected<std::string> name = node.get_string(key);
     if (name.ok() && !lv_names_.contains(*name)) {
-      return Error{fmt::format("{}/{}: unknown LV \"{}\"", node.path, key, *name)};
+      return Error::parse(fmt::format("{}/{}: unknown LV \"{}\"", node.path, key, *name));
     }
     return name;
   }

@@ -43,15 +43,6 @@ const LogicalVolume* VolumeGroup::find_lv(std::string_view lv_name) const {
   return nullptr;
 }
 
-const PhysicalVolume* VolumeGroup::find_pv(std::string_view pv_name) const {
-  for (const PhysicalVolume& pv : pvs) {
-    if (pv.name == pv_name) {
-      return &pv;
-    }
-  }
-  return nullptr;
-}
-
 std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
   std::vector<ThinPoolSummary> pools;
   for (const LogicalVolume& lv : vg.lvs) {

@@ -106,7 +106,6 @@ struct VolumeGroup {
   uint64_t free_bytes() const { return free_extents() * extent_size_bytes(); }
 
   const LogicalVolume* find_lv(std::string_view lv_name) const;
-  const PhysicalVolume* find_pv(std::string_view pv_name) const;
 };
 
 // A thin pool of the VG, with the numbers an alert on it needs.

@@ -27,7 +27,7 @@ class VolumeGroupReader {
       }
     }
     if (vg_node == nullptr) {
-      return Error{"no volume group section in the metadata"};
+      return Error::parse("no volume group section in the metadata");
     }
     vg_.name = vg_node->key;
     if (Status status = read_vg(*vg_node); !status.ok()) {
@@ -46,15 +46,16 @@ class VolumeGroupReader {
       return with_context("not LVM volume group metadata", contents.error());
     }
     if (*contents != "Text Format Volume Group") {
-      return Error{fmt::format("not LVM volume group metadata: contents is \"{}\"", *contents)};
+      return Error::parse(
+          fmt::format("not LVM volume group metadata: contents is \"{}\"", *contents));
     }
     Expected<int64_t> version = root.get_int("version");
     if (!version.ok()) {
       return with_context("not LVM volume group metadata", version.error());
     }
     if (*version != 1) {
-      return Error{
-          fmt::format("unsupported LVM metadata format version {} (only 1 is known)", *version)};
+      return Error::parse(
+          fmt::format("unsupported LVM metadata format version {} (only 1 is known)", *version));
     }
     if (auto error = assign(vg_.description, get_optional_string(root, "description"))) {
       return *error;
@@ -87,7 +88,7 @@ class VolumeGroupReader {
       return *error;
     }
     if (vg_.extent_size_sectors == 0) {
-      return Error{fmt::format("{}/extent_size: must not be 0", node.path)};
+      return Error::parse(fmt::format("{}/extent_size: must not be 0", node.path));
     }
     const ConfigNode* pvs = nullptr;
     if (auto error = assign(pvs, node.get_section("physical_volumes"))) {
@@ -103,7 +104,8 @@ class VolumeGroupReader {
       return {};
     }
     if (!lvs->is_section()) {
-      return Error{fmt::format("{}: expected a section, found {}", lvs->path, describe_node(*lvs))};
+      return Error::parse(
+          fmt::format("{}: expected a section, found {}", lvs->path, describe_node(*lvs)));
     }
     // Segments name LVs defined further down: learn every name first.
     for (const ConfigNode& lv_node : lvs->children) {
@@ -124,8 +126,8 @@ class VolumeGroupReader {
 
   Status read_pv(const ConfigNode& node) {
     if (!node.is_section()) {
-      return Error{
-          fmt::format("{}: expected a PV section, found {}", node.path, describe_node(node))};
+      return Error::parse(
+          fmt::format("{}: expected a PV section, found {}", node.path, describe_node(node)));
     }
     PhysicalVolume pv;
     pv.name = node.key;
@@ -179,22 +181,23 @@ class VolumeGroupReader {
       lv.segments.push_back(std::move(*segment));
     }
     if (lv.segments.size() != segment_count) {
-      return Error{fmt::format("{}: segment_count is {} but there are {} segments", node.path,
-                               segment_count, lv.segments.size())};
+      return Error::parse(fmt::format("{}: segment_count is {} but there are {} segments",
+                                      node.path, segment_count, lv.segments.size()));
     }
     std::sort(lv.segments.begin(), lv.segments.end(),
               [](const Segment& a, const Segment& b) { return a.start_extent < b.start_extent; });
     uint64_t next_extent = 0;
     for (const Segment& segment : lv.segments) {
       if (segment.start_extent != next_extent) {
-        return Error{fmt::format("{}/{}: starts at extent {}, expected {} (gap or overlap)",
-                                 node.path, segment.name, segment.start_extent, next_extent)};
+        return Error::parse(fmt::format("{}/{}: starts at extent {}, expected {} (gap or overlap)",
+                                        node.path, segment.name, segment.start_extent,
+                                        next_extent));
       }
       next_extent += segment.extent_count;
     }
     uint64_t bytes = 0;
     if (__builtin_mul_overflow(next_extent, vg_.extent_size_bytes(), &bytes)) {
-      return Error{fmt::format("{}: size overflows 64 bits", node.path)};
+      return Error::parse(fmt::format("{}: size overflows 64 bits", node.path));
     }
     vg_.lvs.push_back(std::move(lv));
     return {};
@@ -217,10 +220,10 @@ class VolumeGroupReader {
           const PhysicalVolume& pv = vg_.pvs[pv_index_.at(area.name)];
           const uint64_t end = area.start_extent + segment.area_extents;
           if (end > pv.pe_count) {
-            return Error{fmt::format(
+            return Error::parse(fmt::format(
                 "{}/{}: extents {}..{} lie beyond the end of {} ({} "
                 "extents)",
-                lv.name, segment.name, area.start_extent, end - 1, pv.name, pv.pe_count)};
+                lv.name, segment.name, area.start_extent, end - 1, pv.name, pv.pe_count));
           }
           if (segment.area_extents > 0) {
             by_pv[area.name].push_back({area.start_extent, end, &lv.name});
@@ -233,14 +236,15 @@ class VolumeGroupReader {
                 [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
       for (size_t i = 1; i < extents.size(); ++i) {
         if (extents[i].begin < extents[i - 1].end) {
-          return Error{fmt::format("extent {} of {} is allocated to both {} and {}",
-                                   extents[i].begin, pv_name, *extents[i - 1].lv, *extents[i].lv)};
+          return Error::parse(fmt::format("extent {} of {} is allocated to both {} and {}",
+                                          extents[i].begin, pv_name, *extents[i - 1].lv,
+                                          *extents[i].lv));
         }
       }
     }
     uint64_t bytes = 0;
     if (__builtin_mul_overflow(vg_.total_extents(), vg_.extent_size_bytes(), &bytes)) {
-      return Error{fmt::format("{}: size overflows 64 bits", vg_.name)};
+      return Error::parse(fmt::format("{}: size overflows 64 bits", vg_.name));
     }
     return {};
   }

@@ -1,6 +1,6 @@
 #include "thin/device_names.h"
 
-#include "exposition/exposition_writer.h"
+#include "exposition/metric_writer.h"
 #include "lvm/dm_names.h"
 
 namespace thinpool {
@@ -16,6 +16,10 @@ DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
 }
 
 VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid) {
+  static_assert(kVolumeLabelNames[0] == "volume" && kVolumeLabelNames[1] == "pool" &&
+                    kVolumeLabelNames[2] == "vg" && kVolumeLabelNames[3] == "lv" &&
+                    kVolumeLabelNames[4] == "device_id",
+                "the label text below is written in kVolumeLabelNames' order");
   std::string_view dm_name = device.name;
   lvm::LvmName split;
   if (lvm::is_lvm_uuid(uuid)) {
@@ -23,21 +27,30 @@ VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid) {
   }
   std::string& text = label_text_;
   text.reserve(dm_name.size() + split.vg.size() + split.lv.size() + 40);
-  auto append_value = [&text](std::string_view value, uint32_t& at, uint32_t& end) {
-    at = static_cast<uint32_t>(text.size());
+  // `name="` (after a comma but for the first label), where the value goes, and its closing quote.
+  auto open_label = [&text](std::string_view name) {
+    if (!text.empty()) {
+      text.push_back(',');
+    }
+    text.append(name).append("=\"");
+    const auto value_at = static_cast<uint32_t>(text.size());
+    text.push_back('"');
+    return value_at;
+  };
+  // A label with its value escaped; true when escaping left the value as it was.
+  auto label = [&](std::string_view name, std::string_view value, uint32_t& at, uint32_t& end) {
+    at = open_label(name);
+    text.pop_back();
     append_label_value(value, text);
     end = static_cast<uint32_t>(text.size());
-    return end - at == value.size();  // unchanged by escaping
+    text.push_back('"');
+    return end - at == value.size();
   };
-  text.append("volume=\"");
-  bool as_is = append_value(dm_name, dm_at_, dm_end_);
-  text.append("\",pool=\"");
-  pool_value_at_ = static_cast<uint32_t>(text.size());
-  text.append("\",vg=\"");
-  as_is = append_value(split.vg, vg_at_, vg_end_) && as_is;
-  text.append("\",lv=\"");
-  as_is = append_value(split.lv, lv_at_, lv_end_) && as_is;
-  text.append("\",device_id=\"");
+  bool as_is = label(kVolumeLabelNames[0], dm_name, dm_at_, dm_end_);
+  pool_value_at_ = open_label(kVolumeLabelNames[1]);
+  as_is = label(kVolumeLabelNames[2], split.vg, vg_at_, vg_end_) && as_is;
+  as_is = label(kVolumeLabelNames[3], split.lv, lv_at_, lv_end_) && as_is;
+  device_id_value_at_ = open_label(kVolumeLabelNames[4]);
   text.shrink_to_fit();
   if (!as_is) {
     unescaped_names_ = std::make_unique<std::string>();

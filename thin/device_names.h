@@ -1,9 +1,9 @@
-// What a thin volume's labels are made of, derived from its dm name once per device: the inventory
-// keeps it in its thin-table cache until the device is renamed or recreated, and the thin
-// collector writes it. (Splitting LVM names and escaping the label values on every scrape was a
-// fifth of a 10,000-volume scrape.)
+// What the series of a pool or a thin volume are labelled with: the device's names as users know
+// them (the dm name and, for LVM devices, VG and LV), and the label names, in the order every
+// family of those series lists them.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,21 +14,49 @@
 
 namespace thinpool {
 
-// Names of a device as users know them: the dm name and, for LVM devices, VG and LV.
+// The labels of every per-pool series: the dm name of the device holding the thin-pool target,
+// and LVM's VG and pool LV (empty unless the dm uuid says LVM).
+inline constexpr std::array<std::string_view, 3> kPoolLabelNames = {"pool", "vg", "lv"};
+
+// The labels of every per-volume series: the volume's dm name, its pool's (or the pool's
+// "<major>:<minor>" when the pool device is not seen), LVM's VG and LV, and the thin device id.
+inline constexpr std::array<std::string_view, 5> kVolumeLabelNames = {"volume", "pool", "vg", "lv",
+                                                                      "device_id"};
+
+// `names` followed by `more`: the label names of a family that adds labels to a set above.
+template <size_t N, typename... More>
+constexpr std::array<std::string_view, N + sizeof...(More)> label_names_with(
+    const std::array<std::string_view, N>& names, More... more) {
+  std::array<std::string_view, N + sizeof...(More)> all{};
+  for (size_t i = 0; i < N; ++i) {
+    all[i] = names[i];
+  }
+  size_t i = N;
+  ((all[i++] = std::string_view(more)), ...);
+  return all;
+}
+
+// Names of a device as users know them.
 struct DeviceNames {
   std::string dm_name;
   DeviceNumber dev;
   std::string vg;  // empty unless the dm uuid says LVM
   std::string lv;  // for a pool's "-tpool" device, the pool LV
+
+  // The values of kPoolLabelNames.
+  std::array<std::string_view, 3> pool_label_values() const { return {dm_name, vg, lv}; }
 };
 
 DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
 
-// A thin volume's dm name, VG and LV, and its series' labels as exposition text (values escaped)
-// with the pool's value and the device id left out: `volume="<dm name>",pool="` +
-// `",vg="<vg>",lv="<lv>",device_id="`, split at pool_value_at(); a series is `name{` + this with
-// the two values in + `"} value`. The names are kept once: inside the label text, or apart only
-// when escaping changed one (10,000 volumes: 2.9 MiB, where a DeviceNames and the text were 5).
+// A thin volume's dm name, VG and LV, and its series' label text, derived once per device: the
+// inventory keeps it in its thin-table cache until the device is renamed or recreated, and the thin
+// collector writes it (splitting LVM names and escaping label values on every scrape was a fifth
+// of a 10,000-volume scrape). The text is kVolumeLabelNames' `name="value"` pairs with the values
+// of `pool` and `device_id` left out (they can change while the device keeps its names): a sample
+// writes label_text() with the pool's escaped name inserted at pool_value_at() and the device id
+// at device_id_value_at(). The names are kept once: inside the label text, or apart only when
+// escaping changed one (10,000 volumes: 2.9 MiB, where a DeviceNames and the text were 5).
 class VolumeNames {
  public:
   VolumeNames(const DmDevice& device, const std::string& uuid);
@@ -38,6 +66,7 @@ class VolumeNames {
   std::string_view lv() const { return source().substr(lv_at_, lv_end_ - lv_at_); }
   std::string_view label_text() const { return label_text_; }
   size_t pool_value_at() const { return pool_value_at_; }
+  size_t device_id_value_at() const { return device_id_value_at_; }
 
  private:
   // Where the names are: label_text_, or unescaped_names_ when escaping changed one.
@@ -54,6 +83,7 @@ class VolumeNames {
   uint32_t lv_at_ = 0;
   uint32_t lv_end_ = 0;
   uint32_t pool_value_at_ = 0;
+  uint32_t device_id_value_at_ = 0;
 };
 
 }  // namespace thinpool

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <type_traits>
+
+#include "base/text.h"
 
 namespace thinpool {
 namespace {
@@ -14,27 +17,27 @@ constexpr std::string_view kThinPoolTarget = "thin-pool";
 constexpr std::string_view kThinTarget = "thin";
 
 bool is_privilege_error(const Error& error) {
-  return error.errno_value == EACCES || error.errno_value == EPERM;
+  return error.is(ErrorKind::kPermission);
 }
 
 size_t hash_of(std::string_view text) {
   return std::hash<std::string_view>{}(text);
 }
 
-// The devices the pools' tables name, taken (moved) from the list: `devices` is spent after this.
-void attach_pool_sub_devices(ThinInventory& inventory, std::vector<DmDevice>& devices) {
-  for (const ThinPool& pool : inventory.pools) {
-    inventory.pool_sub_devices.emplace(pool.table.metadata_dev, DmDevice{});
-    inventory.pool_sub_devices.emplace(pool.table.data_dev, DmDevice{});
-  }
-  for (DmDevice& device : devices) {
-    auto sub_device = inventory.pool_sub_devices.find(device.dev);
-    if (sub_device != inventory.pool_sub_devices.end()) {
-      sub_device->second = std::move(device);
+constexpr int kMaxStackDepth = 8;  // dm devices below a pool, counted from the pool
+
+// Every "<major>:<minor>" among a table line's parameters: the devices its target is built on
+// (linear, striped, mirror, raid, cache, ... all name them so). Added to `out` once each.
+void add_devices_named_in(const DmTarget& target, std::vector<DeviceNumber>& out) {
+  for (std::string_view field : split_fields(target.params)) {
+    if (field.find(':') == std::string_view::npos) {
+      continue;
+    }
+    if (auto dev = parse_device_number(field);
+        dev && std::find(out.begin(), out.end(), *dev) == out.end()) {
+      out.push_back(*dev);
     }
   }
-  std::erase_if(inventory.pool_sub_devices,
-                [](const auto& entry) { return entry.second.name.empty(); });
 }
 
 // Each volume gets its pool's name (one shared string per pool) and each pool its volume count
@@ -66,38 +69,32 @@ void link_volumes_to_pools(ThinInventory& inventory) {
 
 }  // namespace
 
-uint64_t InventoryReader::parse_errors(const std::string& target) const {
+std::array<std::pair<std::string_view, uint64_t>, 2> InventoryReader::parse_error_counts() const {
+  return {{{kThinPoolTarget, pool_parse_errors_.load()}, {kThinTarget, thin_parse_errors_.load()}}};
+}
+
+uint64_t InventoryReader::parse_errors(std::string_view target) const {
   return target == kThinPoolTarget ? pool_parse_errors_.load() : thin_parse_errors_.load();
 }
 
-void InventoryReader::record_parse_error(const std::string& target, const std::string& dm_name,
+void InventoryReader::record_parse_error(std::string_view target, const std::string& dm_name,
                                          const std::string& detail) {
   (target == kThinPoolTarget ? pool_parse_errors_ : thin_parse_errors_)++;
-  log_skipped(dm_name, detail);
-}
-
-void InventoryReader::log_skipped(const std::string& dm_name, const std::string& reason) {
-  std::string key = dm_name + '\n' + reason;
-  seen_skips_.insert(key);
-  if (logged_skips_.insert(key).second) {
-    spdlog::warn("skipping device {}: {}", dm_name, reason);
-  } else {
-    spdlog::debug("skipping device {}: {}", dm_name, reason);
-  }
+  skipped_.failing(dm_name, detail);
 }
 
 Expected<ThinInventory> InventoryReader::read() {
   std::lock_guard lock(read_mutex_);
-  seen_skips_.clear();
   auto devices = device_mapper_.list_devices();
   if (!devices) {
     return devices.error();
   }
   ThinInventory inventory;
-  inventory.devices_seen = devices->size();
   // Most devices of a big host are thin volumes: one allocation instead of a doubling series.
   inventory.volumes.reserve(devices->size());
   const uint64_t this_read = ++reads_;
+  // Devices that are neither pools nor thin volumes: where a pool's sub-devices are found.
+  std::vector<const DmDevice*> others;
 
   for (const DmDevice& device : *devices) {
     auto status = device_mapper_.status(device);
@@ -105,33 +102,88 @@ Expected<ThinInventory> InventoryReader::read() {
       if (is_privilege_error(status.error())) {
         return status.error();
       }
-      log_skipped(device.name, status.error().message);
+      skipped_.failing(device.name, status.error().message);
       continue;
     }
     if (!status->exists) {
       spdlog::debug("device {} was removed while it was being read", device.name);
       continue;
     }
-    if (status->targets.size() != 1) {
-      continue;  // thin pools and thin volumes have exactly one target
-    }
-    const std::string_view type = status->targets.front().type;
+    // Thin pools and thin volumes have exactly one target.
+    const std::string_view type =
+        status->targets.size() == 1 ? std::string_view(status->targets.front().type) : "";
     std::optional<Error> fatal;
     if (type == kThinPoolTarget) {
       fatal = read_pool(device, *status, inventory);
     } else if (type == kThinTarget) {
       fatal = read_volume(device, *status, this_read, inventory);
+    } else {
+      others.push_back(&device);
     }
     if (fatal) {
       return std::move(*fatal);
     }
   }
-  attach_pool_sub_devices(inventory, *devices);
+  if (std::optional<Error> fatal = read_pool_stacks(others, inventory)) {
+    return std::move(*fatal);
+  }
   link_volumes_to_pools(inventory);
   std::erase_if(thin_tables_,
                 [&](const auto& entry) { return entry.second.seen_in_read != this_read; });
-  std::erase_if(logged_skips_, [&](const std::string& key) { return !seen_skips_.contains(key); });
+  skipped_.forget_unreported();
   return inventory;
+}
+
+std::optional<Error> InventoryReader::read_pool_stacks(const std::vector<const DmDevice*>& others,
+                                                       ThinInventory& inventory) {
+  // Breadth first, all pools at once: a device number at the current depth and its pool.
+  struct Below {
+    size_t pool;
+    DeviceNumber dev;
+  };
+  std::vector<Below> level;
+  std::vector<std::vector<DeviceNumber>> seen(inventory.pools.size());
+  for (size_t i = 0; i < inventory.pools.size(); ++i) {
+    const ThinPoolTable& table = inventory.pools[i].table;
+    seen[i] = {table.metadata_dev, table.data_dev};
+    level.push_back({i, table.metadata_dev});
+    level.push_back({i, table.data_dev});
+  }
+  for (int depth = 0; depth < kMaxStackDepth && !level.empty(); ++depth) {
+    std::vector<Below> next;
+    for (const Below& below : level) {
+      ThinPool& pool = inventory.pools[below.pool];
+      auto listed = std::find_if(others.begin(), others.end(),
+                                 [&](const DmDevice* device) { return device->dev == below.dev; });
+      if (listed == others.end()) {
+        pool.bottom_devices.push_back(below.dev);  // not a dm device: a disk, a partition, a loop
+        continue;
+      }
+      const DmDevice& device = **listed;
+      pool.sub_devices.push_back(device);
+      auto table = device_mapper_.table(device);
+      if (!table) {
+        if (is_privilege_error(table.error())) {
+          return table.error();
+        }
+        skipped_.failing(device.name, table.error().message);
+        continue;
+      }
+      std::vector<DeviceNumber> named;
+      for (const DmTarget& target : table->targets) {
+        add_devices_named_in(target, named);
+      }
+      for (DeviceNumber dev : named) {
+        if (std::find(seen[below.pool].begin(), seen[below.pool].end(), dev) ==
+            seen[below.pool].end()) {
+          seen[below.pool].push_back(dev);
+          next.push_back({below.pool, dev});
+        }
+      }
+    }
+    level = std::move(next);
+  }
+  return std::nullopt;
 }
 
 template <typename Parse>
@@ -143,7 +195,7 @@ auto InventoryReader::read_table(const DmDevice& device, std::string_view target
     if (is_privilege_error(table.error())) {
       return table.error();
     }
-    log_skipped(device.name, table.error().message);
+    skipped_.failing(device.name, table.error().message);
     return std::optional<Table>();
   }
   if (!table->exists || table->targets.size() != 1 || table->targets.front().type != target) {
@@ -153,7 +205,7 @@ auto InventoryReader::read_table(const DmDevice& device, std::string_view target
   }
   auto parsed = parse(table->targets.front().params);
   if (!parsed) {
-    record_parse_error(std::string(target), device.name, parsed.error().message);
+    record_parse_error(target, device.name, parsed.error().message);
     return std::optional<Table>();
   }
   return std::optional<Table>(std::move(*parsed));
@@ -168,7 +220,7 @@ std::optional<Error> InventoryReader::read_pool(const DmDevice& device, const Dm
   const DmTarget& target = status.targets.front();
   auto parsed_status = parse_thin_pool_status(target.params);
   if (!parsed_status) {
-    record_parse_error(std::string(kThinPoolTarget), device.name, parsed_status.error().message);
+    record_parse_error(kThinPoolTarget, device.name, parsed_status.error().message);
     return std::nullopt;
   }
   ThinPool pool;
@@ -186,7 +238,7 @@ std::optional<Error> InventoryReader::read_volume(const DmDevice& device, const 
   const DmTarget& target = status.targets.front();
   auto parsed_status = parse_thin_status(target.params);
   if (!parsed_status) {
-    record_parse_error(std::string(kThinTarget), device.name, parsed_status.error().message);
+    record_parse_error(kThinTarget, device.name, parsed_status.error().message);
     return std::nullopt;
   }
   // A new volume gets an empty entry, which is dropped at the end of the read unless filled in

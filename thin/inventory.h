@@ -1,6 +1,7 @@
 // One consistent read of every thin pool and thin volume the kernel knows.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -11,8 +12,10 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "base/condition_log.h"
 #include "dm/device_mapper.h"
 #include "lvm/dm_names.h"
 #include "thin/device_names.h"
@@ -28,6 +31,11 @@ struct ThinPool {
   ThinPoolStatus status;
   uint64_t thin_volume_count = 0;
   uint64_t provisioned_sectors = 0;  // sum of the pool's thin volume sizes
+  // What the pool stands on: the device-mapper devices below it (its metadata and data devices,
+  // LVM's _tmeta and _tdata, and whatever those are built on: raid images, ...), and the other
+  // block devices at the bottom of that stack (for an LVM pool: its PVs).
+  std::vector<DmDevice> sub_devices;
+  std::vector<DeviceNumber> bottom_devices;
 };
 
 struct ThinVolume {
@@ -49,15 +57,12 @@ struct ThinVolume {
 struct ThinInventory {
   std::vector<ThinPool> pools;
   std::vector<ThinVolume> volumes;
-  uint64_t devices_seen = 0;
-  // The devices the pools' tables name (metadata and data), for collectors that follow them to
-  // the PVs below. Only these: every listed device would hold a second copy of a big host's names.
-  std::map<DeviceNumber, DmDevice> pool_sub_devices;
 };
 
 // Reads the inventory with one DM_DEVICE_LIST, one noflush status per device, a table per
-// pool, and a table per thin volume only when the volume is new or its device changed: a thin
-// table changes only with a table reload, which shows in the uuid, the length or event_nr.
+// pool and per device below a pool, and a table per thin volume only when the volume is new or
+// its device changed: a thin table changes only with a table reload, which shows in the uuid, the
+// length or event_nr.
 //
 // Devices that vanish mid-read are skipped silently; a malformed line skips its device, counts a
 // parse error for its target type and is logged (at warning level the first time it is seen).
@@ -68,8 +73,10 @@ class InventoryReader {
 
   Expected<ThinInventory> read();
 
-  // Parse errors so far for a target type ("thin-pool" or "thin").
-  uint64_t parse_errors(const std::string& target) const;
+  // Parse errors so far, per dm target type ("thin-pool", "thin").
+  std::array<std::pair<std::string_view, uint64_t>, 2> parse_error_counts() const;
+  // The same for one target type.
+  uint64_t parse_errors(std::string_view target) const;
 
  private:
   // Keyed by device number. A rename or a volume recreated under the same number changes the name
@@ -102,20 +109,22 @@ class InventoryReader {
   // Reads the volume's table only when the thin-table cache has no entry that is still valid.
   std::optional<Error> read_volume(const DmDevice& device, const DmReport& status,
                                    uint64_t this_read, ThinInventory& inventory);
+  // Follows each pool's metadata and data devices down through the tables of the dm devices
+  // below them (`others`: the listed devices that are neither pools nor thin volumes) to the block
+  // devices at the bottom.
+  std::optional<Error> read_pool_stacks(const std::vector<const DmDevice*>& others,
+                                        ThinInventory& inventory);
 
-  void record_parse_error(const std::string& target, const std::string& dm_name,
+  void record_parse_error(std::string_view target, const std::string& dm_name,
                           const std::string& detail);
-  // Logs why a device was skipped: at warning level the first time, at debug level while the
-  // same reason repeats on later scrapes.
-  void log_skipped(const std::string& dm_name, const std::string& reason);
 
   DeviceMapper& device_mapper_;
   std::mutex read_mutex_;
   std::map<DeviceNumber, CachedThinTable> thin_tables_;
   uint64_t reads_ = 0;
-  // Skip reasons already logged at warning level (kept while they are still seen).
-  std::set<std::string> logged_skips_;
-  std::set<std::string> seen_skips_;
+  // Why devices were skipped: at warning level when it starts, at debug level while the same
+  // reason repeats on later reads; forgotten once a read no longer skips the device.
+  ConditionLog skipped_{spdlog::level::warn, "skipping device {}: {}", "device {} reads again"};
   std::atomic<uint64_t> pool_parse_errors_{0};
   std::atomic<uint64_t> thin_parse_errors_{0};
 };

@@ -10,7 +10,7 @@ namespace thinpool {
 namespace {
 
 Error parse_error(std::string_view what, std::string_view params, std::string_view why) {
-  return Error{fmt::format("{} \"{}\": {}", what, params, why)};
+  return Error::parse(fmt::format("{} \"{}\": {}", what, params, why));
 }
 
 struct UsedTotal {
@@ -142,7 +142,7 @@ Expected<ThinPoolStatus> parse_thin_pool_status(std::string_view params) {
   }
 
   ThinPoolStatus status;
-  if (auto why = parse_pool_flags(std::span(fields).subspan(4), status.mode, usage)) {
+  if (auto why = parse_pool_flags(fields.all().subspan(4), status.mode, usage)) {
     return parse_error(kWhat, params, *why);
   }
   status.usage = usage;
@@ -237,13 +237,12 @@ Expected<ThinStatus> parse_thin_status(std::string_view params) {
   if (fields[1] == "-") {
     return status;
   }
-  auto highest = parse_u64(fields[1]);
-  if (!highest) {
+  // The highest mapped sector: checked, not kept (nothing exports it).
+  if (!parse_u64(fields[1])) {
     return parse_error(
         kWhat, params,
         fmt::format("highest mapped sector \"{}\" is neither - nor a number", fields[1]));
   }
-  status.highest_mapped_sector = *highest;
   return status;
 }
 
@@ -272,12 +271,11 @@ Expected<ThinTable> parse_thin_table(std::string_view params) {
                        fmt::format("device id \"{}\" is not a number below 2^24", fields[1]));
   }
   table.device_id = *device_id;
+  // An external origin: checked, not kept (nothing exports it).
   if (fields.size() == 3) {
-    auto origin = parse_device_number(fields[2]);
-    if (!origin) {
+    if (auto origin = parse_device_number(fields[2]); !origin) {
       return parse_error(kWhat, params, "external origin " + origin.error().message);
     }
-    table.external_origin_dev = *origin;
   }
   return table;
 }

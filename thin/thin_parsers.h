@@ -63,8 +63,6 @@ struct ThinStatus {
   enum class State { kActive, kInactive, kFail, kError };
   State state = State::kActive;
   uint64_t mapped_sectors = 0;
-  // Absent when nothing is mapped or the state is not kActive.
-  std::optional<uint64_t> highest_mapped_sector;
 };
 
 struct ThinTable {
@@ -73,7 +71,6 @@ struct ThinTable {
   bool pool_failed = false;
   DeviceNumber pool_dev;
   uint64_t device_id = 0;
-  std::optional<DeviceNumber> external_origin_dev;
 };
 
 inline constexpr uint64_t kSectorBytes = 512;

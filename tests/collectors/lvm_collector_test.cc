@@ -1,7 +1,6 @@
 #include "collectors/lvm_collector.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <sstream>
 
 #include "dm/fake_device_mapper.h"
+#include "tests/support/exposition_text.h"
 
 namespace thinpool {
 namespace {
@@ -56,17 +56,14 @@ BlockDeviceOpener failing_opener() {
 
 std::string scrape(LvmCollector& collector, InventoryReader& reader) {
   ScrapeContext context(reader);
-  std::vector<prometheus::MetricFamily> families;
-  Status status = collector.collect(context, families);
+  std::string text;
+  MetricWriter out(text);
+  Status status = collector.collect(context, out);
   EXPECT_TRUE(status.ok());
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+  return text;
 }
 
-bool has_line(const std::string& text, const std::string& line) {
-  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
-}
+using testing_support::has_line;
 
 const std::string kPoolLabels =
     R"(pool="cinder--volumes-cinder--volumes--pool-tpool",vg="cinder-volumes",lv="cinder-volumes-pool")";
@@ -75,7 +72,7 @@ TEST(LvmCollector, ReadsTheVgFromThePvTheKernelTablesPointAt) {
   auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
   ASSERT_TRUE(fake.ok()) << fake.error().message;
   InventoryReader reader(*fake);
-  LvmCollector collector(*fake, "",
+  LvmCollector collector("",
                          image_opener(gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz")));
   std::string text = scrape(collector, reader);
   // The same moment's `vgs`: vg_size 801112064B, vg_free 255852544B, seqno 14; the kernel's
@@ -96,7 +93,7 @@ TEST(LvmCollector, ParsesTheMetadataOnlyWhenLvmCommittedANewVersion) {
   auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  LvmCollector collector(*fake, "",
+  LvmCollector collector("",
                          image_opener(gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz")));
   scrape(collector, reader);
   scrape(collector, reader);
@@ -120,7 +117,7 @@ TEST(LvmCollector, FallsBackToTheBackupAndSeesATransactionIdMismatch) {
   std::ofstream(dir / "cinder-volumes") << bumped;
 
   InventoryReader reader(*fake);
-  LvmCollector collector(*fake, dir.string(), failing_opener());
+  LvmCollector collector(dir.string(), failing_opener());
   std::string text = scrape(collector, reader);
   std::filesystem::remove_all(dir);
   EXPECT_TRUE(has_line(text, "thinpool_lvm_transaction_id{" + kPoolLabels + "} 6")) << text;
@@ -135,7 +132,7 @@ TEST(LvmCollector, UnreadableMetadataIsAPerVgFailureNotACollectorFailure) {
   auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
-  LvmCollector collector(*fake, "/nonexistent-backups", failing_opener());
+  LvmCollector collector("/nonexistent-backups", failing_opener());
   std::string text = scrape(collector, reader);
   EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="cinder-volumes"} 0)")) << text;
   EXPECT_EQ(text.find("thinpool_lvm_transaction_id"), std::string::npos);
@@ -146,11 +143,10 @@ TEST(LvmCollector, NonLvmPoolsAreNotLookedAt) {
   ASSERT_TRUE(fake.ok());
   InventoryReader reader(*fake);
   int opened = 0;
-  LvmCollector collector(*fake, "",
-                         [&](DeviceNumber) -> Expected<std::unique_ptr<lvm::BlockReader>> {
-                           ++opened;
-                           return Error{"unexpected"};
-                         });
+  LvmCollector collector("", [&](DeviceNumber) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    ++opened;
+    return Error{"unexpected"};
+  });
   std::string text = scrape(collector, reader);
   EXPECT_EQ(opened, 0);
   EXPECT_EQ(text, "");

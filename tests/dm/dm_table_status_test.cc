@@ -168,7 +168,7 @@ TEST(DmTableStatus, PermissionDeniedSaysWhatIsNeededAndKeepsTheErrno) {
   DmTableStatusIoctl client(kernel.ioctl());
   auto report = client.run(DmTableStatusIoctl::What::kStatus, kVolume);
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().errno_value, EACCES);
+  EXPECT_TRUE(report.error().is(ErrorKind::kPermission));
   EXPECT_NE(report.error().message.find("dm status vg0-t1: Permission denied"), std::string::npos)
       << report.error().message;
   EXPECT_NE(report.error().message.find("CAP_SYS_ADMIN"), std::string::npos);
@@ -180,7 +180,7 @@ TEST(DmTableStatus, OtherErrorsNameTheDevice) {
   DmTableStatusIoctl client(kernel.ioctl());
   auto report = client.run(DmTableStatusIoctl::What::kTable, kVolume);
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().errno_value, EIO);
+  EXPECT_TRUE(report.error().is(ErrorKind::kIo));
   EXPECT_EQ(report.error().message, "dm table vg0-t1: Input/output error");
 }
 

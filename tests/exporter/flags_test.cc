@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "collectors/registry.h"
+
 namespace thinpool {
 namespace {
 
 FlagsResult parse(std::vector<const char*> args) {
   args.insert(args.begin(), "thinpool_exporter");
-  return parse_flags(static_cast<int>(args.size()), args.data(), collector_definitions());
+  return parse_flags(static_cast<int>(args.size()), args.data(), registered_collectors());
 }
 
 TEST(Flags, Defaults) {

@@ -7,30 +7,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
+#include <stdexcept>
 #include <thread>
-
-#include "exposition/metric_families.h"
 
 namespace thinpool {
 namespace {
 
-class StaticCollectable : public prometheus::Collectable {
- public:
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    std::vector<prometheus::MetricFamily> out;
-    FamilyBuilder family("test_value", "A test value.");
-    family.add({{"name", "a\"b\\c\nd"}}, 42);
-    family.move_to(out);
-    return out;
-  }
-};
-
-class ThrowingCollectable : public prometheus::Collectable {
- public:
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    throw std::runtime_error("collector exploded");
-  }
-};
+constexpr std::string_view kMetricsText =
+    "# HELP test_value A test value.\n# TYPE test_value gauge\n"
+    "test_value{name=\"a\\\"b\\\\c\\nd\"} 42\n";
 
 // A minimal HTTP/1.0 client: the request, then everything the server sends until it closes.
 std::string http_get(int port, const std::string& path, const std::string& extra_headers = "") {
@@ -59,10 +45,10 @@ std::string body_of(const std::string& response) {
   return end == std::string::npos ? "" : response.substr(end + 4);
 }
 
-std::string gunzip(const std::string& data) {
+std::string gunzip(const std::string& data, size_t size = 1 << 20) {
   z_stream stream{};
   inflateInit2(&stream, 15 + 16);
-  std::string out(1 << 20, '\0');
+  std::string out(size + 1, '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   stream.avail_in = static_cast<uInt>(data.size());
   stream.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -79,23 +65,38 @@ class HttpServerTest : public testing::Test {
     HttpConfig config;
     config.listen_address = "127.0.0.1:0";
     config.landing_page_html = landing_page("v-test", "/metrics", {{"thinpool", true}});
-    auto server = HttpServer::start(
-        config, {std::make_shared<StaticCollectable>(), std::make_shared<ThrowingCollectable>()});
+    config.telemetry_path = "/metrics";
+    config.max_requests = 4;
+    config.max_connections = 16;
+    config.request_timeout_ms = 5000;
+    auto server = HttpServer::start(config, [this] {
+      if (render_throws_) {
+        throw std::runtime_error("rendering exploded");
+      }
+      return std::string(kMetricsText);
+    });
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
     port_ = server_->ports().at(0);
   }
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
+  std::atomic<bool> render_throws_{false};
 };
 
-TEST_F(HttpServerTest, ServesMetricsEscapedAndSkipsAThrowingSource) {
+TEST_F(HttpServerTest, ServesTheRenderedMetrics) {
   std::string response = http_get(port_, "/metrics");
   EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
   EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
-  EXPECT_EQ(body_of(response),
-            "# HELP test_value A test value.\n# TYPE test_value gauge\n"
-            "test_value{name=\"a\\\"b\\\\c\\nd\"} 42\n");
+  EXPECT_EQ(body_of(response), kMetricsText);
+}
+
+TEST_F(HttpServerTest, ARenderThatThrowsIsA500NotACrash) {
+  render_throws_ = true;
+  std::string response = http_get(port_, "/metrics");
+  EXPECT_NE(response.find("500"), std::string::npos) << response;
+  render_throws_ = false;
+  EXPECT_NE(http_get(port_, "/metrics").find("200 OK"), std::string::npos);
 }
 
 TEST_F(HttpServerTest, GzipWhenAsked) {
@@ -137,7 +138,11 @@ TEST_F(HttpServerTest, ConcurrentScrapes) {
 TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
   HttpConfig config;
   config.listen_address = "127.0.0.1:" + std::to_string(port_);
-  auto second = HttpServer::start(config, {});
+  config.telemetry_path = "/metrics";
+  config.max_requests = 4;
+  config.max_connections = 16;
+  config.request_timeout_ms = 5000;
+  auto second = HttpServer::start(config, [] { return std::string(); });
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos);
   EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
@@ -160,6 +165,33 @@ TEST(GzipCompress, RoundTrips) {
   ASSERT_TRUE(compressed.ok());
   EXPECT_LT(compressed->size(), 1000u);
   EXPECT_EQ(gunzip(*compressed), text);
+}
+
+TEST(GzipCompress, RoundTripsBigSmallEmptyAndIncompressibleBodies) {
+  // The compressor first tries an output a quarter of the input's size, then the worst-case
+  // bound: a big exposition-like body, a small one, an empty one, and random bytes (which do not
+  // fit the first try).
+  std::string big;
+  uint64_t x = 88172645463325252ull;
+  while (big.size() < 3'000'000) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    big += "thinpool_volume_size_bytes{volume=\"v" + std::to_string(x % 100000) + "\"} " +
+           std::to_string(x) + "\n";
+  }
+  std::string random;
+  while (random.size() < 300'000) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    random.append(reinterpret_cast<const char*>(&x), sizeof x);
+  }
+  for (const std::string& body : {big, std::string("small\n"), std::string(), random}) {
+    auto compressed = gzip_compress(body);
+    ASSERT_TRUE(compressed.ok()) << compressed.error().message;
+    EXPECT_EQ(gunzip(*compressed, body.size()), body);
+  }
 }
 
 }  // namespace

@@ -151,12 +151,5 @@ TEST(DropPrivileges, FixturesRunsKeepNothing) {
   EXPECT_EQ(results["caps"], "=");
 }
 
-TEST(CapabilityNames, DecodesProcStatusMasks) {
-  EXPECT_EQ(capability_names(0x200000), std::vector<std::string>{"cap_sys_admin"});
-  EXPECT_EQ(capability_names(0x401),
-            (std::vector<std::string>{"cap_chown", "cap_net_bind_service"}));
-  EXPECT_TRUE(capability_names(0).empty());
-}
-
 }  // namespace
 }  // namespace thinpool

@@ -12,7 +12,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'stop_exporter; rm -rf "$work"' EXIT
 
-for case in lvm-healthy seed-incident faults empty captured/lvm-cinder-volumes; do
+# Every fixture folder: the same goldens tests/collectors/registry_test.cc checks in-process.
+cases=()
+for dir in "$FIXTURES"/*/ "$FIXTURES"/captured/*/; do
+  [ -f "$dir/status" ] && cases+=("${dir#"$FIXTURES"/}")
+done
+cases=("${cases[@]%/}")
+[ "${#cases[@]}" -ge 14 ] || fail "found only ${#cases[@]} fixture folders in $FIXTURES"
+for case in "${cases[@]}"; do
   # LVM's view comes from the backup captured with the kernel state, where there is one; the
   # fixture runs never open block devices.
   backups="$work/no-backups"

@@ -41,7 +41,6 @@ TEST(Inventory, FindsPoolsAndVolumesByTargetTypeAndLinksThem) {
   EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
   EXPECT_EQ(inventory->volumes[1].names().lv(), "t1");
   EXPECT_EQ(inventory->volumes[1].table.device_id, 2u);
-  EXPECT_EQ(inventory->devices_seen, 5u);
 }
 
 TEST(Inventory, ReadsThinTablesOnlyWhenAVolumeChanges) {
@@ -99,7 +98,8 @@ TEST(Inventory, ARenamedOrRecreatedVolumeGetsNewLabels) {
     auto inventory = reader.read();
     EXPECT_TRUE(inventory.ok());
     std::string text;
-    write_volume_text(inventory->volumes, text);
+    MetricWriter out(text);
+    write_volume_series(inventory->volumes, out);
     return text;
   };
   const std::string before = text_of();
@@ -130,19 +130,45 @@ TEST(Inventory, ARenamedOrRecreatedVolumeGetsNewLabels) {
       << recreated;
 }
 
-TEST(Inventory, KeepsOnlyThePoolsSubDevicesOfTheList) {
+TEST(Inventory, FollowsEachPoolDownToTheBlockDevicesItStandsOn) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(2);
   fake.add_device("vg0-pool_tmeta", {254, 0}, "LVM-vgid-tmeta", "0 8192 linear 8:16 2048",
                   "0 8192 linear ");
-  fake.add_device("vg0-pool_tdata", {254, 1}, "LVM-vgid-tdata", "0 2097152 linear 8:16 10240",
-                  "0 2097152 linear ");
+  // _tdata on a raid1 LV: the raid table names two images, each linear on its own PV, and the
+  // data LV was extended once (two segments).
+  fake.add_device("vg0-pool_tdata", {254, 1}, "LVM-vgid-tdata",
+                  "0 1048576 raid raid1 3 0 region_size 1024 2 254:20 254:21 254:22 254:23",
+                  "0 1048576 raid raid1 2 AA 1048576/1048576 idle 0 0 -");
+  fake.add_device("vg0-pool_tdata_rmeta_0", {254, 20}, "LVM-vgid-rm0", "0 8192 linear 8:16 4096",
+                  "0 8192 linear ");
+  fake.add_device("vg0-pool_tdata_rimage_0", {254, 21}, "LVM-vgid-ri0",
+                  "0 1048576 linear 8:16 20480", "0 1048576 linear ");
+  fake.add_device("vg0-pool_tdata_rmeta_1", {254, 22}, "LVM-vgid-rm1", "0 8192 linear 8:32 2048",
+                  "0 8192 linear ");
+  fake.add_device("vg0-pool_tdata_rimage_1", {254, 23}, "LVM-vgid-ri1",
+                  "0 1048576 linear 8:32 10240", "0 1048576 linear ");
+  fake.add_device("unrelated", {254, 40}, "", "0 1024 linear 8:48 0", "0 1024 linear ");
+  // A pool built with dmsetup on loop devices stands on them directly.
+  fake.add_device("loop-pool", {254, 41}, "", "0 524288 thin-pool 7:0 7:1 128 0 0",
+                  "0 524288 thin-pool 0 214/2048 0/4096 - rw discard_passdown "
+                  "queue_if_no_space - 512 ");
   InventoryReader reader(fake);
   auto inventory = reader.read();
-  ASSERT_TRUE(inventory.ok());
-  ASSERT_EQ(inventory->pool_sub_devices.size(), 2u);
-  EXPECT_EQ(inventory->pool_sub_devices.at({254, 0}).name, "vg0-pool_tmeta");
-  EXPECT_EQ(inventory->pool_sub_devices.at({254, 1}).name, "vg0-pool_tdata");
-  EXPECT_EQ(inventory->pools[0].uuid, "LVM-vgid-poolid-tpool");
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  ASSERT_EQ(inventory->pools.size(), 2u);
+  const ThinPool& lvm_pool = inventory->pools[0];
+  EXPECT_EQ(lvm_pool.uuid, "LVM-vgid-poolid-tpool");
+  std::vector<std::string> names;
+  for (const DmDevice& device : lvm_pool.sub_devices) {
+    names.push_back(device.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"vg0-pool_tmeta", "vg0-pool_tdata",
+                                             "vg0-pool_tdata_rmeta_0", "vg0-pool_tdata_rimage_0",
+                                             "vg0-pool_tdata_rmeta_1", "vg0-pool_tdata_rimage_1"}));
+  EXPECT_EQ(lvm_pool.bottom_devices, (std::vector<DeviceNumber>{{8, 16}, {8, 32}}));
+  const ThinPool& loop_pool = inventory->pools[1];
+  EXPECT_TRUE(loop_pool.sub_devices.empty());
+  EXPECT_EQ(loop_pool.bottom_devices, (std::vector<DeviceNumber>{{7, 0}, {7, 1}}));
 }
 
 TEST(Inventory, VanishedDevicesAreSkippedWithoutError) {
@@ -174,7 +200,7 @@ TEST(Inventory, MalformedLinesSkipOnlyTheirDeviceAndAreCounted) {
 
 TEST(Inventory, ListFailureFailsTheRead) {
   FakeDeviceMapper fake;
-  fake.set_list_error(Error{"dm list: the kernel has no device-mapper", 19});
+  fake.set_list_error(Error{"dm list: the kernel has no device-mapper", ErrorKind::kUnavailable});
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_FALSE(inventory.ok());
@@ -183,16 +209,17 @@ TEST(Inventory, ListFailureFailsTheRead) {
 
 TEST(Inventory, PrivilegeErrorFailsTheReadOtherErrorsSkipTheDevice) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(2);
-  fake.set_status_error("vg0-t0", Error{"dm status vg0-t0: Input/output error", 5});
+  fake.set_status_error("vg0-t0", Error{"dm status vg0-t0: Input/output error", ErrorKind::kIo});
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
   EXPECT_EQ(inventory->volumes.size(), 1u);
 
-  fake.set_status_error("vg0-t1", Error{"dm status vg0-t1: Permission denied", 13});
+  fake.set_status_error("vg0-t1",
+                        Error{"dm status vg0-t1: Permission denied", ErrorKind::kPermission});
   auto denied = reader.read();
   ASSERT_FALSE(denied.ok());
-  EXPECT_EQ(denied.error().errno_value, 13);
+  EXPECT_TRUE(denied.error().is(ErrorKind::kPermission));
 }
 
 TEST(Inventory, VolumeOfAnUnknownPoolNamesThePoolDevice) {
@@ -240,6 +267,55 @@ TEST(Inventory, NonLvmDevicesHaveNoVgOrLv) {
   ASSERT_TRUE(inventory.ok());
   EXPECT_EQ(inventory->pools[0].names.vg, "");
   EXPECT_EQ(inventory->pools[0].names.lv, "");
+}
+
+// The thin-table cache, updated in place, across appearing, vanishing and reloaded volumes.
+constexpr std::string_view kCachedPoolTable = "0 2097152 thin-pool 254:0 254:1 128 0 0";
+constexpr std::string_view kCachedPoolStatus =
+    "0 2097152 thin-pool 1 10/1024 0/16384 - rw discard_passdown queue_if_no_space - 256 ";
+
+void add_thin_volume(FakeDeviceMapper& fake, int n, int device_id) {
+  fake.add_device("thin" + std::to_string(n), {254, static_cast<uint32_t>(10 + n)}, "",
+                  "0 2048 thin 254:2 " + std::to_string(device_id),
+                  std::string_view("0 2048 thin 0 -"));
+}
+
+TEST(Inventory, ThinTableCacheFollowsVolumesThatComeGoAndReload) {
+  FakeDeviceMapper fake;
+  fake.add_device("pool", {254, 2}, "", kCachedPoolTable, kCachedPoolStatus);
+  for (int n = 0; n < 3; ++n) {
+    add_thin_volume(fake, n, n + 1);
+  }
+  InventoryReader reader(fake);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(fake.calls().table, 1 + 3);  // the pool, and each volume once
+
+  auto second = reader.read();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(fake.calls().table, 1 + 3 + 1);  // only the pool again
+  ASSERT_EQ(second->volumes.size(), 3u);
+  EXPECT_EQ(second->volumes[2].table.device_id, 3u);
+
+  // thin1 goes away and comes back with another table (another device id): read again.
+  fake.remove_device("thin1");
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(fake.calls().table, 1 + 3 + 2);
+  add_thin_volume(fake, 1, 42);
+  auto fourth = reader.read();
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fake.calls().table, 1 + 3 + 2 + 2);
+  ASSERT_EQ(fourth->volumes.size(), 3u);
+  EXPECT_EQ(fourth->volumes.back().names().dm_name(), "thin1");
+  EXPECT_EQ(fourth->volumes.back().table.device_id, 42u);
+
+  // A reload shows in event_nr: read again, once.
+  fake.set_event_nr("thin0", 5);
+  fake.set_table_line("thin0", "0 2048 thin 254:2 7");
+  auto fifth = reader.read();
+  ASSERT_TRUE(fifth.ok());
+  EXPECT_EQ(fifth->volumes.front().table.device_id, 7u);
+  ASSERT_TRUE(reader.read().ok());
+  EXPECT_EQ(fake.calls().table, 1 + 3 + 2 + 2 + 2 + 1);
 }
 
 }  // namespace

@@ -1,0 +1,195 @@
+// MetricWriter against prometheus::TextSerializer, the reference it must match byte for byte:
+// every byte in label values and HELP text, edge and random sample values, every type it writes,
+// label text kept ready, families without samples; and the rules it enforces.
+#include "exposition/metric_writer.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace thinpool {
+namespace {
+
+constexpr std::string_view kTwoLabels[] = {"name", "other"};
+
+std::string serialized(const std::vector<prometheus::MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+// The same samples, written by MetricWriter and by TextSerializer.
+struct Sample {
+  std::vector<std::string> label_values;
+  double value = 0;
+};
+
+void expect_same_text(const Family& family, const std::vector<Sample>& samples) {
+  std::string text;
+  MetricWriter writer(text);
+  FamilySamples written = writer.family(family);
+  prometheus::MetricFamily reference;
+  reference.name = std::string(family.name);
+  reference.help = std::string(family.help);
+  reference.type = family.type;
+  for (const Sample& sample : samples) {
+    std::vector<std::string_view> values(sample.label_values.begin(), sample.label_values.end());
+    written.add(values, sample.value);
+    prometheus::ClientMetric metric;
+    for (size_t i = 0; i < values.size(); ++i) {
+      metric.label.push_back({std::string(family.label_names[i]), sample.label_values[i]});
+    }
+    metric.gauge.value = metric.counter.value = metric.untyped.value = sample.value;
+    reference.metric.push_back(metric);
+  }
+  EXPECT_EQ(text, samples.empty() ? "" : serialized({reference})) << family.name;
+}
+
+std::vector<Sample> unlabelled(const std::vector<double>& values) {
+  std::vector<Sample> samples;
+  for (double value : values) {
+    samples.push_back({{}, value});
+  }
+  return samples;
+}
+
+TEST(MetricWriterTest, EscapesLabelValuesLikeTextSerializer) {
+  std::string every_byte;
+  for (int c = 1; c < 256; ++c) {
+    every_byte.push_back(static_cast<char>(c));
+  }
+  std::vector<Sample> samples;
+  for (std::string value :
+       {std::string(), std::string("plain"), std::string("a\"b\\c\nd"), std::string("\\\\\"\"\n\n"),
+        std::string("we\"ird\\pöol"), std::string(1, '\0') + "nul", every_byte}) {
+    samples.push_back({{value, "x"}, 1});
+  }
+  expect_same_text({"test_value", "Values.", MetricType::Gauge, kTwoLabels}, samples);
+
+  std::string escaped;
+  append_label_value("a\"b\\c\nd", escaped);
+  EXPECT_EQ(escaped, "a\\\"b\\\\c\\nd");
+}
+
+TEST(MetricWriterTest, WritesHelpTextAsIs) {
+  expect_same_text({"test_value", "line1\nline2 \\ \"quoted\" ö", MetricType::Gauge, {}},
+                   unlabelled({1}));
+  expect_same_text({"test_value", "", MetricType::Gauge, {}}, unlabelled({1}));
+}
+
+TEST(MetricWriterTest, FormatsEdgeValuesLikeTextSerializer) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1,
+                                -1,
+                                0.1,
+                                1.0 / 3,
+                                2.0 / 3,
+                                1e-7,
+                                1.5e-5,
+                                123456789.123,
+                                1e15,
+                                9999999999999998.0,
+                                1e16,
+                                -1e16,
+                                1e17,
+                                1e21,
+                                9007199254740993.0,
+                                18446744073709551615.0,
+                                1319569981440.0,
+                                4398046511104.0,
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                std::numeric_limits<double>::min(),
+                                std::numeric_limits<double>::denorm_min(),
+                                std::numeric_limits<double>::epsilon(),
+                                std::nan(""),
+                                -std::nan(""),
+                                inf,
+                                -inf};
+  expect_same_text({"test_value", "Values.", MetricType::Gauge, {}}, unlabelled(values));
+
+  std::string text;
+  append_sample_value(-0.0, text);
+  EXPECT_EQ(text, "-0");
+}
+
+TEST(MetricWriterTest, FormatsRandomValuesLikeTextSerializer) {
+  std::mt19937_64 random(20240607);
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t bits = random();
+    double from_bits = 0;
+    std::memcpy(&from_bits, &bits, sizeof from_bits);
+    values.push_back(from_bits);                                          // any double
+    values.push_back(static_cast<double>(bits >> (bits % 64)));           // whole numbers
+    values.push_back(static_cast<double>(bits % 1000000) / 1000.0);       // decimals
+    values.push_back(static_cast<double>(bits % 100000) * 512.0 * 2048);  // byte counts
+    values.push_back(std::ldexp(static_cast<double>(bits % 4096), -static_cast<int>(bits % 40)));
+  }
+  expect_same_text({"test_value", "Values.", MetricType::Gauge, {}}, unlabelled(values));
+}
+
+TEST(MetricWriterTest, MatchesTextSerializerForEveryTypeItWrites) {
+  for (MetricType type : {MetricType::Gauge, MetricType::Counter, MetricType::Untyped}) {
+    expect_same_text({"test_value", "Help.", type, kTwoLabels},
+                     {{{"a", "1"}, 1.5}, {{"b", "2"}, -2}, {{"", ""}, 1e300}});
+  }
+}
+
+TEST(MetricWriterTest, AFamilyWithoutSamplesLeavesNoTrace) {
+  std::string text = "prefix\n";
+  MetricWriter writer(text);
+  writer.family({"no_samples", "Nothing.", MetricType::Gauge, {}});
+  writer.family({"one_sample", "One.", MetricType::Gauge, {}}).add({}, 1);
+  EXPECT_EQ(text, "prefix\n# HELP one_sample One.\n# TYPE one_sample gauge\none_sample 1\n");
+}
+
+TEST(MetricWriterTest, LabelTextKeptReadyIsWrittenAsGiven) {
+  constexpr Family family{"test_value", "Values.", MetricType::Gauge, kTwoLabels};
+  std::string text;
+  MetricWriter writer(text);
+  writer.family(family).add_label_text({"name=\"a\\\"b\",", "other=\"", "x", "\""}, 7);
+  std::string reference;
+  MetricWriter reference_writer(reference);
+  reference_writer.family(family).add({"a\"b", "x"}, 7);
+  EXPECT_EQ(text, reference);
+}
+
+TEST(MetricWriterTest, RefusesWhatWouldMakeTheExpositionInvalid) {
+  constexpr Family first{"first_value", "First.", MetricType::Gauge, kTwoLabels};
+  constexpr Family second{"second_value", "Second.", MetricType::Gauge, {}};
+  std::string text;
+  MetricWriter writer(text);
+  FamilySamples samples = writer.family(first);
+  EXPECT_THROW(samples.add({"only one value"}, 1), std::logic_error);
+  writer.family(second).add({}, 1);
+  // Samples of a family are written together, and a family once.
+  EXPECT_THROW(samples.add({"a", "b"}, 1), std::logic_error);
+  EXPECT_THROW(writer.family(first), std::logic_error);
+  EXPECT_THROW(writer.family({"summary_value", "S.", MetricType::Summary, {}}), std::logic_error);
+}
+
+TEST(MetricWriterTest, RollingBackForgetsTextAndFamilies) {
+  constexpr Family family{"test_value", "Values.", MetricType::Gauge, {}};
+  std::string text;
+  MetricWriter writer(text);
+  const MetricWriter::Mark mark = writer.mark();
+  FamilySamples samples = writer.family(family);
+  samples.add({}, 1);
+  writer.roll_back(mark);
+  EXPECT_EQ(text, "");
+  EXPECT_THROW(samples.add({}, 2), std::logic_error);
+  writer.family(family).add({}, 3);  // the family may be written again
+  EXPECT_EQ(text, "# HELP test_value Values.\n# TYPE test_value gauge\ntest_value 3\n");
+}
+
+}  // namespace
+}  // namespace thinpool
