@@ -10,12 +10,16 @@ ConditionLog::ConditionLog(spdlog::level::level_enum level, std::string failing_
       failing_format_(std::move(failing_format)),
       working_format_(std::move(working_format)) {}
 
-void ConditionLog::failing(std::string_view subject, std::string_view reason) {
+void ConditionLog::failing(std::string_view subject, std::string_view reason,
+                           std::string_view shown) {
+  if (shown.empty()) {
+    shown = reason;
+  }
   std::lock_guard lock(mutex_);
   auto it = failing_.find(subject);
   if (it != failing_.end() && it->second.reason == reason) {
     it->second.reported = true;
-    spdlog::debug(fmt::runtime(failing_format_), subject, reason);
+    spdlog::debug(fmt::runtime(failing_format_), subject, shown);
     return;
   }
   std::string_view shared_with;
@@ -26,7 +30,7 @@ void ConditionLog::failing(std::string_view subject, std::string_view reason) {
     }
   }
   if (shared_with.empty()) {
-    spdlog::log(level_, fmt::runtime(failing_format_), subject, reason);
+    spdlog::log(level_, fmt::runtime(failing_format_), subject, shown);
   } else {
     spdlog::log(level_, fmt::runtime(failing_format_), subject,
                 fmt::format("the same reason as {}", shared_with));

@@ -23,7 +23,9 @@ class ConditionLog {
   ConditionLog(spdlog::level::level_enum level, std::string failing_format,
                std::string working_format);
 
-  void failing(std::string_view subject, std::string_view reason);
+  // `reason` identifies the condition; the line says `shown` instead when given (a reason that
+  // stays the same while the details, e.g. which device, change).
+  void failing(std::string_view subject, std::string_view reason, std::string_view shown = {});
   void working(std::string_view subject);
 
   // Forgets, without a line, the subjects that were not reported failing since the last call:

@@ -112,8 +112,8 @@ void BM_StageWrite(benchmark::State& state) {
   for (auto _ : state) {
     std::string text;
     MetricWriter out(text);
-    write_pool_series(inventory->pools, out);
-    write_volume_series(inventory->volumes, out);
+    write_pool_series((*inventory)->pools, out);
+    write_volume_series((*inventory)->volumes, out);
     benchmark::DoNotOptimize(text);
   }
   set_counters(state, h);

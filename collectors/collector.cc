@@ -2,9 +2,9 @@
 
 namespace thinpool {
 
-const Expected<ThinInventory>& ScrapeContext::inventory() {
+const Expected<InventoryRef>& ScrapeContext::inventory() {
   if (!inventory_) {
-    inventory_.emplace(reader_.read());
+    inventory_.emplace(reader_.read(deadline_));
   }
   return *inventory_;
 }

@@ -16,22 +16,27 @@
 
 #include "base/device_number.h"
 #include "base/result.h"
+#include "base/single_flight.h"
 #include "exposition/metric_writer.h"
 #include "lvm/block_reader.h"
 #include "thin/inventory.h"
 
 namespace thinpool {
 
-// State shared by the collectors of one scrape: the device-mapper inventory is read at most once
-// per scrape, on first use.
+// State shared by the collectors of one scrape: its deadline, and the device-mapper inventory,
+// read at most once per scrape, on first use.
 class ScrapeContext {
  public:
-  explicit ScrapeContext(InventoryReader& reader) : reader_(reader) {}
-  const Expected<ThinInventory>& inventory();
+  ScrapeContext(InventoryReader& reader, Clock::time_point deadline)
+      : reader_(reader), deadline_(deadline) {}
+  const Expected<InventoryRef>& inventory();
+  // When the scrape must answer: a collector gives up what would take longer.
+  Clock::time_point deadline() const { return deadline_; }
 
  private:
   InventoryReader& reader_;
-  std::optional<Expected<ThinInventory>> inventory_;
+  Clock::time_point deadline_;
+  std::optional<Expected<InventoryRef>> inventory_;
 };
 
 // One data source. collect() writes this scrape's series; on failure it returns the reason, and
@@ -69,6 +74,8 @@ struct CollectorDependencies {
   // How PVs are opened; runs on fixtures get one that refuses, so a test never reads the host's
   // disks.
   BlockDeviceOpener open_block_device;
+  // The threads that run calls which can block on a device that stops answering.
+  std::shared_ptr<BlockingCallPool> threads = std::make_shared<BlockingCallPool>();
   BuildInfo build;
 
   // The option's value; its default when not set.

@@ -41,6 +41,26 @@ constexpr Family kTransactionId{
 constexpr Family kMetadataLvSize{"thinpool_lvm_metadata_lv_size_bytes",
                                  "Size of the pool's metadata LV (_tmeta) in LVM's metadata.",
                                  MetricType::Gauge, kPoolLabelNames};
+constexpr std::string_view kStuckLabels[] = {"vg", "device"};
+constexpr Family kPvReadStuck{
+    "thinpool_lvm_pv_read_stuck_seconds",
+    "How long a read of this physical volume has been waiting for the device to answer (one "
+    "that stopped answering: a multipath map with every path down, a hung iSCSI LUN). The VG is "
+    "read from its other PVs or LVM's backup meanwhile; the PV is read again once the read "
+    "returns.",
+    MetricType::Gauge, kStuckLabels};
+
+// The node of a block device, for messages and labels: DEVNAME in /sys/dev/block/<maj:min>/uevent
+// (sysfs answers whatever the device does), or "<major>:<minor>".
+std::string device_node(DeviceNumber dev) {
+  std::ifstream uevent(fmt::format("/sys/dev/block/{}/uevent", to_string(dev)));
+  for (std::string line; std::getline(uevent, line);) {
+    if (line.starts_with("DEVNAME=")) {
+      return "/dev/" + line.substr(8);
+    }
+  }
+  return to_string(dev);
+}
 
 // A gauge per volume group that was read.
 void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
@@ -99,30 +119,64 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
   return Error{fmt::format("no device node for {}: {}", to_string(dev), reasons)};
 }
 
-LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener)
+LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
+                           const std::shared_ptr<BlockingCallPool>& threads)
     : backup_dir_(std::move(backup_dir)),
       opener_(std::move(opener)),
+      reads_(threads),
       failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
-                "lvm: the metadata of volume group {} reads again") {}
+                "lvm: the metadata of volume group {} reads again"),
+      stuck_(spdlog::level::warn, "lvm: a read of {} has not returned: {}",
+             "lvm: {} answers again") {}
 
 Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
-    const std::string& vg, const std::vector<DeviceNumber>& physical_devices) {
+    const std::string& vg, const std::vector<DeviceNumber>& physical_devices,
+    Clock::time_point deadline) {
+  using Reads = decltype(reads_);
   std::string reasons;
   auto note = [&](const std::string& reason) { reasons += (reasons.empty() ? "" : "; ") + reason; };
   // Any PV with a metadata area holds the whole VG's metadata; the first that reads wins.
   for (DeviceNumber dev : physical_devices) {
-    auto reader = opener_(dev);
-    if (!reader) {
-      note(reader.error().message);
+    const std::string key = to_string(dev);
+    const std::string node = device_node(dev);
+    auto result = reads_.run(key, deadline, WhenBusy::kSkip,
+                             [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
+                               auto reader = opener_(dev);
+                               if (!reader) {
+                                 return reader.error();
+                               }
+                               return cache_.load_from_pv(**reader);
+                             });
+    if (result.outcome != Reads::Outcome::kDone) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - result.started).count();
+      {
+        std::lock_guard lock(stuck_mutex_);
+        read_for_.try_emplace(key, StuckRead{vg, node, 0});
+      }
+      stuck_.failing(node, "stuck",
+                     fmt::format("waiting {:.0f} s for {} (volume group {}); read from its other "
+                                 "PVs or the backup until it answers",
+                                 seconds, node, vg));
+      note(fmt::format("{} does not answer (a read has waited {:.1f} s)", node, seconds));
       continue;
     }
-    auto loaded = cache_.load_from_pv(**reader);
+    {
+      std::lock_guard lock(stuck_mutex_);
+      if (read_for_.erase(key) > 0) {
+        stuck_.working(node);
+      }
+    }
+    if (!result.value) {
+      note(fmt::format("{}: the read failed unexpectedly", node));
+      continue;
+    }
+    const Expected<lvm::LoadedVolumeGroup>& loaded = *result.value;
     if (!loaded) {
       note(loaded.error().message);
       continue;
     }
     if (loaded->vg->name != vg) {
-      note(fmt::format("{} holds volume group \"{}\"", (*reader)->name(), loaded->vg->name));
+      note(fmt::format("{} holds volume group \"{}\"", loaded->origin, loaded->vg->name));
       continue;
     }
     return loaded;
@@ -137,7 +191,21 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
   return Error{reasons.empty() ? "no physical volume found for the pool" : reasons};
 }
 
-LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory) {
+std::vector<StuckRead> LvmCollector::stuck_reads() const {
+  std::vector<StuckRead> stuck;
+  std::lock_guard lock(stuck_mutex_);
+  for (const auto& flight : reads_.outstanding()) {
+    auto what = read_for_.find(flight.key);
+    if (what != read_for_.end()) {
+      StuckRead read = what->second;
+      read.seconds = std::chrono::duration<double>(Clock::now() - flight.since).count();
+      stuck.push_back(std::move(read));
+    }
+  }
+  return stuck;
+}
+
+LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::time_point deadline) {
   // The PVs of each VG: the block devices its pools stand on.
   std::map<std::string, std::vector<DeviceNumber>> physical_devices;
   for (const ThinPool& pool : inventory.pools) {
@@ -153,7 +221,7 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory) {
   }
   LoadedVolumeGroups groups;
   for (const auto& [vg, devices] : physical_devices) {
-    auto loaded = load_group(vg, devices);
+    auto loaded = load_group(vg, devices, deadline);
     if (loaded) {
       failures_.working(vg);
     } else {
@@ -165,7 +233,7 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory) {
 }
 
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      MetricWriter& out) {
+                      const std::vector<StuckRead>& stuck, MetricWriter& out) {
   FamilySamples read_success = out.family(kReadSuccess);
   for (const auto& [vg, loaded] : groups) {
     read_success.add({vg}, loaded ? 1 : 0);
@@ -194,6 +262,10 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
                           metadata_lv_size.add(pool.names.pool_label_values(),
                                                static_cast<double>(summary.metadata_size_bytes));
                         });
+  FamilySamples stuck_reads = out.family(kPvReadStuck);
+  for (const StuckRead& read : stuck) {
+    stuck_reads.add({read.vg, read.device}, read.seconds);
+  }
 }
 
 Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
@@ -201,7 +273,13 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
   if (!inventory) {
     return inventory.error();
   }
-  write_lvm_series(load(*inventory), *inventory, out);
+  // A little of the scrape's time is kept for writing the series.
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point deadline = context.deadline() - std::chrono::milliseconds(100) > now
+                                         ? context.deadline() - std::chrono::milliseconds(100)
+                                         : now;
+  LoadedVolumeGroups groups = load(**inventory, deadline);
+  write_lvm_series(groups, **inventory, stuck_reads(), out);
   return {};
 }
 
@@ -214,10 +292,10 @@ CollectorDefinition lvm_collector_definition() {
             "Where LVM writes its text metadata backups; the lvm collector reads them when no "
             "physical volume can be read (empty: never)."}},
           [](const CollectorDependencies& dependencies) {
-            return std::make_unique<LvmCollector>(dependencies.option("backup-dir"),
-                                                  dependencies.open_block_device
-                                                      ? dependencies.open_block_device
-                                                      : open_block_device);
+            return std::make_unique<LvmCollector>(
+                dependencies.option("backup-dir"),
+                dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
+                dependencies.threads);
           }};
 }
 

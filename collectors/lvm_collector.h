@@ -7,13 +7,21 @@
 // backup (/etc/lvm/backup/<vg>); then writes the series of what it loaded. The headline series is
 // thinpool_lvm_transaction_id: when it differs from the kernel's thinpool_transaction_id for
 // longer than a commit takes, lvcreate fails.
+//
+// A PV that stops answering (a multipath map queueing with every path down, a hung iSCSI LUN)
+// blocks the read of it for as long as it hangs. Each PV is read on a worker thread and waited for
+// until the scrape's deadline; one that does not answer is reported
+// (thinpool_lvm_pv_read_stuck_seconds), its VG read from its other PVs or the backup, and it is
+// not read again until the read in flight returns: one thread and one descriptor per stuck PV.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/condition_log.h"
+#include "base/single_flight.h"
 #include "collectors/collector.h"
 #include "lvm/metadata_cache.h"
 
@@ -26,30 +34,47 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
 // What one scrape loaded: per VG name, its metadata or why it could not be read.
 using LoadedVolumeGroups = std::map<std::string, Expected<lvm::LoadedVolumeGroup>>;
 
+// A PV whose read has not returned.
+struct StuckRead {
+  std::string vg;      // the volume group it was read for
+  std::string device;  // its node ("/dev/vdb"), or "<major>:<minor>"
+  double seconds = 0;  // since the read started
+};
+
 class LvmCollector : public Collector {
  public:
-  LvmCollector(std::string backup_dir, BlockDeviceOpener opener);
+  LvmCollector(
+      std::string backup_dir, BlockDeviceOpener opener,
+      const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>());
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
-  // The metadata of every VG that holds one of `inventory`'s pools.
-  LoadedVolumeGroups load(const ThinInventory& inventory);
+  // The metadata of every VG that holds one of `inventory`'s pools; reads of PVs that have not
+  // answered by `deadline` are left in flight (stuck_reads()).
+  LoadedVolumeGroups load(const ThinInventory& inventory, Clock::time_point deadline);
+
+  std::vector<StuckRead> stuck_reads() const;
 
   // What the cache did so far (tests: re-parse only on change).
   lvm::VolumeGroupCache::Stats cache_stats() const { return cache_.stats(); }
 
  private:
   Expected<lvm::LoadedVolumeGroup> load_group(const std::string& vg,
-                                              const std::vector<DeviceNumber>& physical_devices);
+                                              const std::vector<DeviceNumber>& physical_devices,
+                                              Clock::time_point deadline);
 
   std::string backup_dir_;
   BlockDeviceOpener opener_;
   lvm::VolumeGroupCache cache_;
+  SingleFlight<Expected<lvm::LoadedVolumeGroup>> reads_;  // keyed by "<major>:<minor>"
+  mutable std::mutex stuck_mutex_;
+  std::map<std::string, StuckRead> read_for_;  // key -> what it was read for
   ConditionLog failures_;
+  ConditionLog stuck_;
 };
 
-// The series of what `groups` holds for `inventory`'s pools.
+// The series of what `groups` holds for `inventory`'s pools, and of the stuck reads.
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      MetricWriter& out);
+                      const std::vector<StuckRead>& stuck, MetricWriter& out);
 
 CollectorDefinition lvm_collector_definition();
 

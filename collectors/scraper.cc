@@ -14,6 +14,13 @@ constexpr Family kCollectorSuccess{
 constexpr Family kCollectorDuration{"thinpool_scrape_collector_duration_seconds",
                                     "How long the collector took in this scrape, in seconds.",
                                     MetricType::Gauge, kCollectorLabel};
+constexpr std::string_view kReasonLabel[] = {"reason"};
+constexpr Family kDeviceErrors{
+    "thinpool_device_errors_total",
+    "Devices left out of a scrape, by reason: table or status (the ioctl failed for that device), "
+    "parse (a line the parser refuses), blocked (a pool whose status calls do not answer, and "
+    "its volumes). The other devices are read; the log says which device and why.",
+    MetricType::Counter, kReasonLabel};
 constexpr std::string_view kTargetLabel[] = {"target"};
 constexpr Family kParseErrors{
     "thinpool_parse_errors_total",
@@ -28,12 +35,12 @@ Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collect
       collectors_(std::move(collectors)),
       failures_(spdlog::level::err, "collector {} failed: {}", "collector {} works again") {}
 
-std::string Scraper::scrape() const {
+std::string Scraper::scrape(Clock::time_point deadline) const {
   std::string text;
   const size_t last_size = last_size_.load(std::memory_order_relaxed);
   text.reserve(last_size + last_size / 8 + 4096);
   MetricWriter out(text);
-  ScrapeContext context(inventory_);
+  ScrapeContext context(inventory_, deadline);
   std::vector<Outcome> outcomes;
   outcomes.reserve(collectors_.size());
   for (const NamedCollector& named : collectors_) {
@@ -78,6 +85,10 @@ void Scraper::write_scrape_families(const std::vector<Outcome>& outcomes, Metric
   FamilySamples parse_errors = out.family(kParseErrors);
   for (const auto& [target, count] : inventory_.parse_error_counts()) {
     parse_errors.add({target}, static_cast<double>(count));
+  }
+  FamilySamples device_errors = out.family(kDeviceErrors);
+  for (const auto& [reason, count] : inventory_.device_error_counts()) {
+    device_errors.add({reason}, static_cast<double>(count));
   }
 }
 

@@ -28,7 +28,9 @@ class Scraper {
   // thinpool_parse_errors_total. A collector that fails or throws leaves none of its series (the
   // others are unaffected), reports success 0 and is logged once per reason. Safe for concurrent
   // scrapes.
-  std::string scrape() const;
+  // Collectors keep to `deadline` (ScrapeContext::deadline): what would take longer is given up
+  // and reported.
+  std::string scrape(Clock::time_point deadline = Clock::now() + std::chrono::seconds(10)) const;
 
  private:
   struct Outcome {

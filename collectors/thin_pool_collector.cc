@@ -143,6 +143,20 @@ constexpr PoolSeries kFlagSeries[] = {
      [](const ThinPool& pool) -> std::optional<double> {
        return static_cast<double>(pool.provisioned_sectors * kSectorBytes);
      }},
+    {{"thinpool_status_blocked",
+      "1 while the pool's status is not read because its status call blocked: the devices under "
+      "the pool stopped answering (the exporter asks again once that call returned and no device "
+      "under the pool is suspended); its mode and usage are absent meanwhile.",
+      MetricType::Gauge, kPoolLabelNames},
+     [](const ThinPool& pool) -> std::optional<double> { return pool.status_blocked ? 1 : 0; }},
+    {{"thinpool_stack_suspended",
+      "1 while the pool's device or a device-mapper device below it (_tmeta, _tdata, what they "
+      "stand on) is suspended (DM_DEV_STATUS): LVM is changing it, or it was left suspended and "
+      "I/O to the pool waits.",
+      MetricType::Gauge, kPoolLabelNames},
+     [](const ThinPool& pool) -> std::optional<double> {
+       return pool.suspended_devices.empty() ? 0 : 1;
+     }},
     {{"thinpool_table_read_only",
       "1 if the pool's dm table has the read_only feature: it was made read-only on purpose (a "
       "read-only activation). thinpool_mode ro with this 0 means the kernel switched the pool to "
@@ -187,6 +201,9 @@ void write_pool_series(const std::vector<ThinPool>& pools, MetricWriter& out) {
   }
   FamilySamples mode = out.family(kMode);
   for (const ThinPool& pool : pools) {
+    if (pool.status_blocked) {
+      continue;  // not read: unknown
+    }
     for (PoolMode each : kAllPoolModes) {
       mode.add({pool.names.dm_name, pool.names.vg, pool.names.lv, to_string(each)},
                each == pool.status.mode ? 1 : 0);
@@ -202,7 +219,7 @@ Status ThinPoolCollector::collect(ScrapeContext& context, MetricWriter& out) {
   if (!inventory) {
     return inventory.error();
   }
-  write_pool_series(inventory->pools, out);
+  write_pool_series((*inventory)->pools, out);
   return {};
 }
 

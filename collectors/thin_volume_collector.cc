@@ -12,7 +12,7 @@ constexpr Family kVolumeSize{"thinpool_volume_size_bytes",
 constexpr Family kVolumeMapped{
     "thinpool_volume_mapped_bytes",
     "Pool space mapped to the thin volume (dm thin status mapped sectors); absent while the "
-    "volume is not open or its pool failed.",
+    "volume is not open, its pool failed or its pool's status calls block.",
     MetricType::Gauge, kVolumeLabelNames};
 
 // One family's samples: every volume's size, or the mapped bytes of the active ones. The label
@@ -23,7 +23,7 @@ void write_family(const std::vector<ThinVolume>& volumes, bool mapped, MetricWri
   const std::string* escaped_pool_of = nullptr;  // the last pool name escaped, and its text
   std::string escaped_pool;
   for (const ThinVolume& volume : volumes) {
-    if (mapped && volume.status.state != ThinStatus::State::kActive) {
+    if (mapped && (volume.status_blocked || volume.status.state != ThinStatus::State::kActive)) {
       continue;
     }
     if (volume.shared_pool_name.get() != escaped_pool_of) {
@@ -62,7 +62,7 @@ Status ThinVolumeCollector::collect(ScrapeContext& context, MetricWriter& out) {
   if (!inventory) {
     return inventory.error();
   }
-  write_volume_series(inventory->volumes, out);
+  write_volume_series((*inventory)->volumes, out);
   return {};
 }
 

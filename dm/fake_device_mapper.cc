@@ -177,6 +177,8 @@ FakeDeviceMapper::FakeDeviceMapper(FakeDeviceMapper&& other) noexcept {
   devices_ = std::move(other.devices_);
   list_error_ = std::move(other.list_error_);
   calls_ = other.calls_;
+  changes_ = other.changes_;
+  changes_seen_ = other.changes_seen_;
   // Positions in devices_, which moved as a whole: still right.
   index_ = std::move(other.index_);
   other.index_.clear();
@@ -188,6 +190,8 @@ FakeDeviceMapper& FakeDeviceMapper::operator=(FakeDeviceMapper&& other) noexcept
     devices_ = std::move(other.devices_);
     list_error_ = std::move(other.list_error_);
     calls_ = other.calls_;
+    changes_ = other.changes_;
+    changes_seen_ = other.changes_seen_;
     index_ = std::move(other.index_);
     other.index_.clear();
   }
@@ -212,7 +216,7 @@ void FakeDeviceMapper::add_device(std::string name, DeviceNumber dev, std::strin
                                   std::optional<std::string_view> status_line) {
   std::lock_guard lock(mutex_);
   Device device;
-  device.device = {std::move(name), dev};
+  device.device = {std::move(name), dev, ""};
   device.uuid = std::move(uuid);
   if (auto target = parse_target_line(table_line)) {
     device.table.push_back(std::move(*target));
@@ -224,12 +228,14 @@ void FakeDeviceMapper::add_device(std::string name, DeviceNumber dev, std::strin
     }
   }
   devices_.push_back(std::move(device));
+  ++changes_;
 }
 
 void FakeDeviceMapper::remove_device(const std::string& name) {
   std::lock_guard lock(mutex_);
   std::erase_if(devices_, [&](const Device& d) { return d.device.name == name; });
   index_.clear();
+  ++changes_;
 }
 
 void FakeDeviceMapper::set_list_error(std::optional<Error> error) {
@@ -249,6 +255,7 @@ void FakeDeviceMapper::set_event_nr(const std::string& name, uint32_t event_nr) 
   if (Device* device = find(name)) {
     device->event_nr = event_nr;
   }
+  ++changes_;
 }
 
 void FakeDeviceMapper::set_status_line(const std::string& name, std::string_view status_line) {
@@ -259,6 +266,7 @@ void FakeDeviceMapper::set_status_line(const std::string& name, std::string_view
       device->status->push_back(std::move(*target));
     }
   }
+  ++changes_;
 }
 
 void FakeDeviceMapper::set_table_line(const std::string& name, std::string_view table_line) {
@@ -269,6 +277,28 @@ void FakeDeviceMapper::set_table_line(const std::string& name, std::string_view 
       device->table.push_back(std::move(*target));
     }
   }
+  ++changes_;
+}
+
+void FakeDeviceMapper::set_suspended(const std::string& name, bool suspended) {
+  std::lock_guard lock(mutex_);
+  if (Device* device = find(name)) {
+    device->suspended = suspended;
+  }
+  ++changes_;
+}
+
+void FakeDeviceMapper::set_before_status(const std::string& name,
+                                         std::function<void()> before_status) {
+  std::lock_guard lock(mutex_);
+  if (Device* device = find(name)) {
+    device->before_status = std::move(before_status);
+  }
+}
+
+void FakeDeviceMapper::note_change() {
+  std::lock_guard lock(mutex_);
+  ++changes_;
 }
 
 FakeDeviceMapper::Calls FakeDeviceMapper::calls() const {
@@ -286,13 +316,20 @@ Expected<std::vector<DmDevice>> FakeDeviceMapper::list_devices() {
   list.reserve(devices_.size());
   for (const auto& device : devices_) {
     list.push_back(device.device);
+    list.back().uuid = device.uuid;
   }
   return list;
 }
 
 Expected<DmReport> FakeDeviceMapper::status(const DmDevice& wanted) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   ++calls_.status;
+  if (Device* device = find(wanted.name); device != nullptr && device->before_status) {
+    std::function<void()> before_status = device->before_status;
+    lock.unlock();
+    before_status();
+    lock.lock();
+  }
   Device* device = find(wanted.name);
   if (device == nullptr || !device->status) {
     return DmReport::vanished();
@@ -314,6 +351,26 @@ Expected<DmReport> FakeDeviceMapper::table(const DmDevice& wanted) {
     return *device->table_error;
   }
   return DmReport{true, device->uuid, device->event_nr, device->table};
+}
+
+Expected<DmInfo> FakeDeviceMapper::info(const DmDevice& wanted) {
+  std::lock_guard lock(mutex_);
+  ++calls_.info;
+  Device* device = find(wanted.name);
+  DmInfo info;
+  if (device == nullptr) {
+    info.exists = false;
+    return info;
+  }
+  info.suspended = device->suspended;
+  return info;
+}
+
+Expected<bool> FakeDeviceMapper::changed_since_last_call() {
+  std::lock_guard lock(mutex_);
+  const bool changed = changes_ != changes_seen_;
+  changes_seen_ = changes_;
+  return changed;
 }
 
 Expected<DmVersions> FakeDeviceMapper::versions() {

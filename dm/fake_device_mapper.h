@@ -2,6 +2,7 @@
 // `--devmapper.fixtures` runs, and records what was asked of it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,10 @@ class FakeDeviceMapper : public DeviceMapper {
     std::optional<std::vector<DmTarget>> status;
     std::optional<Error> status_error;
     std::optional<Error> table_error;
+    bool suspended = false;
+    // Called before the device's status is answered, without the fake's lock held: a test that
+    // blocks in it makes the status call hang, as on a pool whose devices stopped answering.
+    std::function<void()> before_status;
   };
 
   // How often each call was made.
@@ -32,6 +37,7 @@ class FakeDeviceMapper : public DeviceMapper {
     int list = 0;
     int status = 0;
     int table = 0;
+    int info = 0;
   };
 
   FakeDeviceMapper() = default;
@@ -57,12 +63,19 @@ class FakeDeviceMapper : public DeviceMapper {
   void set_event_nr(const std::string& name, uint32_t event_nr);
   void set_status_line(const std::string& name, std::string_view status_line);
   void set_table_line(const std::string& name, std::string_view table_line);
+  void set_suspended(const std::string& name, bool suspended);
+  void set_before_status(const std::string& name, std::function<void()> before_status);
+  // Counts as a device-mapper change (changed_since_last_call() says so next), as a table reload
+  // does in the kernel; every other setter does too.
+  void note_change();
 
   Calls calls() const;
 
   Expected<std::vector<DmDevice>> list_devices() override;
   Expected<DmReport> status(const DmDevice& device) override;
   Expected<DmReport> table(const DmDevice& device) override;
+  Expected<DmInfo> info(const DmDevice& device) override;
+  Expected<bool> changed_since_last_call() override;
   Expected<DmVersions> versions() override;
 
   FakeDeviceMapper(FakeDeviceMapper&& other) noexcept;
@@ -73,6 +86,8 @@ class FakeDeviceMapper : public DeviceMapper {
   std::vector<Device> devices_;  // in list order
   std::optional<Error> list_error_;
   Calls calls_;
+  uint64_t changes_ = 1;       // counts what changed the devices
+  uint64_t changes_seen_ = 0;  // changes_ at the last changed_since_last_call()
   // Name -> position in devices_, rebuilt by find() when it is stale: one lookup per status or
   // table call, as the kernel's name hash, keeps a scrape of thousands of devices linear.
   std::unordered_map<std::string, size_t> index_;

@@ -1,18 +1,15 @@
 // The one file that includes <libdevmapper.h>.
 #include "dm/libdevmapper_client.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <libdevmapper.h>
 #include <spdlog/spdlog.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
-#include <fstream>
 #include <memory>
+#include <mutex>
 
 namespace thinpool {
 namespace {
@@ -55,14 +52,7 @@ struct TaskDeleter {
 using Task = std::unique_ptr<dm_task, TaskDeleter>;
 
 const char* task_name(int task_type) {
-  switch (task_type) {
-    case DM_DEVICE_LIST:
-      return "list";
-    case DM_DEVICE_VERSION:
-      return "version";
-    default:
-      return "task";
-  }
+  return task_type == DM_DEVICE_VERSION ? "version" : "task";
 }
 
 // dm_task_create() returns NULL when the control device cannot be opened (it asks the driver
@@ -87,43 +77,10 @@ Error run_failed(int task_type, const std::string& what, dm_task* task) {
 
 }  // namespace
 
-std::string diagnose_control_device() {
-  bool in_kernel = false;
-  std::ifstream misc("/proc/misc");
-  std::string line;
-  while (std::getline(misc, line)) {
-    if (line.find("device-mapper") != std::string::npos) {
-      in_kernel = true;
-    }
-  }
-  int fd = ::open("/dev/mapper/control", O_RDONLY | O_CLOEXEC);
-  int open_errno = errno;
-  if (fd >= 0) {
-    ::close(fd);
-    return in_kernel ? "" : "device-mapper is not in /proc/misc";
-  }
-  if (open_errno == EACCES || open_errno == EPERM) {
-    return "open /dev/mapper/control: permission denied (the exporter needs root or "
-           "CAP_SYS_ADMIN, and read access to the node)";
-  }
-  if (!in_kernel) {
-    return fmt::format(
-        "the kernel has no device-mapper (no device-mapper in /proc/misc; load it with "
-        "`modprobe dm_mod`), open /dev/mapper/control: {}",
-        std::strerror(open_errno));
-  }
-  if (open_errno == ENOENT) {
-    return "/dev/mapper/control does not exist although the kernel has device-mapper (create it "
-           "with `dmsetup mknodes`, or bind-mount the host's /dev/mapper/control into the "
-           "container)";
-  }
-  return fmt::format("open /dev/mapper/control: {}", std::strerror(open_errno));
-}
+LibDevmapperClient::LibDevmapperClient() : LibDevmapperClient(open_control_device()) {}
 
-LibDevmapperClient::LibDevmapperClient() : LibDevmapperClient(control_device_ioctl()) {}
-
-LibDevmapperClient::LibDevmapperClient(DmTableStatusIoctl::Ioctl table_status_ioctl)
-    : table_status_(std::move(table_status_ioctl)) {
+LibDevmapperClient::LibDevmapperClient(ControlDevice control)
+    : ioctl_(std::move(control.ioctl), std::move(control.poll)) {
   std::lock_guard lock(g_libdevmapper_mutex);
   dm_log_with_errno_init(route_libdevmapper_log);
 }
@@ -135,38 +92,30 @@ LibDevmapperClient::~LibDevmapperClient() {
 }
 
 Expected<std::vector<DmDevice>> LibDevmapperClient::list_devices() {
-  std::lock_guard lock(g_libdevmapper_mutex);
-  g_last_library_error.clear();
-  Task task(dm_task_create(DM_DEVICE_LIST));
-  if (!task) {
-    return create_failed(DM_DEVICE_LIST);
-  }
-  if (dm_task_run(task.get()) == 0) {
-    return run_failed(DM_DEVICE_LIST, "devices", task.get());
-  }
-  std::vector<DmDevice> devices;
-  dm_names* names = dm_task_get_names(task.get());
-  if (names == nullptr || names->dev == 0) {
-    return devices;
-  }
-  for (;;) {
-    devices.push_back(DmDevice{
-        names->name,
-        {static_cast<uint32_t>(major(names->dev)), static_cast<uint32_t>(minor(names->dev))}});
-    if (names->next == 0) {
-      break;
+  auto devices = ioctl_.list();
+  if (!devices && !devices.error().is(ErrorKind::kPermission)) {
+    // Most likely the control device itself: say what is missing rather than an errno.
+    if (std::string why = diagnose_control_device(); !why.empty()) {
+      return Error{"dm list devices: " + why, ErrorKind::kUnavailable};
     }
-    names = reinterpret_cast<dm_names*>(reinterpret_cast<char*>(names) + names->next);
   }
   return devices;
 }
 
 Expected<DmReport> LibDevmapperClient::status(const DmDevice& device) {
-  return table_status_.run(DmTableStatusIoctl::What::kStatus, device);
+  return ioctl_.table_status(DmIoctl::What::kStatus, device);
 }
 
 Expected<DmReport> LibDevmapperClient::table(const DmDevice& device) {
-  return table_status_.run(DmTableStatusIoctl::What::kTable, device);
+  return ioctl_.table_status(DmIoctl::What::kTable, device);
+}
+
+Expected<DmInfo> LibDevmapperClient::info(const DmDevice& device) {
+  return ioctl_.info(device);
+}
+
+Expected<bool> LibDevmapperClient::changed_since_last_call() {
+  return ioctl_.changed_since_last_call();
 }
 
 std::string libdevmapper_library_version() {

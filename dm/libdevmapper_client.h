@@ -1,26 +1,25 @@
-// The real DeviceMapper: read-only ioctls through libdevmapper.
+// The real DeviceMapper: the kernel's device-mapper, read-only.
 #pragma once
 
-#include <mutex>
 #include <string>
 
 #include "dm/device_mapper.h"
-#include "dm/dm_table_status.h"
+#include "dm/dm_ioctl.h"
 
 namespace thinpool {
 
-// Talks to the kernel: the list and the versions through libdevmapper, the per-device status
-// (always with noflush) and table through DM_TABLE_STATUS issued directly (dm_table_status.h),
-// which costs less than libdevmapper's task. libdevmapper keeps process-wide state without
-// locks, so every libdevmapper call holds one process-wide mutex.
+// Talks to the kernel: the list, status, table, info and event poll through ioctls issued
+// directly (dm_ioctl.h), which cost less than libdevmapper's tasks and return names as the kernel
+// holds them; the versions through libdevmapper. libdevmapper keeps process-wide state without
+// locks, so every libdevmapper call holds one process-wide mutex; the ioctls hold none.
 //
 // Constructing it replaces libdevmapper's stderr logging: its messages go to our log at debug
 // level, and the last error it logged is appended to the Error we return.
 class LibDevmapperClient : public DeviceMapper {
  public:
   LibDevmapperClient();
-  // With another DM_TABLE_STATUS ioctl (tests).
-  explicit LibDevmapperClient(DmTableStatusIoctl::Ioctl table_status_ioctl);
+  // With another control device (tests).
+  explicit LibDevmapperClient(ControlDevice control);
   ~LibDevmapperClient() override;
   LibDevmapperClient(const LibDevmapperClient&) = delete;
   LibDevmapperClient& operator=(const LibDevmapperClient&) = delete;
@@ -28,15 +27,13 @@ class LibDevmapperClient : public DeviceMapper {
   Expected<std::vector<DmDevice>> list_devices() override;
   Expected<DmReport> status(const DmDevice& device) override;
   Expected<DmReport> table(const DmDevice& device) override;
+  Expected<DmInfo> info(const DmDevice& device) override;
+  Expected<bool> changed_since_last_call() override;
   Expected<DmVersions> versions() override;
 
  private:
-  DmTableStatusIoctl table_status_;
+  DmIoctl ioctl_;
 };
-
-// Explains why /dev/mapper/control cannot be used: no device-mapper in the kernel, no node, or
-// no privilege. Checks /proc/misc and opens the node read-only itself, so it never creates it.
-std::string diagnose_control_device();
 
 // libdevmapper's own version, e.g. "1.02.185 (2022-05-18)"; needs no kernel.
 std::string libdevmapper_library_version();

@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "exporter/version.h"
 
@@ -29,6 +31,25 @@ class HelpFormatter : public CLI::Formatter {
 };
 
 }  // namespace
+
+std::optional<double> parse_duration_seconds(std::string_view text) {
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (text.empty() || ec != std::errc() || !std::isfinite(number) || number < 0) {
+    return std::nullopt;
+  }
+  const std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  if (unit == "ms") {
+    return number / 1000;
+  }
+  if (unit == "s" || unit.empty()) {
+    return number;
+  }
+  if (unit == "m") {
+    return number * 60;
+  }
+  return std::nullopt;
+}
 
 std::string version_text() {
   return fmt::format("thinpool_exporter version {} (revision {}, built with g++ {}.{}.{})",
@@ -95,6 +116,16 @@ FlagsResult parse_flags(int argc, const char* const* argv,
                  "(--web.max-requests) and those waiting for a worker; more wait in the kernel's "
                  "listen backlog.")
       ->check(CLI::Range(1, 100000));
+  std::string scrape_timeout = "10s";
+  std::string scrape_timeout_offset = "500ms";
+  app.add_option("--scrape.timeout", scrape_timeout,
+                 "How long a scrape may take when the client does not say how long it waits "
+                 "(Prometheus says, in X-Prometheus-Scrape-Timeout-Seconds): a duration such as "
+                 "10s or 1500ms. Collectors that take longer report "
+                 "thinpool_scrape_collector_success 0.");
+  app.add_option("--scrape.timeout-offset", scrape_timeout_offset,
+                 "Time kept back from the client's timeout so that the answer reaches it in time "
+                 "(a duration).");
   app.add_option("--web.config.file", options.web_config_file,
                  "Path to a configuration file that enables TLS and/or basic authentication, in "
                  "the exporter-toolkit format (see docs/security.md).");
@@ -148,6 +179,22 @@ FlagsResult parse_flags(int argc, const char* const* argv,
     }
     result.output = fmt::format("thinpool_exporter: {} (see --help)\n", message);
     return result;
+  }
+  for (auto [flag, text, seconds] :
+       {std::tuple{"--scrape.timeout", &scrape_timeout, &options.scrape_timeout_seconds},
+        std::tuple{"--scrape.timeout-offset", &scrape_timeout_offset,
+                   &options.scrape_timeout_offset_seconds}}) {
+    auto parsed = parse_duration_seconds(*text);
+    if (!parsed || (*parsed <= 0 && std::string_view(flag) == "--scrape.timeout")) {
+      result.exit = true;
+      result.exit_code = 2;
+      result.output = fmt::format(
+          "thinpool_exporter: {} \"{}\": expected a duration such as 10s, 1500ms or 1m (see "
+          "--help)\n",
+          flag, *text);
+      return result;
+    }
+    *seconds = *parsed;
   }
   auto check = [&](const Status& status) {
     if (!status.ok()) {

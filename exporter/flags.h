@@ -2,7 +2,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/collector.h"
@@ -17,7 +19,12 @@ struct Options {
   std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
   int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
   int request_timeout_ms = 30000;
-  int max_connections = 100;    // --web.max-connections: accepted connections, served or waiting
+  int max_connections = 100;  // --web.max-connections: accepted connections, served or waiting
+  // --scrape.timeout: how long a scrape may take when the client does not say (Prometheus sends
+  // X-Prometheus-Scrape-Timeout-Seconds; 10 s is its default scrape_timeout).
+  double scrape_timeout_seconds = 10;
+  // --scrape.timeout-offset: kept back from the client's timeout, for the answer to reach it.
+  double scrape_timeout_offset_seconds = 0.5;
   std::string web_config_file;  // --web.config.file: TLS and basic auth (exporter-toolkit format)
   bool drop_privileges = true;  // --security.drop-privileges: keep only CAP_SYS_ADMIN
   bool seccomp = true;          // --security.seccomp: refuse exec, writes, mounts, ...
@@ -42,6 +49,10 @@ FlagsResult parse_flags(int argc, const char* const* argv,
 // Turns "[host]:port" into civetweb's listening_ports syntax ("127.0.0.1:9966", "9966",
 // "[::1]:9966"); an error names the flag and the value.
 Expected<std::string> to_civetweb_listen(const std::string& address);
+
+// A duration flag's value in seconds: "10s", "1500ms", "1m", or a bare number of seconds; nullopt
+// for anything else or a negative one.
+std::optional<double> parse_duration_seconds(std::string_view text);
 
 // The version line printed by --version.
 std::string version_text();

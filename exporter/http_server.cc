@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <memory>
 #include <mutex>
 
@@ -119,7 +121,11 @@ struct HttpServer::Handlers {
     explicit Metrics(RenderMetrics render) : render_(std::move(render)) {}
     bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
       try {
-        std::string body = render_();
+        ScrapeRequest request;
+        if (const char* timeout = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
+          request.timeout_seconds = parse_scrape_timeout(timeout);
+        }
+        std::string body = render_(request);
         const char* accept = mg_get_header(conn, "Accept-Encoding");
         if (accept != nullptr && accepts_gzip(accept)) {
           if (auto compressed = gzip_compress(body)) {
@@ -237,6 +243,22 @@ HttpServer::~HttpServer() {
 
 std::vector<int> HttpServer::ports() const {
   return server_->getListeningPorts();
+}
+
+std::optional<double> parse_scrape_timeout(std::string_view header) {
+  while (!header.empty() && header.front() == ' ') {
+    header.remove_prefix(1);
+  }
+  while (!header.empty() && header.back() == ' ') {
+    header.remove_suffix(1);
+  }
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
+  if (header.empty() || ec != std::errc() || end != header.data() + header.size() ||
+      !std::isfinite(seconds) || seconds <= 0) {
+    return std::nullopt;
+  }
+  return seconds;
 }
 
 bool accepts_gzip(std::string_view accept_encoding) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,8 +18,19 @@ class CivetServer;
 
 namespace thinpool {
 
+// What a scrape request asks for, as far as the HTTP layer can tell.
+struct ScrapeRequest {
+  // Prometheus's X-Prometheus-Scrape-Timeout-Seconds: when it gives up on this scrape. Absent when
+  // the client did not send it (or sent something that is not a positive number).
+  std::optional<double> timeout_seconds;
+};
+
 // The exposition text of one scrape.
-using RenderMetrics = std::function<std::string()>;
+using RenderMetrics = std::function<std::string(const ScrapeRequest& request)>;
+
+// The seconds in an X-Prometheus-Scrape-Timeout-Seconds value ("10", "9.5"); nullopt for anything
+// that is not a positive, finite number.
+std::optional<double> parse_scrape_timeout(std::string_view header);
 
 // Filled from the flags (exporter/flags.h holds the defaults).
 struct HttpConfig {

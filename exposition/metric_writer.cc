@@ -31,6 +31,55 @@ std::string_view type_name(MetricType type) {
   return "untyped";
 }
 
+bool is_ascii(std::string_view text) {
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if ((word & 0x8080808080808080ULL) != 0) {
+      return false;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The length of the well-formed UTF-8 sequence `text` starts with (RFC 3629: no overlong forms,
+// no surrogates, nothing above U+10FFFF), or 0 when it does not start with one.
+size_t utf8_sequence_length(std::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto continuation = [&](size_t i) { return i < text.size() && (byte(i) & 0xc0) == 0x80; };
+  const unsigned char lead = byte(0);
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    return continuation(1) ? 2 : 0;
+  }
+  if (lead >= 0xe0 && lead <= 0xef) {
+    if (!continuation(1) || !continuation(2)) {
+      return 0;
+    }
+    const unsigned char second = byte(1);
+    if ((lead == 0xe0 && second < 0xa0) || (lead == 0xed && second > 0x9f)) {
+      return 0;  // overlong, or a UTF-16 surrogate
+    }
+    return 3;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    if (!continuation(1) || !continuation(2) || !continuation(3)) {
+      return 0;
+    }
+    const unsigned char second = byte(1);
+    if ((lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second > 0x8f)) {
+      return 0;  // overlong, or above U+10FFFF
+    }
+    return 4;
+  }
+  return 0;
+}
+
 }  // namespace
 
 FamilySamples MetricWriter::family(const Family& family) {
@@ -117,24 +166,40 @@ void append_label_value(std::string_view value, std::string& out) {
   if (value.empty()) {
     return;
   }
-  // Almost no value needs escaping: three vectorized memchr scans beat a loop over every byte.
+  // Almost no value needs escaping: three vectorized memchr scans and a word-wise check for bytes
+  // above 0x7f beat a loop over every byte.
   const char* data = value.data();
-  if (std::memchr(data, '\\', value.size()) == nullptr &&
+  if (is_ascii(value) && std::memchr(data, '\\', value.size()) == nullptr &&
       std::memchr(data, '"', value.size()) == nullptr &&
       std::memchr(data, '\n', value.size()) == nullptr) {
     out.append(value);
     return;
   }
-  size_t start = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c != '\\' && c != '"' && c != '\n') {
+  size_t start = 0;  // the bytes since `start` are written as they are
+  for (size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      if (const size_t length = utf8_sequence_length(value.substr(i)); length > 0) {
+        i += length;
+        continue;
+      }
+      // Not UTF-8: Prometheus would refuse the whole scrape. The byte is written as the four
+      // characters \xNN (its value in hex), the backslash escaped as the format wants.
+      constexpr char kHex[] = "0123456789abcdef";
+      out.append(value.data() + start, i - start);
+      out.append("\\\\x");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+      start = ++i;
       continue;
     }
-    out.append(value.data() + start, i - start);
-    out.push_back('\\');
-    out.push_back(c == '\n' ? 'n' : c);
-    start = i + 1;
+    if (c == '\\' || c == '"' || c == '\n') {
+      out.append(value.data() + start, i - start);
+      out.push_back('\\');
+      out.push_back(c == '\n' ? 'n' : static_cast<char>(c));
+      start = i + 1;
+    }
+    ++i;
   }
   out.append(value.data() + start, value.size() - start);
 }

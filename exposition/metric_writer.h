@@ -94,7 +94,9 @@ class MetricWriter {
 };
 
 // A label value as the text format wants it: backslash, double quote and newline escaped as
-// \\, \" and \n; every other byte (UTF-8 included) as is.
+// \\, \" and \n; UTF-8 as is. A byte that is not part of well-formed UTF-8 (a device name may hold
+// any byte but '/'; Prometheus refuses a scrape with such a label value) becomes the four
+// characters \xNN, its value in lowercase hex, which the text carries as \\xNN.
 void append_label_value(std::string_view value, std::string& out);
 
 // A sample value as prometheus-cpp writes it: "Nan", "+Inf", "-Inf", otherwise printf's "%.16g"

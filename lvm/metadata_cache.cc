@@ -48,13 +48,24 @@ VolumeGroupCache::Entry& VolumeGroupCache::remember(const std::string& key, Entr
 }
 
 Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) {
-  std::lock_guard lock(mutex_);
+  // The reads run without the lock: a device that stops answering blocks only the load that
+  // reads it, never the loads of other volume groups.
   PvReadOptions options = options_;
   options.skip_text = [this](const MetadataLocation& location) {
+    std::lock_guard lock(mutex_);
     auto it = entries_.find(pv_key(location));
     return it != entries_.end() && it->second.location == location;
   };
   Expected<PvMetadata> metadata = read_pv_metadata(reader, options);
+  std::unique_lock lock(mutex_);
+  if (metadata.ok() && metadata->text_skipped && metadata->location &&
+      !entries_.contains(pv_key(*metadata->location))) {
+    // Another load evicted the entry since the check: read the text after all.
+    lock.unlock();
+    options.skip_text = nullptr;
+    metadata = read_pv_metadata(reader, options);
+    lock.lock();
+  }
   if (!metadata.ok()) {
     return metadata.error();
   }
@@ -66,7 +77,7 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
   Entry* entry = nullptr;
   bool reused = false;
   if (metadata->text_skipped) {
-    entry = &entries_.at(key);  // skip_text only says yes for a key it found
+    entry = &entries_.at(key);
     entry->last_used = ++clock_;
     reused = true;
     ++stats_.reuses;

@@ -8,7 +8,8 @@
 // bumps seqno, so an unchanged location means unchanged metadata. A backup file is re-read on
 // every load (it is small) and re-parsed only when its contents changed.
 //
-// Thread-safe: one mutex around each load (loads are a few sector reads).
+// Thread-safe. The device reads run outside the lock: a PV that stops answering blocks only the
+// load that reads it.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,7 @@ class VolumeGroupCache {
   // The VG whose metadata the PV behind `reader` holds. Errors: everything read_pv_metadata
   // reports, a PV that holds no usable metadata copy (the reason is in the message), and
   // metadata that does not parse (remembered for its location: not re-parsed until it changes).
+  // A read that blocks blocks this call only; the caller bounds it (collectors/lvm_collector.h).
   Expected<LoadedVolumeGroup> load_from_pv(BlockReader& reader);
 
   // The VG in the backup file dir/<vg_name>.

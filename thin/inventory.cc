@@ -1,41 +1,57 @@
 #include "thin/inventory.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <functional>
-#include <type_traits>
-
-#include "base/text.h"
+#include <map>
 
 namespace thinpool {
 namespace {
 
 constexpr std::string_view kThinPoolTarget = "thin-pool";
 constexpr std::string_view kThinTarget = "thin";
-
-bool is_privilege_error(const Error& error) {
-  return error.is(ErrorKind::kPermission);
-}
-
-size_t hash_of(std::string_view text) {
-  return std::hash<std::string_view>{}(text);
-}
-
 constexpr int kMaxStackDepth = 8;  // dm devices below a pool, counted from the pool
+// Volumes whose table says their pool failed, before any other table was seen: a group of
+// their own (no pool device number is known for them).
+const DeviceNumber kUnknownPool{0, 0};
 
-// Every "<major>:<minor>" among a table line's parameters: the devices its target is built on
-// (linear, striped, mirror, raid, cache, ... all name them so). Added to `out` once each.
-void add_devices_named_in(const DmTarget& target, std::vector<DeviceNumber>& out) {
-  for (std::string_view field : split_fields(target.params)) {
-    if (field.find(':') == std::string_view::npos) {
-      continue;
-    }
-    if (auto dev = parse_device_number(field);
-        dev && std::find(out.begin(), out.end(), *dev) == out.end()) {
-      out.push_back(*dev);
+size_t reason_index(std::string_view reason) {
+  const auto& reasons = InventoryReader::kDeviceErrorReasons;
+  return static_cast<size_t>(std::find(reasons.begin(), reasons.end(), reason) - reasons.begin());
+}
+
+// A listed device and what its table says it is.
+struct Classified {
+  const DmDevice* device;
+  const DeviceTable* table;
+};
+
+// Each pool's stack: the dm devices below it, found breadth first through the tables of the
+// listed devices that are neither pools nor thin volumes (`others`, by number), and the devices
+// at the bottom. No ioctl: the tables are DeviceTables'.
+void find_pool_stacks(const std::map<DeviceNumber, Classified>& others, ThinInventory& inventory) {
+  for (ThinPool& pool : inventory.pools) {
+    std::vector<DeviceNumber> seen = {pool.table.metadata_dev, pool.table.data_dev};
+    std::vector<DeviceNumber> level = seen;
+    for (int depth = 0; depth < kMaxStackDepth && !level.empty(); ++depth) {
+      std::vector<DeviceNumber> next;
+      for (DeviceNumber dev : level) {
+        auto listed = others.find(dev);
+        if (listed == others.end()) {
+          pool.bottom_devices.push_back(dev);  // not a dm device: a disk, a partition, a loop
+          continue;
+        }
+        pool.sub_devices.push_back(*listed->second.device);
+        for (DeviceNumber below : listed->second.table->below) {
+          if (std::find(seen.begin(), seen.end(), below) == seen.end()) {
+            seen.push_back(below);
+            next.push_back(below);
+          }
+        }
+      }
+      level = std::move(next);
     }
   }
 }
@@ -69,6 +85,10 @@ void link_volumes_to_pools(ThinInventory& inventory) {
 
 }  // namespace
 
+InventoryReader::InventoryReader(DeviceMapper& device_mapper,
+                                 const std::shared_ptr<BlockingCallPool>& threads)
+    : device_mapper_(device_mapper), reads_(threads), statuses_(device_mapper, threads) {}
+
 std::array<std::pair<std::string_view, uint64_t>, 2> InventoryReader::parse_error_counts() const {
   return {{{kThinPoolTarget, pool_parse_errors_.load()}, {kThinTarget, thin_parse_errors_.load()}}};
 }
@@ -77,204 +97,216 @@ uint64_t InventoryReader::parse_errors(std::string_view target) const {
   return target == kThinPoolTarget ? pool_parse_errors_.load() : thin_parse_errors_.load();
 }
 
-void InventoryReader::record_parse_error(std::string_view target, const std::string& dm_name,
-                                         const std::string& detail) {
-  (target == kThinPoolTarget ? pool_parse_errors_ : thin_parse_errors_)++;
-  skipped_.failing(dm_name, detail);
+std::array<std::pair<std::string_view, uint64_t>, 4> InventoryReader::device_error_counts() const {
+  std::array<std::pair<std::string_view, uint64_t>, 4> counts;
+  for (size_t i = 0; i < kDeviceErrorReasons.size(); ++i) {
+    counts[i] = {kDeviceErrorReasons[i], device_errors_[i].load()};
+  }
+  return counts;
 }
 
-Expected<ThinInventory> InventoryReader::read() {
-  std::lock_guard lock(read_mutex_);
+void InventoryReader::skip(const DmDevice& device, std::string_view reason, std::string_view detail,
+                           std::array<bool, 4>& logged) {
+  const size_t index = reason_index(reason);
+  device_errors_.at(index)++;
+  // The first device per reason and read is logged (once per reason while it lasts); counting is
+  // all the others cost.
+  if (!logged.at(index)) {
+    logged[index] = true;
+    skipped_.failing(reason, "", fmt::format("{} ({})", detail, device.name));
+  }
+}
+
+void InventoryReader::count_parse_error(std::string_view target) {
+  (target == kThinPoolTarget ? pool_parse_errors_ : thin_parse_errors_)++;
+}
+
+Expected<InventoryRef> InventoryReader::read() {
+  return read(Clock::now() + std::chrono::seconds(10));
+}
+
+Expected<InventoryRef> InventoryReader::read(Clock::time_point deadline) {
+  auto result = reads_.run_here("inventory", deadline, [&] { return read_now(deadline); });
+  if (result.outcome == decltype(reads_)::Outcome::kTimedOut) {
+    return Error{
+        fmt::format("the device-mapper read that another scrape started {:.1f} s ago has "
+                    "not finished by this scrape's deadline",
+                    std::chrono::duration<double>(Clock::now() - result.started).count())};
+  }
+  if (!result.value) {
+    return Error{"the device-mapper read failed unexpectedly"};
+  }
+  return *result.value;
+}
+
+Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
+  auto changed = device_mapper_.changed_since_last_call();
+  if (!changed) {
+    spdlog::debug("device-mapper event poll: {}; reading every table again",
+                  changed.error().message);
+  }
+  tables_.begin_read(!changed || *changed);
   auto devices = device_mapper_.list_devices();
   if (!devices) {
     return devices.error();
   }
-  ThinInventory inventory;
+  auto inventory = std::make_shared<ThinInventory>();
+  std::array<bool, 4> logged{};  // reasons already logged in this read
+  std::vector<Classified> pools;
+  std::vector<Classified> volumes;
+  std::map<DeviceNumber, Classified> others;
   // Most devices of a big host are thin volumes: one allocation instead of a doubling series.
-  inventory.volumes.reserve(devices->size());
-  const uint64_t this_read = ++reads_;
-  // Devices that are neither pools nor thin volumes: where a pool's sub-devices are found.
-  std::vector<const DmDevice*> others;
-
+  volumes.reserve(devices->size());
   for (const DmDevice& device : *devices) {
-    auto status = device_mapper_.status(device);
-    if (!status) {
-      if (is_privilege_error(status.error())) {
-        return status.error();
-      }
-      skipped_.failing(device.name, status.error().message);
-      continue;
-    }
-    if (!status->exists) {
-      spdlog::debug("device {} was removed while it was being read", device.name);
-      continue;
-    }
-    // Thin pools and thin volumes have exactly one target.
-    const std::string_view type =
-        status->targets.size() == 1 ? std::string_view(status->targets.front().type) : "";
-    std::optional<Error> fatal;
-    if (type == kThinPoolTarget) {
-      fatal = read_pool(device, *status, inventory);
-    } else if (type == kThinTarget) {
-      fatal = read_volume(device, *status, this_read, inventory);
-    } else {
-      others.push_back(&device);
-    }
-    if (fatal) {
-      return std::move(*fatal);
-    }
-  }
-  if (std::optional<Error> fatal = read_pool_stacks(others, inventory)) {
-    return std::move(*fatal);
-  }
-  link_volumes_to_pools(inventory);
-  std::erase_if(thin_tables_,
-                [&](const auto& entry) { return entry.second.seen_in_read != this_read; });
-  skipped_.forget_unreported();
-  return inventory;
-}
-
-std::optional<Error> InventoryReader::read_pool_stacks(const std::vector<const DmDevice*>& others,
-                                                       ThinInventory& inventory) {
-  // Breadth first, all pools at once: a device number at the current depth and its pool.
-  struct Below {
-    size_t pool;
-    DeviceNumber dev;
-  };
-  std::vector<Below> level;
-  std::vector<std::vector<DeviceNumber>> seen(inventory.pools.size());
-  for (size_t i = 0; i < inventory.pools.size(); ++i) {
-    const ThinPoolTable& table = inventory.pools[i].table;
-    seen[i] = {table.metadata_dev, table.data_dev};
-    level.push_back({i, table.metadata_dev});
-    level.push_back({i, table.data_dev});
-  }
-  for (int depth = 0; depth < kMaxStackDepth && !level.empty(); ++depth) {
-    std::vector<Below> next;
-    for (const Below& below : level) {
-      ThinPool& pool = inventory.pools[below.pool];
-      auto listed = std::find_if(others.begin(), others.end(),
-                                 [&](const DmDevice* device) { return device->dev == below.dev; });
-      if (listed == others.end()) {
-        pool.bottom_devices.push_back(below.dev);  // not a dm device: a disk, a partition, a loop
-        continue;
-      }
-      const DmDevice& device = **listed;
-      pool.sub_devices.push_back(device);
-      auto table = device_mapper_.table(device);
-      if (!table) {
-        if (is_privilege_error(table.error())) {
-          return table.error();
-        }
-        skipped_.failing(device.name, table.error().message);
-        continue;
-      }
-      std::vector<DeviceNumber> named;
-      for (const DmTarget& target : table->targets) {
-        add_devices_named_in(target, named);
-      }
-      for (DeviceNumber dev : named) {
-        if (std::find(seen[below.pool].begin(), seen[below.pool].end(), dev) ==
-            seen[below.pool].end()) {
-          seen[below.pool].push_back(dev);
-          next.push_back({below.pool, dev});
-        }
-      }
-    }
-    level = std::move(next);
-  }
-  return std::nullopt;
-}
-
-template <typename Parse>
-auto InventoryReader::read_table(const DmDevice& device, std::string_view target, Parse parse)
-    -> Expected<std::optional<typename std::invoke_result_t<Parse, std::string_view>::value_type>> {
-  using Table = typename std::invoke_result_t<Parse, std::string_view>::value_type;
-  auto table = device_mapper_.table(device);
-  if (!table) {
-    if (is_privilege_error(table.error())) {
+    std::optional<SkipReason> why;
+    auto table = tables_.lookup(device, device_mapper_, why);
+    if (!table) {
       return table.error();
     }
-    skipped_.failing(device.name, table.error().message);
-    return std::optional<Table>();
-  }
-  if (!table->exists || table->targets.size() != 1 || table->targets.front().type != target) {
-    spdlog::debug("{} device {} was removed or reloaded while it was being read", target,
-                  device.name);
-    return std::optional<Table>();
-  }
-  auto parsed = parse(table->targets.front().params);
-  if (!parsed) {
-    record_parse_error(target, device.name, parsed.error().message);
-    return std::optional<Table>();
-  }
-  return std::optional<Table>(std::move(*parsed));
-}
-
-std::optional<Error> InventoryReader::read_pool(const DmDevice& device, const DmReport& status,
-                                                ThinInventory& inventory) {
-  auto parsed_table = read_table(device, kThinPoolTarget, parse_thin_pool_table);
-  if (!parsed_table || !parsed_table->has_value()) {
-    return parsed_table ? std::nullopt : std::optional<Error>(parsed_table.error());
-  }
-  const DmTarget& target = status.targets.front();
-  auto parsed_status = parse_thin_pool_status(target.params);
-  if (!parsed_status) {
-    record_parse_error(kThinPoolTarget, device.name, parsed_status.error().message);
-    return std::nullopt;
-  }
-  ThinPool pool;
-  pool.names = make_device_names(device, status.uuid);
-  pool.uuid = status.uuid;
-  pool.length_sectors = target.length;
-  pool.table = **parsed_table;
-  pool.status = *parsed_status;
-  inventory.pools.push_back(std::move(pool));
-  return std::nullopt;
-}
-
-std::optional<Error> InventoryReader::read_volume(const DmDevice& device, const DmReport& status,
-                                                  uint64_t this_read, ThinInventory& inventory) {
-  const DmTarget& target = status.targets.front();
-  auto parsed_status = parse_thin_status(target.params);
-  if (!parsed_status) {
-    record_parse_error(kThinTarget, device.name, parsed_status.error().message);
-    return std::nullopt;
-  }
-  // A new volume gets an empty entry, which is dropped at the end of the read unless filled in
-  // below; so is the entry of a device number whose volume was renamed (its table is read again).
-  const size_t uuid_hash = hash_of(status.uuid);
-  auto [entry, inserted] = thin_tables_.try_emplace(device.dev);
-  CachedThinTable& cached = entry->second;
-  const bool is_new = inserted || cached.names == nullptr || cached.names->dm_name() != device.name;
-  const bool same_volume = !is_new && cached.uuid_hash == uuid_hash;
-  const bool unchanged =
-      same_volume && cached.length == target.length && cached.event_nr == status.event_nr;
-  if (unchanged) {
-    cached.seen_in_read = this_read;
-  } else {
-    auto parsed_table = read_table(device, kThinTarget, parse_thin_table);
-    if (!parsed_table || !parsed_table->has_value()) {
-      return parsed_table ? std::nullopt : std::optional<Error>(parsed_table.error());
+    if (why) {
+      if (why->reason == "parse") {
+        count_parse_error(why->target);
+      }
+      skip(device, why->reason, why->detail, logged);
     }
-    // Once its pool has failed the kernel hides a volume's table; keep what was read before.
-    ThinTable table = (*parsed_table)->pool_failed && same_volume && !cached.table.pool_failed
-                          ? cached.table
-                          : **parsed_table;
-    // Same name and uuid: the labels stay (only the table was reloaded).
-    std::shared_ptr<const VolumeNames> names =
-        same_volume ? std::move(cached.names)
-                    : std::make_shared<const VolumeNames>(device, status.uuid);
-    cached = CachedThinTable{std::move(names), uuid_hash, target.length,
-                             status.event_nr,  table,     this_read};
+    if (*table == nullptr) {
+      continue;
+    }
+    switch ((*table)->kind) {
+      case DeviceKind::kPool:
+        pools.push_back({&device, *table});
+        break;
+      case DeviceKind::kThin:
+        volumes.push_back({&device, *table});
+        break;
+      case DeviceKind::kOther:
+        others.emplace(device.dev, Classified{&device, *table});
+        break;
+    }
   }
-  ThinVolume volume;
-  volume.shared_names = cached.names;
-  volume.size_sectors = target.length;
-  volume.table = cached.table;
-  volume.status = *parsed_status;
-  inventory.volumes.push_back(std::move(volume));
-  return std::nullopt;
+
+  for (const Classified& pool : pools) {
+    ThinPool entry;
+    entry.names = make_device_names(*pool.device, pool.table->uuid);
+    entry.uuid = pool.table->uuid;
+    entry.length_sectors = pool.table->length_sectors;
+    entry.table = pool.table->pool;
+    inventory->pools.push_back(std::move(entry));
+  }
+  find_pool_stacks(others, *inventory);
+
+  // One status group per pool (its index in `groups` by pool device), then one per pool that is
+  // not listed; the suspended devices under each pool, which do not block to ask about.
+  std::vector<StatusGroup> groups;
+  std::map<DeviceNumber, size_t> group_of;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    ThinPool& pool = inventory->pools[i];
+    StatusGroup group;
+    group.key = to_string(pool.names.dev);
+    group.devices.push_back({*pools[i].device, true});
+    std::vector<const DmDevice*> stack = {pools[i].device};
+    for (const DmDevice& sub_device : pool.sub_devices) {
+      stack.push_back(&sub_device);
+    }
+    for (const DmDevice* device : stack) {
+      auto info = device_mapper_.info(*device);
+      if (info && info->exists && (info->suspended || info->internally_suspended)) {
+        pool.suspended_devices.push_back(device->name);
+      }
+    }
+    group.stack_suspended = !pool.suspended_devices.empty();
+    group_of[pool.names.dev] = groups.size();
+    groups.push_back(std::move(group));
+  }
+  for (const Classified& volume : volumes) {
+    const DeviceNumber pool_dev =
+        volume.table->thin.pool_failed ? kUnknownPool : volume.table->thin.pool_dev;
+    auto [it, inserted] = group_of.try_emplace(pool_dev, groups.size());
+    if (inserted) {
+      groups.push_back(StatusGroup{to_string(pool_dev), {}, false});
+    }
+    groups[it->second].devices.push_back({*volume.device, false});
+  }
+
+  // Half the time left for the statuses: the collectors after the inventory need some too.
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point status_deadline = deadline > now ? now + (deadline - now) / 2 : now;
+  auto statuses = statuses_.read(groups, status_deadline);
+
+  // The pools first in `groups`, then their volumes' entries follow in list order per group.
+  std::vector<size_t> next_in_group(groups.size(), 0);
+  std::vector<bool> pool_read(pools.size(), true);
+  for (size_t i = 0; i < pools.size(); ++i) {
+    ThinPool& pool = inventory->pools[i];
+    next_in_group[i] = 1;
+    if (!statuses[i]) {
+      pool.status_blocked = true;
+      skip(*pools[i].device, "blocked",
+           pool.suspended_devices.empty()
+               ? "its status does not answer"
+               : fmt::format("its status does not answer, and devices below it are suspended: {}",
+                             fmt::join(pool.suspended_devices, ", ")),
+           logged);
+      continue;
+    }
+    const StatusResult& result = (*statuses[i])[0];
+    if (result.outcome == StatusResult::Outcome::kUnparsable) {
+      count_parse_error(kThinPoolTarget);
+      skip(*pools[i].device, "parse", result.error.message, logged);
+    } else if (result.outcome == StatusResult::Outcome::kFailed) {
+      if (result.error.is(ErrorKind::kPermission)) {
+        return result.error;
+      }
+      skip(*pools[i].device, "status", result.error.message, logged);
+    }
+    pool_read[i] = result.outcome == StatusResult::Outcome::kRead;
+    pool.status = result.pool;
+  }
+  for (size_t i = pools.size(); i-- > 0;) {
+    if (!pool_read[i]) {
+      inventory->pools.erase(inventory->pools.begin() + static_cast<ptrdiff_t>(i));
+    }
+  }
+
+  inventory->volumes.reserve(volumes.size());
+  for (const Classified& volume : volumes) {
+    const DeviceNumber pool_dev =
+        volume.table->thin.pool_failed ? kUnknownPool : volume.table->thin.pool_dev;
+    const size_t group = group_of.at(pool_dev);
+    const size_t index = next_in_group[group]++;
+    ThinVolume entry;
+    entry.shared_names = volume.table->volume_names;
+    entry.size_sectors = volume.table->length_sectors;
+    entry.table = volume.table->thin;
+    if (!statuses[group]) {
+      entry.status_blocked = true;
+      skip(*volume.device, "blocked", "its pool's status calls do not answer", logged);
+    } else {
+      const StatusResult& result = (*statuses[group])[index];
+      switch (result.outcome) {
+        case StatusResult::Outcome::kRead:
+          entry.status = result.thin;
+          break;
+        case StatusResult::Outcome::kGone:
+          continue;
+        case StatusResult::Outcome::kUnparsable:
+          count_parse_error(kThinTarget);
+          skip(*volume.device, "parse", result.error.message, logged);
+          continue;
+        case StatusResult::Outcome::kFailed:
+          if (result.error.is(ErrorKind::kPermission)) {
+            return result.error;
+          }
+          skip(*volume.device, "status", result.error.message, logged);
+          continue;
+      }
+    }
+    inventory->volumes.push_back(std::move(entry));
+  }
+  link_volumes_to_pools(*inventory);
+  tables_.end_read();
+  skipped_.forget_unreported();
+  return InventoryRef(std::move(inventory));
 }
 
 }  // namespace thinpool

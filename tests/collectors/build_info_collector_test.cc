@@ -11,7 +11,7 @@ namespace {
 TEST(BuildInfoCollector, CarriesVersionLabels) {
   FakeDeviceMapper fake;
   InventoryReader reader(fake);
-  ScrapeContext context(reader);
+  ScrapeContext context(reader, Clock::now() + std::chrono::seconds(10));
   std::string text;
   MetricWriter out(text);
   ASSERT_TRUE(

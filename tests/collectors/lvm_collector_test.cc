@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "dm/fake_device_mapper.h"
 #include "tests/support/exposition_text.h"
@@ -55,7 +58,7 @@ BlockDeviceOpener failing_opener() {
 }
 
 std::string scrape(LvmCollector& collector, InventoryReader& reader) {
-  ScrapeContext context(reader);
+  ScrapeContext context(reader, Clock::now() + std::chrono::seconds(10));
   std::string text;
   MetricWriter out(text);
   Status status = collector.collect(context, out);
@@ -125,7 +128,7 @@ TEST(LvmCollector, FallsBackToTheBackupAndSeesATransactionIdMismatch) {
   // The kernel still says 5.
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(inventory->pools[0].status.usage->transaction_id, 5u);
+  EXPECT_EQ((*inventory)->pools[0].status.usage->transaction_id, 5u);
 }
 
 TEST(LvmCollector, UnreadableMetadataIsAPerVgFailureNotACollectorFailure) {
@@ -150,6 +153,77 @@ TEST(LvmCollector, NonLvmPoolsAreNotLookedAt) {
   std::string text = scrape(collector, reader);
   EXPECT_EQ(opened, 0);
   EXPECT_EQ(text, "");
+}
+
+// A PV that stops answering: every read blocks until the test opens the gate.
+class HangingReader : public lvm::BlockReader {
+ public:
+  HangingReader(std::shared_ptr<std::promise<void>> opened, std::shared_future<void> gate,
+                std::string image)
+      : opened_(std::move(opened)), gate_(std::move(gate)), image_(std::move(image), "vda") {}
+  Expected<std::string> read_at(uint64_t offset, size_t length) override {
+    gate_.wait();
+    return image_.read_at(offset, length);
+  }
+  std::string name() const override { return "vda"; }
+
+ private:
+  std::shared_ptr<std::promise<void>> opened_;
+  std::shared_future<void> gate_;
+  lvm::MemoryBlockReader image_;
+};
+
+std::string scrape_until(LvmCollector& collector, InventoryReader& reader,
+                         std::chrono::milliseconds budget) {
+  ScrapeContext context(reader, Clock::now() + budget);
+  std::string text;
+  MetricWriter out(text);
+  EXPECT_TRUE(collector.collect(context, out).ok());
+  return text;
+}
+
+TEST(LvmCollector, APvThatStopsAnsweringIsReportedNotWaitedForAndReadOnceItAnswers) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  const std::string image = gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz");
+  std::promise<void> gate;
+  std::shared_future<void> gate_open = gate.get_future().share();
+  std::atomic<int> opened{0};
+  LvmCollector collector("", [&](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    EXPECT_EQ(dev, kPv);
+    ++opened;
+    return std::unique_ptr<lvm::BlockReader>(
+        std::make_unique<HangingReader>(nullptr, gate_open, image));
+  });
+
+  const auto start = Clock::now();
+  std::string text = scrape_until(collector, reader, std::chrono::milliseconds(500));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="cinder-volumes"} 0)")) << text;
+  EXPECT_NE(text.find(R"(thinpool_lvm_pv_read_stuck_seconds{vg="cinder-volumes",device=")"),
+            std::string::npos)
+      << text;
+  // Later scrapes do not start a second read of it: one blocked read, however many scrapes.
+  for (int i = 0; i < 5; ++i) {
+    const auto again = Clock::now();
+    text = scrape_until(collector, reader, std::chrono::seconds(10));
+    EXPECT_LT(Clock::now() - again, std::chrono::seconds(5));
+    EXPECT_NE(text.find("thinpool_lvm_pv_read_stuck_seconds{"), std::string::npos);
+  }
+  EXPECT_EQ(opened.load(), 1);
+  ASSERT_EQ(collector.stuck_reads().size(), 1u);
+  EXPECT_EQ(collector.stuck_reads()[0].vg, "cinder-volumes");
+
+  // It answers: the blocked read returns, and the next scrape reads the PV normally.
+  gate.set_value();
+  for (int i = 0; i < 200 && !collector.stuck_reads().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(collector.stuck_reads().empty());
+  text = scrape_until(collector, reader, std::chrono::seconds(10));
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="cinder-volumes"} 1)")) << text;
+  EXPECT_EQ(text.find("thinpool_lvm_pv_read_stuck_seconds{"), std::string::npos) << text;
 }
 
 TEST(OpenBlockDevice, ExplainsAMissingNode) {

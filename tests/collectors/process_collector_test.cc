@@ -13,7 +13,7 @@ namespace {
 std::map<std::string, double> collect(ProcessCollector collector) {
   FakeDeviceMapper fake;
   InventoryReader reader(fake);
-  ScrapeContext context(reader);
+  ScrapeContext context(reader, Clock::now() + std::chrono::seconds(10));
   std::string text;
   MetricWriter out(text);
   EXPECT_TRUE(collector.collect(context, out).ok());

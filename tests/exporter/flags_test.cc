@@ -90,5 +90,24 @@ TEST(Flags, ListenAddressToCivetweb) {
   EXPECT_FALSE(to_civetweb_listen("[::1:9966").ok());
 }
 
+TEST(Flags, ScrapeTimeoutsAreDurations) {
+  FlagsResult defaults = parse({});
+  EXPECT_EQ(defaults.options.scrape_timeout_seconds, 10);
+  EXPECT_EQ(defaults.options.scrape_timeout_offset_seconds, 0.5);
+  FlagsResult set = parse({"--scrape.timeout=1500ms", "--scrape.timeout-offset=0"});
+  ASSERT_FALSE(set.exit) << set.output;
+  EXPECT_EQ(set.options.scrape_timeout_seconds, 1.5);
+  EXPECT_EQ(set.options.scrape_timeout_offset_seconds, 0);
+  for (const char* bad : {"--scrape.timeout=0s", "--scrape.timeout=ten", "--scrape.timeout=5h",
+                          "--scrape.timeout-offset=-1s"}) {
+    FlagsResult refused = parse({bad});
+    EXPECT_TRUE(refused.exit) << bad;
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_NE(refused.output.find("expected a duration"), std::string::npos) << refused.output;
+  }
+  EXPECT_EQ(parse_duration_seconds("2m"), 120);
+  EXPECT_EQ(parse_duration_seconds("3"), 3);
+}
+
 }  // namespace
 }  // namespace thinpool

@@ -69,7 +69,8 @@ class HttpServerTest : public testing::Test {
     config.max_requests = 4;
     config.max_connections = 16;
     config.request_timeout_ms = 5000;
-    auto server = HttpServer::start(config, [this] {
+    auto server = HttpServer::start(config, [this](const ScrapeRequest& request) {
+      last_timeout_ = request.timeout_seconds.value_or(-1);
       if (render_throws_) {
         throw std::runtime_error("rendering exploded");
       }
@@ -82,7 +83,26 @@ class HttpServerTest : public testing::Test {
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
   std::atomic<bool> render_throws_{false};
+  std::atomic<double> last_timeout_{0};
 };
+
+TEST_F(HttpServerTest, PassesPrometheusScrapeTimeoutToTheScrape) {
+  http_get(port_, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds: 9.5\r\n");
+  EXPECT_EQ(last_timeout_.load(), 9.5);
+  http_get(port_, "/metrics");
+  EXPECT_EQ(last_timeout_.load(), -1);  // none sent
+  http_get(port_, "/metrics", "X-Prometheus-Scrape-Timeout-Seconds: soon\r\n");
+  EXPECT_EQ(last_timeout_.load(), -1);
+}
+
+TEST(ParseScrapeTimeout, AcceptsPositiveSecondsOnly) {
+  EXPECT_EQ(parse_scrape_timeout("10"), 10);
+  EXPECT_EQ(parse_scrape_timeout(" 9.5 "), 9.5);
+  EXPECT_EQ(parse_scrape_timeout("0.25"), 0.25);
+  for (const char* bad : {"", "0", "-1", "10s", "nan", "inf", "1e999", "x"}) {
+    EXPECT_FALSE(parse_scrape_timeout(bad).has_value()) << bad;
+  }
+}
 
 TEST_F(HttpServerTest, ServesTheRenderedMetrics) {
   std::string response = http_get(port_, "/metrics");
@@ -142,7 +162,7 @@ TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
   config.max_requests = 4;
   config.max_connections = 16;
   config.request_timeout_ms = 5000;
-  auto second = HttpServer::start(config, [] { return std::string(); });
+  auto second = HttpServer::start(config, [](const ScrapeRequest&) { return std::string(); });
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos);
   EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;

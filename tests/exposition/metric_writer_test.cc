@@ -60,10 +60,12 @@ std::vector<Sample> unlabelled(const std::vector<double>& values) {
 }
 
 TEST(MetricWriterTest, EscapesLabelValuesLikeTextSerializer) {
+  // Every ASCII byte, and UTF-8 of every length.
   std::string every_byte;
-  for (int c = 1; c < 256; ++c) {
+  for (int c = 1; c < 128; ++c) {
     every_byte.push_back(static_cast<char>(c));
   }
+  every_byte += "\xc3\xb6 \xe2\x82\xac \xf0\x9f\x92\xbe \xef\xbf\xbf \xf4\x8f\xbf\xbf";
   std::vector<Sample> samples;
   for (std::string value :
        {std::string(), std::string("plain"), std::string("a\"b\\c\nd"), std::string("\\\\\"\"\n\n"),
@@ -189,6 +191,25 @@ TEST(MetricWriterTest, RollingBackForgetsTextAndFamilies) {
   EXPECT_THROW(samples.add({}, 2), std::logic_error);
   writer.family(family).add({}, 3);  // the family may be written again
   EXPECT_EQ(text, "# HELP test_value Values.\n# TYPE test_value gauge\ntest_value 3\n");
+}
+
+TEST(MetricWriterTest, WritesBytesThatAreNotUtf8AsHexSoTheScrapeStaysValid) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"latin\xe9", R"(latin\\xe9)"},                   // a Latin-1 byte
+      {"\xff\xfe", R"(\\xff\\xfe)"},                    // never in UTF-8
+      {"cut\xc3", R"(cut\\xc3)"},                       // a sequence cut short
+      {"\xc0\xaf", R"(\\xc0\\xaf)"},                    // an overlong '/'
+      {"\xed\xa0\x80", R"(\\xed\\xa0\\x80)"},           // a UTF-16 surrogate
+      {"\xf4\x90\x80\x80", R"(\\xf4\\x90\\x80\\x80)"},  // above U+10FFFF
+      {"ok \xc3\xb6 \xe9\"q\"",
+       "ok \xc3\xb6 "
+       R"(\\xe9\"q\")"},  // mixed with the escapes
+  };
+  for (const auto& [value, written] : cases) {
+    std::string out;
+    append_label_value(value, out);
+    EXPECT_EQ(out, written);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
 #include "collectors/thin_volume_collector.h"
 #include "dm/fake_device_mapper.h"
 
@@ -30,40 +36,39 @@ TEST(Inventory, FindsPoolsAndVolumesByTargetTypeAndLinksThem) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok()) << inventory.error().message;
-  ASSERT_EQ(inventory->pools.size(), 1u);
-  const ThinPool& pool = inventory->pools[0];
+  ASSERT_EQ((*inventory)->pools.size(), 1u);
+  const ThinPool& pool = (*inventory)->pools[0];
   EXPECT_EQ(pool.names.dm_name, "vg0-pool-tpool");
   EXPECT_EQ(pool.names.vg, "vg0");
   EXPECT_EQ(pool.names.lv, "pool");
   EXPECT_EQ(pool.thin_volume_count, 3u);
   EXPECT_EQ(pool.provisioned_sectors, 3u * 2097152u);
-  ASSERT_EQ(inventory->volumes.size(), 3u);
-  EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
-  EXPECT_EQ(inventory->volumes[1].names().lv(), "t1");
-  EXPECT_EQ(inventory->volumes[1].table.device_id, 2u);
+  ASSERT_EQ((*inventory)->volumes.size(), 3u);
+  EXPECT_EQ((*inventory)->volumes[1].pool_name(), "vg0-pool-tpool");
+  EXPECT_EQ((*inventory)->volumes[1].names().lv(), "t1");
+  EXPECT_EQ((*inventory)->volumes[1].table.device_id, 2u);
 }
 
-TEST(Inventory, ReadsThinTablesOnlyWhenAVolumeChanges) {
+TEST(Inventory, ReadsTablesOnlyAfterDeviceMapperChangedSomething) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(100);
   InventoryReader reader(fake);
   ASSERT_TRUE(reader.read().ok());
-  // One table for the pool, one per volume.
-  EXPECT_EQ(fake.calls().table, 101);
-  ASSERT_TRUE(reader.read().ok());
-  // Only the pool's table again.
+  // One table per device: the pool, its linear top device, each volume.
   EXPECT_EQ(fake.calls().table, 102);
-  EXPECT_EQ(fake.calls().status, 2 * 102);
+  ASSERT_TRUE(reader.read().ok());
+  // Nothing changed: no table again; a status for the pool and each volume, none for the rest.
+  EXPECT_EQ(fake.calls().table, 102);
+  EXPECT_EQ(fake.calls().status, 2 * 101);
 
-  // A reload shows in event_nr; a recreated volume with the same name in its uuid.
-  fake.set_event_nr("vg0-t5", 1);
+  // A volume recreated under the same name and number: every table is read again.
   fake.remove_device("vg0-t6");
   fake.add_device("vg0-t6", {254, 16}, "LVM-vgid-new-t6", "0 2097152 thin 254:2 999",
                   "0 2097152 thin 0 -");
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(fake.calls().table, 102 + 3);
+  EXPECT_EQ(fake.calls().table, 2 * 102);
   bool found = false;
-  for (const auto& volume : inventory->volumes) {
+  for (const auto& volume : (*inventory)->volumes) {
     if (volume.names().dm_name() == "vg0-t6") {
       EXPECT_EQ(volume.table.device_id, 999u);
       found = true;
@@ -76,17 +81,17 @@ TEST(Inventory, ARenamedVolumeHasItsTableReadAgain) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(2);
   InventoryReader reader(fake);
   ASSERT_TRUE(reader.read().ok());
-  EXPECT_EQ(fake.calls().table, 3);
+  EXPECT_EQ(fake.calls().table, 4);
   // Same device number, uuid, length and event_nr; only the name changed (dmsetup rename).
   fake.remove_device("vg0-t1");
   fake.add_device("vg0-renamed", {254, 11}, "LVM-vgid-t1", "0 2097152 thin 254:2 2",
                   "0 2097152 thin 2048 2047");
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(fake.calls().table, 3 + 2);  // the pool's and the renamed volume's
-  ASSERT_EQ(inventory->volumes.size(), 2u);
-  EXPECT_EQ(inventory->volumes[1].names().dm_name(), "vg0-renamed");
-  EXPECT_EQ(inventory->volumes[1].pool_name(), "vg0-pool-tpool");
+  EXPECT_EQ(fake.calls().table, 4 + 4);  // a rename is a change: every table again
+  ASSERT_EQ((*inventory)->volumes.size(), 2u);
+  EXPECT_EQ((*inventory)->volumes[1].names().dm_name(), "vg0-renamed");
+  EXPECT_EQ((*inventory)->volumes[1].pool_name(), "vg0-pool-tpool");
 }
 
 // The volume's labels are kept between reads (VolumeNames in the thin-table cache): a rename, or
@@ -99,7 +104,7 @@ TEST(Inventory, ARenamedOrRecreatedVolumeGetsNewLabels) {
     EXPECT_TRUE(inventory.ok());
     std::string text;
     MetricWriter out(text);
-    write_volume_series(inventory->volumes, out);
+    write_volume_series((*inventory)->volumes, out);
     return text;
   };
   const std::string before = text_of();
@@ -155,8 +160,8 @@ TEST(Inventory, FollowsEachPoolDownToTheBlockDevicesItStandsOn) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok()) << inventory.error().message;
-  ASSERT_EQ(inventory->pools.size(), 2u);
-  const ThinPool& lvm_pool = inventory->pools[0];
+  ASSERT_EQ((*inventory)->pools.size(), 2u);
+  const ThinPool& lvm_pool = (*inventory)->pools[0];
   EXPECT_EQ(lvm_pool.uuid, "LVM-vgid-poolid-tpool");
   std::vector<std::string> names;
   for (const DmDevice& device : lvm_pool.sub_devices) {
@@ -166,7 +171,7 @@ TEST(Inventory, FollowsEachPoolDownToTheBlockDevicesItStandsOn) {
                                              "vg0-pool_tdata_rmeta_0", "vg0-pool_tdata_rimage_0",
                                              "vg0-pool_tdata_rmeta_1", "vg0-pool_tdata_rimage_1"}));
   EXPECT_EQ(lvm_pool.bottom_devices, (std::vector<DeviceNumber>{{8, 16}, {8, 32}}));
-  const ThinPool& loop_pool = inventory->pools[1];
+  const ThinPool& loop_pool = (*inventory)->pools[1];
   EXPECT_TRUE(loop_pool.sub_devices.empty());
   EXPECT_EQ(loop_pool.bottom_devices, (std::vector<DeviceNumber>{{7, 0}, {7, 1}}));
 }
@@ -177,8 +182,8 @@ TEST(Inventory, VanishedDevicesAreSkippedWithoutError) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(inventory->volumes.size(), 2u);
-  EXPECT_EQ(inventory->pools[0].thin_volume_count, 2u);
+  EXPECT_EQ((*inventory)->volumes.size(), 2u);
+  EXPECT_EQ((*inventory)->pools[0].thin_volume_count, 2u);
   EXPECT_EQ(reader.parse_errors("thin"), 0u);
 }
 
@@ -190,8 +195,8 @@ TEST(Inventory, MalformedLinesSkipOnlyTheirDeviceAndAreCounted) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(inventory->pools.size(), 1u);
-  EXPECT_EQ(inventory->volumes.size(), 2u);
+  EXPECT_EQ((*inventory)->pools.size(), 1u);
+  EXPECT_EQ((*inventory)->volumes.size(), 2u);
   EXPECT_EQ(reader.parse_errors("thin-pool"), 1u);
   EXPECT_EQ(reader.parse_errors("thin"), 1u);
   ASSERT_TRUE(reader.read().ok());
@@ -213,7 +218,7 @@ TEST(Inventory, PrivilegeErrorFailsTheReadOtherErrorsSkipTheDevice) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(inventory->volumes.size(), 1u);
+  EXPECT_EQ((*inventory)->volumes.size(), 1u);
 
   fake.set_status_error("vg0-t1",
                         Error{"dm status vg0-t1: Permission denied", ErrorKind::kPermission});
@@ -228,8 +233,8 @@ TEST(Inventory, VolumeOfAnUnknownPoolNamesThePoolDevice) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  ASSERT_EQ(inventory->volumes.size(), 1u);
-  EXPECT_EQ(inventory->volumes[0].pool_name(), "253:99");
+  ASSERT_EQ((*inventory)->volumes.size(), 1u);
+  EXPECT_EQ((*inventory)->volumes[0].pool_name(), "253:99");
 }
 
 // A failed pool makes the kernel write "Fail" for its volumes' tables as well as their status.
@@ -246,15 +251,15 @@ TEST(Inventory, VolumesOfAFailedPoolKeepThePoolTheyHadBefore) {
   fake.set_event_nr("vg0-t0", 3);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  ASSERT_EQ(inventory->volumes.size(), 2u);
+  ASSERT_EQ((*inventory)->volumes.size(), 2u);
   // Seen before the failure: the cached table still names the pool.
-  EXPECT_EQ(inventory->volumes[0].pool_name(), "vg0-pool-tpool");
-  EXPECT_EQ(inventory->volumes[0].table.device_id, 1u);
+  EXPECT_EQ((*inventory)->volumes[0].pool_name(), "vg0-pool-tpool");
+  EXPECT_EQ((*inventory)->volumes[0].table.device_id, 1u);
   // Recreated after it: nothing is known about its pool.
-  EXPECT_TRUE(inventory->volumes[1].table.pool_failed);
-  EXPECT_EQ(inventory->volumes[1].pool_name(), "");
-  EXPECT_EQ(inventory->pools[0].status.mode, PoolMode::kFail);
-  EXPECT_EQ(inventory->pools[0].thin_volume_count, 1u);
+  EXPECT_TRUE((*inventory)->volumes[1].table.pool_failed);
+  EXPECT_EQ((*inventory)->volumes[1].pool_name(), "");
+  EXPECT_EQ((*inventory)->pools[0].status.mode, PoolMode::kFail);
+  EXPECT_EQ((*inventory)->pools[0].thin_volume_count, 1u);
   EXPECT_EQ(reader.parse_errors("thin"), 0u);
 }
 
@@ -265,8 +270,8 @@ TEST(Inventory, NonLvmDevicesHaveNoVgOrLv) {
   InventoryReader reader(fake);
   auto inventory = reader.read();
   ASSERT_TRUE(inventory.ok());
-  EXPECT_EQ(inventory->pools[0].names.vg, "");
-  EXPECT_EQ(inventory->pools[0].names.lv, "");
+  EXPECT_EQ((*inventory)->pools[0].names.vg, "");
+  EXPECT_EQ((*inventory)->pools[0].names.lv, "");
 }
 
 // The thin-table cache, updated in place, across appearing, vanishing and reloaded volumes.
@@ -292,30 +297,165 @@ TEST(Inventory, ThinTableCacheFollowsVolumesThatComeGoAndReload) {
 
   auto second = reader.read();
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(fake.calls().table, 1 + 3 + 1);  // only the pool again
-  ASSERT_EQ(second->volumes.size(), 3u);
-  EXPECT_EQ(second->volumes[2].table.device_id, 3u);
+  EXPECT_EQ(fake.calls().table, 1 + 3);  // nothing changed: none again
+  ASSERT_EQ((*second)->volumes.size(), 3u);
+  EXPECT_EQ((*second)->volumes[2].table.device_id, 3u);
 
   // thin1 goes away and comes back with another table (another device id): read again.
   fake.remove_device("thin1");
   ASSERT_TRUE(reader.read().ok());
-  EXPECT_EQ(fake.calls().table, 1 + 3 + 2);
+  EXPECT_EQ(fake.calls().table, 4 + 3);
   add_thin_volume(fake, 1, 42);
   auto fourth = reader.read();
   ASSERT_TRUE(fourth.ok());
-  EXPECT_EQ(fake.calls().table, 1 + 3 + 2 + 2);
-  ASSERT_EQ(fourth->volumes.size(), 3u);
-  EXPECT_EQ(fourth->volumes.back().names().dm_name(), "thin1");
-  EXPECT_EQ(fourth->volumes.back().table.device_id, 42u);
+  EXPECT_EQ(fake.calls().table, 4 + 3 + 4);
+  ASSERT_EQ((*fourth)->volumes.size(), 3u);
+  EXPECT_EQ((*fourth)->volumes.back().names().dm_name(), "thin1");
+  EXPECT_EQ((*fourth)->volumes.back().table.device_id, 42u);
 
-  // A reload shows in event_nr: read again, once.
-  fake.set_event_nr("thin0", 5);
+  // A table swap to another thin id with the same length and the device's own event counter
+  // untouched (lvconvert --merge of a thin snapshot into its origin): read again, once.
   fake.set_table_line("thin0", "0 2048 thin 254:2 7");
   auto fifth = reader.read();
   ASSERT_TRUE(fifth.ok());
-  EXPECT_EQ(fifth->volumes.front().table.device_id, 7u);
+  EXPECT_EQ((*fifth)->volumes.front().table.device_id, 7u);
   ASSERT_TRUE(reader.read().ok());
-  EXPECT_EQ(fake.calls().table, 1 + 3 + 2 + 2 + 2 + 1);
+  EXPECT_EQ(fake.calls().table, 4 + 3 + 4 + 4);
+}
+
+// A status call that blocks until released, as on a pool whose devices stopped answering.
+class Gate {
+ public:
+  void wait() {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    --waiting_;
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  int waiting() {
+    std::lock_guard lock(mutex_);
+    return waiting_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+  int waiting_ = 0;
+};
+
+// Two pools: vg0's (with two volumes) and a second one whose status calls will block.
+FakeDeviceMapper two_pools() {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  fake.add_device("stuck-pool", {254, 70}, "", "0 524288 thin-pool 254:71 254:72 128 0 0",
+                  "0 524288 thin-pool 0 214/2048 0/4096 - rw discard_passdown "
+                  "queue_if_no_space - 512 ");
+  fake.add_device("stuck-meta", {254, 71}, "", "0 8192 linear 8:48 0", "0 8192 linear ");
+  fake.add_device("stuck-data", {254, 72}, "", "0 524288 linear 8:48 8192", "0 524288 linear ");
+  fake.add_device("stuck-thin", {254, 73}, "", "0 2048 thin 254:70 1", "0 2048 thin 0 -");
+  return fake;
+}
+
+TEST(Inventory, APoolWhoseStatusBlocksCostsOnlyItsOwnFigures) {
+  FakeDeviceMapper fake = two_pools();
+  Gate gate;
+  fake.set_before_status("stuck-pool", [&] { gate.wait(); });
+  fake.set_suspended("stuck-data", true);
+  InventoryReader reader(fake);
+  const auto start = Clock::now();
+  auto inventory = reader.read(Clock::now() + std::chrono::milliseconds(400));
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  ASSERT_EQ((*inventory)->pools.size(), 2u);
+  const ThinPool& healthy = (*inventory)->pools[0];
+  const ThinPool& stuck = (*inventory)->pools[1];
+  EXPECT_FALSE(healthy.status_blocked);
+  ASSERT_TRUE(healthy.status.usage.has_value());
+  EXPECT_TRUE(stuck.status_blocked);
+  EXPECT_EQ(stuck.suspended_devices, std::vector<std::string>{"stuck-data"});
+  EXPECT_EQ(stuck.thin_volume_count, 1u);  // known from its table
+  ASSERT_EQ((*inventory)->volumes.size(), 3u);
+  EXPECT_FALSE((*inventory)->volumes[0].status_blocked);
+  EXPECT_TRUE((*inventory)->volumes[2].status_blocked);
+  EXPECT_EQ(reader.device_error_counts()[3], (std::pair<std::string_view, uint64_t>{"blocked", 2}));
+
+  // The blocked call is never stacked on: later reads do not ask that pool again while it is
+  // outstanding, and answer at once.
+  for (int i = 0; i < 5; ++i) {
+    const auto again_start = Clock::now();
+    auto again = reader.read(Clock::now() + std::chrono::seconds(10));
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE((*again)->pools[1].status_blocked);
+    EXPECT_FALSE((*again)->pools[0].status_blocked);
+    EXPECT_LT(Clock::now() - again_start, std::chrono::seconds(5));
+  }
+  EXPECT_EQ(gate.waiting(), 1);
+
+  // The call returns, but the devices under the pool are still suspended: still not asked.
+  gate.open();
+  for (int i = 0; i < 100 && gate.waiting() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int calls_before = fake.calls().status;
+  auto suspended = reader.read(Clock::now() + std::chrono::seconds(10));
+  ASSERT_TRUE(suspended.ok());
+  EXPECT_TRUE((*suspended)->pools[1].status_blocked);
+  EXPECT_EQ(fake.calls().status - calls_before, 3);  // vg0's pool and its two volumes only
+
+  // Resumed: read normally again.
+  fake.set_suspended("stuck-data", false);
+  auto resumed = reader.read(Clock::now() + std::chrono::seconds(10));
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_FALSE((*resumed)->pools[1].status_blocked);
+  EXPECT_TRUE((*resumed)->pools[1].status.usage.has_value());
+  EXPECT_TRUE((*resumed)->pools[1].suspended_devices.empty());
+}
+
+TEST(Inventory, ConcurrentReadsShareOneRead) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  Gate gate;
+  std::atomic<int> lists{0};
+  fake.set_before_status("vg0-pool-tpool", [&] {
+    ++lists;
+    gate.wait();
+  });
+  InventoryReader reader(fake);
+  auto first = std::async(std::launch::async,
+                          [&] { return reader.read(Clock::now() + std::chrono::seconds(20)); });
+  while (gate.waiting() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto second = std::async(std::launch::async,
+                           [&] { return reader.read(Clock::now() + std::chrono::seconds(20)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  gate.open();
+  ASSERT_TRUE(first.get().ok());
+  ASSERT_TRUE(second.get().ok());
+  EXPECT_EQ(fake.calls().list, 1);
+  EXPECT_EQ(lists.load(), 1);
+}
+
+TEST(Inventory, OneDeviceFailingLeavesOnlyItOutAndIsCountedByReason) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(3);
+  fake.set_status_error("vg0-t1", Error{"dm status vg0-t1: Input/output error", ErrorKind::kIo});
+  fake.add_device("bad-line", {254, 80}, "", "0 8 thin 254:2 9", "0 8 thin nonsense");
+  InventoryReader reader(fake);
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  EXPECT_EQ((*inventory)->volumes.size(), 2u);
+  EXPECT_EQ((*inventory)->pools[0].thin_volume_count, 2u);
+  auto counts = reader.device_error_counts();
+  EXPECT_EQ(counts[0].second, 0u);  // table
+  EXPECT_EQ(counts[1].second, 1u);  // status
+  EXPECT_EQ(counts[2].second, 1u);  // parse
+  EXPECT_EQ(counts[3].second, 0u);  // blocked
 }
 
 }  // namespace

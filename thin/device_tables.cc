@@ -1,0 +1,102 @@
+#include "thin/device_tables.h"
+
+#include <algorithm>
+
+#include "base/text.h"
+
+namespace thinpool {
+namespace {
+
+constexpr std::string_view kThinPoolTarget = "thin-pool";
+constexpr std::string_view kThinTarget = "thin";
+
+// Every "<major>:<minor>" among a table line's parameters: the devices its target is built on
+// (linear, striped, mirror, raid, cache, multipath, ... all name them so). Added once each.
+void add_devices_named_in(const DmTarget& target, std::vector<DeviceNumber>& out) {
+  for (std::string_view field : split_fields(target.params)) {
+    if (field.find(':') == std::string_view::npos) {
+      continue;
+    }
+    if (auto dev = parse_device_number(field);
+        dev && std::find(out.begin(), out.end(), *dev) == out.end()) {
+      out.push_back(*dev);
+    }
+  }
+}
+
+}  // namespace
+
+void DeviceTables::begin_read(bool changed) {
+  ++read_;
+  if (changed) {
+    valid_since_ = read_;
+  }
+}
+
+Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
+                                                  DeviceMapper& device_mapper,
+                                                  std::optional<SkipReason>& skip) {
+  auto [it, inserted] = tables_.try_emplace(device.dev);
+  Entry& entry = it->second;
+  const bool same_device = !inserted && entry.name == device.name;
+  if (same_device && entry.valid_in >= valid_since_) {
+    entry.seen_in = read_;
+    return &entry.table;
+  }
+  auto report = device_mapper.table(device);
+  if (!report) {
+    if (report.error().is(ErrorKind::kPermission)) {
+      return report.error();
+    }
+    skip = SkipReason{"table", "", report.error().message};
+    return nullptr;
+  }
+  if (!report->exists) {
+    return nullptr;  // removed since the list
+  }
+  DeviceTable table;
+  table.uuid = report->uuid;
+  const std::string_view type =
+      report->targets.size() == 1 ? std::string_view(report->targets[0].type) : "";
+  if (type == kThinPoolTarget) {
+    auto parsed = parse_thin_pool_table(report->targets[0].params);
+    if (!parsed) {
+      skip = SkipReason{"parse", std::string(kThinPoolTarget), parsed.error().message};
+      return nullptr;
+    }
+    table.kind = DeviceKind::kPool;
+    table.pool = *parsed;
+    table.length_sectors = report->targets[0].length;
+  } else if (type == kThinTarget) {
+    auto parsed = parse_thin_table(report->targets[0].params);
+    if (!parsed) {
+      skip = SkipReason{"parse", std::string(kThinTarget), parsed.error().message};
+      return nullptr;
+    }
+    table.kind = DeviceKind::kThin;
+    table.length_sectors = report->targets[0].length;
+    // Once its pool has failed the kernel hides a volume's table ("Fail"); keep what was read
+    // before, while it is the same volume.
+    const bool same_volume =
+        same_device && entry.table.kind == DeviceKind::kThin && entry.table.uuid == table.uuid;
+    table.thin = parsed->pool_failed && same_volume ? entry.table.thin : *parsed;
+    // Same name and uuid: the labels stay (only the table was reloaded).
+    table.volume_names = same_volume ? entry.table.volume_names
+                                     : std::make_shared<const VolumeNames>(device, table.uuid);
+  } else {
+    for (const DmTarget& target : report->targets) {
+      add_devices_named_in(target, table.below);
+    }
+  }
+  entry.name = device.name;
+  entry.table = std::move(table);
+  entry.valid_in = read_;
+  entry.seen_in = read_;
+  return &entry.table;
+}
+
+void DeviceTables::end_read() {
+  std::erase_if(tables_, [&](const auto& entry) { return entry.second.seen_in != read_; });
+}
+
+}  // namespace thinpool

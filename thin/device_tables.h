@@ -1,0 +1,80 @@
+// What each device-mapper device is, from its table, kept between inventory reads for as long
+// as device-mapper provably changed nothing.
+//
+// A device's table changes only by a table swap (load + resume), and its name, uuid and number
+// only by a create, remove or rename. Each of those moves the kernel's global event counter
+// (drivers/md/dm-ioctl.c: dm_issue_global_event() in do_resume, dm_create, dev_remove, dev_rename,
+// and the dm_table_event callback), which DeviceMapper::changed_since_last_call() watches. So the
+// tables read since the counter last moved are the live tables. A device's own event counter is
+// no such proof: a table swap leaves it alone (a thin volume reverted with `lvconvert --merge`
+// gets another thin id and keeps event_nr 0), which is how a cache keyed on it went stale.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/device_number.h"
+#include "base/result.h"
+#include "dm/device_mapper.h"
+#include "thin/device_names.h"
+#include "thin/thin_parsers.h"
+
+namespace thinpool {
+
+enum class DeviceKind { kPool, kThin, kOther };
+
+struct DeviceTable {
+  DeviceKind kind = DeviceKind::kOther;
+  std::string uuid;
+  uint64_t length_sectors = 0;  // of the single target of a pool or thin volume
+  ThinPoolTable pool;           // kPool
+  ThinTable thin;               // kThin
+  // kThin: the volume's names and label text, made once per device (VolumeNames).
+  std::shared_ptr<const VolumeNames> volume_names;
+  // kOther: every "<major>:<minor>" its targets name, the devices it is built on (a pool's
+  // _tdata on a raid LV, a PV on a multipath map, ...).
+  std::vector<DeviceNumber> below;
+};
+
+// Why a device was left out of a read.
+struct SkipReason {
+  std::string reason;  // "table" (the ioctl failed) or "parse" (a table line the parser refuses)
+  std::string target;  // with "parse": the dm target type, "thin-pool" or "thin"
+  std::string detail;  // the error, quoting the line
+};
+
+class DeviceTables {
+ public:
+  // Starts a read. When device-mapper changed anything since the previous read (`changed`),
+  // every table kept is read again as its device is looked up.
+  void begin_read(bool changed);
+
+  // The device's table, kept or read now (DeviceMapper::table, which does not block). nullopt
+  // when the device is left out: gone since the list or reloaded as it was read (silently), or
+  // `skip` says why. An Error only for a missing privilege, which ends the read.
+  Expected<const DeviceTable*> lookup(const DmDevice& device, DeviceMapper& device_mapper,
+                                      std::optional<SkipReason>& skip);
+
+  // Ends the read: devices that were not looked up are forgotten.
+  void end_read();
+
+  size_t size() const { return tables_.size(); }
+
+ private:
+  struct Entry {
+    std::string name;
+    DeviceTable table;
+    uint64_t valid_in = 0;  // the read whose change check this table passed
+    uint64_t seen_in = 0;   // the last read that looked it up
+  };
+
+  std::map<DeviceNumber, Entry> tables_;
+  uint64_t read_ = 0;
+  uint64_t valid_since_ = 0;  // the first read since device-mapper last changed anything
+};
+
+}  // namespace thinpool
