@@ -64,8 +64,8 @@ class SingleFlight {
   };
   struct Result {
     Outcome outcome = Outcome::kDone;
-    std::optional<T> value;     // with kDone, unless the call threw
-    Clock::time_point started;  // of the call this result is about
+    std::shared_ptr<const T> value;  // with kDone, unless the call threw
+    Clock::time_point started;       // of the call this result is about
   };
   struct Outstanding {
     std::string key;
@@ -114,11 +114,11 @@ class SingleFlight {
   // The handle's result, waiting for it until `deadline`.
   Result wait(const Handle& handle, Clock::time_point deadline) {
     if (handle.busy()) {
-      return {Outcome::kBusy, std::nullopt, handle.started_};
+      return {Outcome::kBusy, nullptr, handle.started_};
     }
     std::unique_lock lock(state_->mutex);
     if (!state_->done.wait_until(lock, deadline, [&] { return handle.flight_->done; })) {
-      return {Outcome::kTimedOut, std::nullopt, handle.started_};
+      return {Outcome::kTimedOut, nullptr, handle.started_};
     }
     return {Outcome::kDone, handle.flight_->value, handle.started_};
   }
@@ -138,7 +138,7 @@ class SingleFlight {
     if (existing != state_->flights.end()) {
       std::shared_ptr<Flight> flight = existing->second;
       if (!state_->done.wait_until(lock, deadline, [&] { return flight->done; })) {
-        return {Outcome::kTimedOut, std::nullopt, flight->started};
+        return {Outcome::kTimedOut, nullptr, flight->started};
       }
       return {Outcome::kDone, flight->value, flight->started};
     }
@@ -167,7 +167,7 @@ class SingleFlight {
   struct Flight {
     Clock::time_point started;
     bool done = false;
-    std::optional<T> value;
+    std::shared_ptr<const T> value;
   };
   // Shared with the tasks, which may outlive this object (a call blocked at shutdown).
   struct State {
@@ -187,9 +187,9 @@ class SingleFlight {
   // Runs the call and publishes its value (none when it threw).
   static void finish(State& state, Flight& flight, const std::string& key,
                      const std::function<T()>& call) {
-    std::optional<T> value;
+    std::shared_ptr<const T> value;
     try {
-      value.emplace(call());
+      value = std::make_shared<const T>(call());
     } catch (...) {
       value.reset();
     }

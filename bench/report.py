@@ -232,21 +232,29 @@ PROFILE_STAGES = [
 ]
 
 
+PROFILED_SCRAPES = 2  # steady scrapes in the "steady" dump (thinpool_scrape_process --scrapes 3)
+
+
 def callgrind_inclusive(build, pools, vpp, gzip):
+    """Inclusive instruction counts per function over the steady scrapes, every thread counted
+    (a pool's status calls run on a worker thread): thinpool_scrape_process zeroes the counters
+    after its cold first scrape and dumps them after the steady ones (callgrind's <out>.1)."""
     out_file = tempfile.mktemp(prefix="thinpool-callgrind.")
-    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", "--collect-atstart=no",
-           "--toggle-collect=*one_scrape*", f"{build}/bench/thinpool_scrape_process", "--pools", str(pools),
-           "--volumes-per-pool", str(vpp), "--scrapes", "2"] + (["--gzip"] if gzip else [])
+    cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
+           f"{build}/bench/thinpool_scrape_process", "--pools", str(pools),
+           "--volumes-per-pool", str(vpp), "--scrapes", str(PROFILED_SCRAPES + 1)] + (["--gzip"] if gzip else [])
     log(" ".join(cmd))
     subprocess.run(cmd, check=True, capture_output=True)
-    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out_file],
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out_file + ".1"],
                           check=True, capture_output=True, text=True).stdout
-    os.unlink(out_file)
+    for path in (out_file, out_file + ".1"):
+        if os.path.exists(path):
+            os.unlink(path)
     counts = {}
     for line in text.splitlines():
         m = re.match(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$", line)
         if m:
-            counts.setdefault(m.group(2), int(m.group(1).replace(",", "")))
+            counts.setdefault(m.group(2), int(m.group(1).replace(",", "")) // PROFILED_SCRAPES)
     return counts
 
 
@@ -260,7 +268,7 @@ def section_profile(build):
     results = [callgrind_inclusive(build, 1, 10000, gzip) for gzip in (False, True)]
 
     def total(counts):
-        return max(v for k, v in counts.items() if "one_scrape" in k)
+        return counts["PROGRAM TOTALS"]
 
     def stage(counts, patterns):
         return sum(v for k, v in counts.items() if any(re.search(p, k) for p in patterns))

@@ -18,13 +18,19 @@
 //   maxrss_kib    getrusage(RUSAGE_SELF).ru_maxrss; Linux keeps it across execve, so it also holds
 //                 the peak of the process that forked this one (a shell, python): use rss_peak_kib
 //
-// Under callgrind, run with --collect-atstart=no --toggle-collect=*one_scrape* to count the
-// instructions of the steady-state scrapes only (first_scrape is the cold one; see
-// bench/profile.py).
+// Under callgrind the counters are zeroed after the cold first scrape and dumped (callgrind's
+// "steady" part, <out file>.1) after the steady ones: the instructions of the steady scrapes in
+// every thread (a pool's status calls run on a worker thread). See bench/report.py.
 //
 // --write-fixture DIR writes the synthetic state as dmsetup text instead, for
 // `thinpool_exporter --devmapper.fixtures=DIR`.
 #include <malloc.h>
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(name)
+#endif
 #include <sys/resource.h>
 #include <time.h>
 
@@ -152,6 +158,7 @@ int run(int argc, char** argv) {
   std::vector<double> times;
   std::vector<double> cpu_times;
   std::vector<long> faults;
+  CALLGRIND_ZERO_STATS;
   for (int i = 1; i < scrapes; ++i) {
     const double cpu_start = cpu_micros();
     const long faults_start = minor_faults();
@@ -161,6 +168,7 @@ int run(int argc, char** argv) {
     cpu_times.push_back(cpu_micros() - cpu_start);
     faults.push_back(minor_faults() - faults_start);
   }
+  CALLGRIND_DUMP_STATS_AT("steady");
   if (times.empty()) {
     times.push_back(first_us);
     cpu_times.push_back(first_us);

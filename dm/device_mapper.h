@@ -19,7 +19,6 @@ namespace thinpool {
 struct DmDevice {
   std::string name;
   DeviceNumber dev;
-  std::string uuid;  // empty when the device has none (or the kernel does not list uuids)
 };
 
 // One line of a device's table or status: `<start> <length> <type> <params>`.

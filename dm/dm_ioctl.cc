@@ -33,10 +33,6 @@ std::optional<std::string_view> string_at(std::span<const char> reply, size_t of
       static_cast<size_t>(static_cast<const char*>(end) - reply.data()) - offset);
 }
 
-size_t align8(size_t offset) {
-  return (offset + 7) & ~size_t{7};
-}
-
 std::string_view what_name(DmIoctl::What what) {
   return what == DmIoctl::What::kStatus ? "status" : "table";
 }
@@ -123,10 +119,9 @@ Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
   if (!header) {
     return header.error();
   }
-  // Each record: u64 dev, u32 next (from this record's start), the name, then (8-byte aligned)
-  // u32 event_nr, u32 flags and, with DM_NAME_LIST_FLAG_HAS_UUID, the uuid (ioctl 4.38 and later
-  // for the two numbers, 4.46 for the uuid). No devices: a single record with dev 0.
-  const bool has_trailer = header->version[0] == DM_VERSION_MAJOR && header->version[1] >= 38;
+  // Each record: u64 dev, u32 next (from this record's start), the name; what newer kernels put
+  // after the name (event_nr, flags, with DM_UUID_FLAG the uuid) is not needed. No devices: a
+  // single record with dev 0.
   constexpr size_t kNameAt = offsetof(dm_name_list, name);
   std::vector<DmDevice> devices;
   size_t offset = header->data_start;
@@ -148,21 +143,7 @@ Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
           fmt::format("DM_LIST_DEVICES reply: the name at byte {} is not terminated", offset));
     }
     DmDevice device{std::string(*name),
-                    {static_cast<uint32_t>(major(dev)), static_cast<uint32_t>(minor(dev))},
-                    ""};
-    const size_t trailer = align8(offset + kNameAt + name->size() + 1);
-    if (has_trailer && trailer + 8 <= reply.size()) {
-      uint32_t flags = 0;
-      std::memcpy(&flags, reply.data() + trailer + 4, sizeof flags);
-      if ((flags & DM_NAME_LIST_FLAG_HAS_UUID) != 0) {
-        auto uuid = string_at(reply, trailer + 8);
-        if (!uuid) {
-          return Error::parse(
-              fmt::format("DM_LIST_DEVICES reply: the uuid of {} is not terminated", device.name));
-        }
-        device.uuid = std::string(*uuid);
-      }
-    }
+                    {static_cast<uint32_t>(major(dev)), static_cast<uint32_t>(minor(dev))}};
     devices.push_back(std::move(device));
     if (next == 0) {
       break;
@@ -204,8 +185,7 @@ DmIoctl::Reply DmIoctl::call(unsigned long request,
 }
 
 Expected<std::vector<DmDevice>> DmIoctl::list() {
-  Reply reply = call(DM_LIST_DEVICES,
-                     [](void* header) { static_cast<dm_ioctl*>(header)->flags = DM_UUID_FLAG; });
+  Reply reply = call(DM_LIST_DEVICES, [](void*) {});
   if (reply.rc < 0) {
     return call_failed("list devices", "", reply.rc);
   }

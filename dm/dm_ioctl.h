@@ -27,8 +27,7 @@ namespace thinpool {
 Expected<DmReport> parse_table_status_reply(std::span<const char> reply);
 
 // The reply of DM_LIST_DEVICES (struct dm_name_list records chained by `next`), read into
-// DmDevices; uuids where the kernel sends them (DM_NAME_LIST_FLAG_HAS_UUID, kernels with ioctl
-// 4.46 and later). Every record is checked against the buffer.
+// DmDevices. Every record is checked against the buffer.
 Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply);
 
 class DmIoctl {
@@ -45,7 +44,7 @@ class DmIoctl {
 
   DmIoctl(Ioctl ioctl, Poll poll) : ioctl_(std::move(ioctl)), poll_(std::move(poll)) {}
 
-  // DM_LIST_DEVICES, with uuids.
+  // DM_LIST_DEVICES.
   Expected<std::vector<DmDevice>> list();
 
   // The device's status (with DM_NOFLUSH_FLAG: the kernel does not commit pool metadata for it)

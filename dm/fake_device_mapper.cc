@@ -216,7 +216,7 @@ void FakeDeviceMapper::add_device(std::string name, DeviceNumber dev, std::strin
                                   std::optional<std::string_view> status_line) {
   std::lock_guard lock(mutex_);
   Device device;
-  device.device = {std::move(name), dev, ""};
+  device.device = {std::move(name), dev};
   device.uuid = std::move(uuid);
   if (auto target = parse_target_line(table_line)) {
     device.table.push_back(std::move(*target));
@@ -316,7 +316,6 @@ Expected<std::vector<DmDevice>> FakeDeviceMapper::list_devices() {
   list.reserve(devices_.size());
   for (const auto& device : devices_) {
     list.push_back(device.device);
-    list.back().uuid = device.uuid;
   }
   return list;
 }

@@ -22,16 +22,10 @@ size_t reason_index(std::string_view reason) {
   return static_cast<size_t>(std::find(reasons.begin(), reasons.end(), reason) - reasons.begin());
 }
 
-// A listed device and what its table says it is.
-struct Classified {
-  const DmDevice* device;
-  const DeviceTable* table;
-};
+}  // namespace
 
-// Each pool's stack: the dm devices below it, found breadth first through the tables of the
-// listed devices that are neither pools nor thin volumes (`others`, by number), and the devices
-// at the bottom. No ioctl: the tables are DeviceTables'.
-void find_pool_stacks(const std::map<DeviceNumber, Classified>& others, ThinInventory& inventory) {
+void InventoryReader::find_pool_stacks(const std::map<DeviceNumber, Classified>& others,
+                                       ThinInventory& inventory) {
   for (ThinPool& pool : inventory.pools) {
     std::vector<DeviceNumber> seen = {pool.table.metadata_dev, pool.table.data_dev};
     std::vector<DeviceNumber> level = seen;
@@ -55,6 +49,8 @@ void find_pool_stacks(const std::map<DeviceNumber, Classified>& others, ThinInve
     }
   }
 }
+
+namespace {
 
 // Each volume gets its pool's name (one shared string per pool) and each pool its volume count
 // and provisioned size. A volume whose pool was not seen is named by the pool's device number.
@@ -146,10 +142,12 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
                   changed.error().message);
   }
   tables_.begin_read(!changed || *changed);
-  auto devices = device_mapper_.list_devices();
-  if (!devices) {
-    return devices.error();
+  auto listed = device_mapper_.list_devices();
+  if (!listed) {
+    return listed.error();
   }
+  // Shared with the status tasks, which may outlive this read when a pool blocks.
+  const DeviceList devices = std::make_shared<const std::vector<DmDevice>>(std::move(*listed));
   auto inventory = std::make_shared<ThinInventory>();
   std::array<bool, 4> logged{};  // reasons already logged in this read
   std::vector<Classified> pools;
@@ -157,7 +155,8 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
   std::map<DeviceNumber, Classified> others;
   // Most devices of a big host are thin volumes: one allocation instead of a doubling series.
   volumes.reserve(devices->size());
-  for (const DmDevice& device : *devices) {
+  for (uint32_t index = 0; index < devices->size(); ++index) {
+    const DmDevice& device = (*devices)[index];
     std::optional<SkipReason> why;
     auto table = tables_.lookup(device, device_mapper_, why);
     if (!table) {
@@ -172,15 +171,16 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     if (*table == nullptr) {
       continue;
     }
+    const Classified classified{&device, *table, index};
     switch ((*table)->kind) {
       case DeviceKind::kPool:
-        pools.push_back({&device, *table});
+        pools.push_back(classified);
         break;
       case DeviceKind::kThin:
-        volumes.push_back({&device, *table});
+        volumes.push_back(classified);
         break;
       case DeviceKind::kOther:
-        others.emplace(device.dev, Classified{&device, *table});
+        others.emplace(device.dev, classified);
         break;
     }
   }
@@ -194,16 +194,124 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     inventory->pools.push_back(std::move(entry));
   }
   find_pool_stacks(others, *inventory);
+  std::vector<StatusGroup> groups = status_groups(pools, volumes, *inventory);
 
-  // One status group per pool (its index in `groups` by pool device), then one per pool that is
-  // not listed; the suspended devices under each pool, which do not block to ask about.
+  // Half the time left for the statuses: the collectors after the inventory need some too.
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point status_deadline = deadline > now ? now + (deadline - now) / 2 : now;
+  const std::vector<std::shared_ptr<const GroupStatus>> statuses =
+      statuses_.read(devices, groups, status_deadline);
+
+  // A group's results for the device at `slot`, with its error when it has one.
+  auto error_of = [](const GroupStatus& status, size_t slot) {
+    for (const auto& [at, error] : status.errors) {
+      if (at == slot) {
+        return error;
+      }
+    }
+    return Error{"no error recorded"};
+  };
+  std::vector<bool> pool_read(pools.size(), true);
+  for (size_t i = 0; i < pools.size(); ++i) {
+    ThinPool& pool = inventory->pools[i];
+    const GroupStatus* status = statuses[i].get();
+    if (status == nullptr) {
+      pool.status_blocked = true;
+      skip(*pools[i].device, "blocked",
+           pool.suspended_devices.empty()
+               ? "its status does not answer"
+               : fmt::format("its status does not answer, and devices below it are suspended: {}",
+                             fmt::join(pool.suspended_devices, ", ")),
+           logged);
+      continue;
+    }
+    switch (status->outcomes[0]) {
+      case StatusOutcome::kRead:
+        pool.status = status->pool;
+        continue;
+      case StatusOutcome::kGone:
+        break;
+      case StatusOutcome::kUnparsable:
+        count_parse_error(kThinPoolTarget);
+        skip(*pools[i].device, "parse", error_of(*status, 0).message, logged);
+        break;
+      case StatusOutcome::kFailed: {
+        Error error = error_of(*status, 0);
+        if (error.is(ErrorKind::kPermission)) {
+          return error;
+        }
+        skip(*pools[i].device, "status", error.message, logged);
+        break;
+      }
+    }
+    pool_read[i] = false;
+  }
+  for (size_t i = pools.size(); i-- > 0;) {
+    if (!pool_read[i]) {
+      inventory->pools.erase(inventory->pools.begin() + static_cast<ptrdiff_t>(i));
+    }
+  }
+
+  // Each volume's slot in its group: the groups list their volumes in the order of `volumes`.
+  std::vector<size_t> next_slot(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    next_slot[i] = groups[i].has_pool ? 1 : 0;
+  }
+  inventory->volumes.reserve(volumes.size());
+  for (const Classified& volume : volumes) {
+    const size_t group = volume.group;
+    const size_t slot = next_slot[group]++;
+    ThinVolume entry;
+    entry.shared_names = volume.table->volume_names;
+    entry.size_sectors = volume.table->length_sectors;
+    entry.table = volume.table->thin;
+    const GroupStatus* status = statuses[group].get();
+    if (status == nullptr) {
+      entry.status_blocked = true;
+      skip(*volume.device, "blocked", "its pool's status calls do not answer", logged);
+      inventory->volumes.push_back(std::move(entry));
+      continue;
+    }
+    switch (status->outcomes[slot]) {
+      case StatusOutcome::kRead:
+        entry.status = status->volumes[slot];
+        inventory->volumes.push_back(std::move(entry));
+        break;
+      case StatusOutcome::kGone:
+        break;
+      case StatusOutcome::kUnparsable:
+        count_parse_error(kThinTarget);
+        skip(*volume.device, "parse", error_of(*status, slot).message, logged);
+        break;
+      case StatusOutcome::kFailed: {
+        Error error = error_of(*status, slot);
+        if (error.is(ErrorKind::kPermission)) {
+          return error;
+        }
+        skip(*volume.device, "status", error.message, logged);
+        break;
+      }
+    }
+  }
+  link_volumes_to_pools(*inventory);
+  tables_.end_read();
+  skipped_.forget_unreported();
+  return InventoryRef(std::move(inventory));
+}
+
+std::vector<StatusGroup> InventoryReader::status_groups(const std::vector<Classified>& pools,
+                                                        std::vector<Classified>& volumes,
+                                                        ThinInventory& inventory) {
+  // One group per pool, in the order of `pools`, with the suspended devices under it (which do
+  // not block to ask about); then one per pool device that is not listed.
   std::vector<StatusGroup> groups;
   std::map<DeviceNumber, size_t> group_of;
   for (size_t i = 0; i < pools.size(); ++i) {
-    ThinPool& pool = inventory->pools[i];
+    ThinPool& pool = inventory.pools[i];
     StatusGroup group;
     group.key = to_string(pool.names.dev);
-    group.devices.push_back({*pools[i].device, true});
+    group.has_pool = true;
+    group.devices.push_back(pools[i].index);
     std::vector<const DmDevice*> stack = {pools[i].device};
     for (const DmDevice& sub_device : pool.sub_devices) {
       stack.push_back(&sub_device);
@@ -218,95 +326,17 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     group_of[pool.names.dev] = groups.size();
     groups.push_back(std::move(group));
   }
-  for (const Classified& volume : volumes) {
+  for (Classified& volume : volumes) {
     const DeviceNumber pool_dev =
         volume.table->thin.pool_failed ? kUnknownPool : volume.table->thin.pool_dev;
     auto [it, inserted] = group_of.try_emplace(pool_dev, groups.size());
     if (inserted) {
-      groups.push_back(StatusGroup{to_string(pool_dev), {}, false});
+      groups.push_back(StatusGroup{to_string(pool_dev), false, {}, false});
     }
-    groups[it->second].devices.push_back({*volume.device, false});
+    volume.group = it->second;
+    groups[it->second].devices.push_back(volume.index);
   }
-
-  // Half the time left for the statuses: the collectors after the inventory need some too.
-  const Clock::time_point now = Clock::now();
-  const Clock::time_point status_deadline = deadline > now ? now + (deadline - now) / 2 : now;
-  auto statuses = statuses_.read(groups, status_deadline);
-
-  // The pools first in `groups`, then their volumes' entries follow in list order per group.
-  std::vector<size_t> next_in_group(groups.size(), 0);
-  std::vector<bool> pool_read(pools.size(), true);
-  for (size_t i = 0; i < pools.size(); ++i) {
-    ThinPool& pool = inventory->pools[i];
-    next_in_group[i] = 1;
-    if (!statuses[i]) {
-      pool.status_blocked = true;
-      skip(*pools[i].device, "blocked",
-           pool.suspended_devices.empty()
-               ? "its status does not answer"
-               : fmt::format("its status does not answer, and devices below it are suspended: {}",
-                             fmt::join(pool.suspended_devices, ", ")),
-           logged);
-      continue;
-    }
-    const StatusResult& result = (*statuses[i])[0];
-    if (result.outcome == StatusResult::Outcome::kUnparsable) {
-      count_parse_error(kThinPoolTarget);
-      skip(*pools[i].device, "parse", result.error.message, logged);
-    } else if (result.outcome == StatusResult::Outcome::kFailed) {
-      if (result.error.is(ErrorKind::kPermission)) {
-        return result.error;
-      }
-      skip(*pools[i].device, "status", result.error.message, logged);
-    }
-    pool_read[i] = result.outcome == StatusResult::Outcome::kRead;
-    pool.status = result.pool;
-  }
-  for (size_t i = pools.size(); i-- > 0;) {
-    if (!pool_read[i]) {
-      inventory->pools.erase(inventory->pools.begin() + static_cast<ptrdiff_t>(i));
-    }
-  }
-
-  inventory->volumes.reserve(volumes.size());
-  for (const Classified& volume : volumes) {
-    const DeviceNumber pool_dev =
-        volume.table->thin.pool_failed ? kUnknownPool : volume.table->thin.pool_dev;
-    const size_t group = group_of.at(pool_dev);
-    const size_t index = next_in_group[group]++;
-    ThinVolume entry;
-    entry.shared_names = volume.table->volume_names;
-    entry.size_sectors = volume.table->length_sectors;
-    entry.table = volume.table->thin;
-    if (!statuses[group]) {
-      entry.status_blocked = true;
-      skip(*volume.device, "blocked", "its pool's status calls do not answer", logged);
-    } else {
-      const StatusResult& result = (*statuses[group])[index];
-      switch (result.outcome) {
-        case StatusResult::Outcome::kRead:
-          entry.status = result.thin;
-          break;
-        case StatusResult::Outcome::kGone:
-          continue;
-        case StatusResult::Outcome::kUnparsable:
-          count_parse_error(kThinTarget);
-          skip(*volume.device, "parse", result.error.message, logged);
-          continue;
-        case StatusResult::Outcome::kFailed:
-          if (result.error.is(ErrorKind::kPermission)) {
-            return result.error;
-          }
-          skip(*volume.device, "status", result.error.message, logged);
-          continue;
-      }
-    }
-    inventory->volumes.push_back(std::move(entry));
-  }
-  link_volumes_to_pools(*inventory);
-  tables_.end_read();
-  skipped_.forget_unreported();
-  return InventoryRef(std::move(inventory));
+  return groups;
 }
 
 }  // namespace thinpool

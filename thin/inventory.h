@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -100,7 +101,25 @@ class InventoryReader {
   std::array<std::pair<std::string_view, uint64_t>, 4> device_error_counts() const;
 
  private:
+  // A listed device and what its table says it is.
+  struct Classified {
+    const DmDevice* device;
+    const DeviceTable* table;
+    uint32_t index;    // in the read's device list
+    size_t group = 0;  // its status group, for thin volumes
+  };
+
   Expected<InventoryRef> read_now(Clock::time_point deadline);
+  // Each pool's stack: the dm devices below it, found breadth first through the tables of the
+  // listed devices that are neither pools nor thin volumes (`others`, by number), and the devices
+  // at the bottom. No ioctl: the tables are DeviceTables'.
+  static void find_pool_stacks(const std::map<DeviceNumber, Classified>& others,
+                               ThinInventory& inventory);
+  // One status group per pool, in the order of `pools`, then one per pool device that is not
+  // listed; sets each volume's group, and each pool's suspended devices (DM_DEV_STATUS).
+  std::vector<StatusGroup> status_groups(const std::vector<Classified>& pools,
+                                         std::vector<Classified>& volumes,
+                                         ThinInventory& inventory);
   // Leaves a device out of this read: counted and logged once per reason.
   void skip(const DmDevice& device, std::string_view reason, std::string_view detail,
             std::array<bool, 4>& logged);

@@ -8,47 +8,49 @@ constexpr std::string_view kThinTarget = "thin";
 
 }  // namespace
 
-std::vector<StatusResult> PoolStatusReader::read_group(const StatusGroup& group) {
-  std::vector<StatusResult> results(group.devices.size());
+GroupStatus PoolStatusReader::read_group(const std::vector<DmDevice>& devices,
+                                         const StatusGroup& group) {
+  GroupStatus result;
+  result.outcomes.resize(group.devices.size(), StatusOutcome::kRead);
+  result.volumes.resize(group.devices.size());
   for (size_t i = 0; i < group.devices.size(); ++i) {
-    const StatusGroup::Device& wanted = group.devices[i];
-    StatusResult& result = results[i];
-    auto report = device_mapper_.status(wanted.device);
+    const bool is_pool = group.has_pool && i == 0;
+    auto report = device_mapper_.status(devices[group.devices[i]]);
     if (!report) {
-      result.outcome = StatusResult::Outcome::kFailed;
-      result.error = report.error();
+      result.outcomes[i] = StatusOutcome::kFailed;
+      result.errors.emplace_back(i, report.error());
       continue;
     }
-    const std::string_view target = wanted.is_pool ? kThinPoolTarget : kThinTarget;
+    const std::string_view target = is_pool ? kThinPoolTarget : kThinTarget;
     if (!report->exists || report->targets.size() != 1 || report->targets[0].type != target) {
-      result.outcome = StatusResult::Outcome::kGone;
+      result.outcomes[i] = StatusOutcome::kGone;
       continue;
     }
     const std::string& params = report->targets[0].params;
-    if (wanted.is_pool) {
+    if (is_pool) {
       auto parsed = parse_thin_pool_status(params);
       if (parsed) {
-        result.pool = *parsed;
-      } else {
-        result.outcome = StatusResult::Outcome::kUnparsable;
-        result.error = parsed.error();
+        result.pool = std::move(*parsed);
+        continue;
       }
-    } else {
-      auto parsed = parse_thin_status(params);
-      if (parsed) {
-        result.thin = *parsed;
-      } else {
-        result.outcome = StatusResult::Outcome::kUnparsable;
-        result.error = parsed.error();
-      }
+      result.outcomes[i] = StatusOutcome::kUnparsable;
+      result.errors.emplace_back(i, parsed.error());
+      continue;
     }
+    auto parsed = parse_thin_status(params);
+    if (parsed) {
+      result.volumes[i] = *parsed;
+      continue;
+    }
+    result.outcomes[i] = StatusOutcome::kUnparsable;
+    result.errors.emplace_back(i, parsed.error());
   }
-  return results;
+  return result;
 }
 
-std::vector<std::optional<std::vector<StatusResult>>> PoolStatusReader::read(
-    const std::vector<StatusGroup>& groups, Clock::time_point deadline) {
-  using Flights = SingleFlight<std::vector<StatusResult>>;
+std::vector<std::shared_ptr<const GroupStatus>> PoolStatusReader::read(
+    const DeviceList& devices, const std::vector<StatusGroup>& groups, Clock::time_point deadline) {
+  using Flights = SingleFlight<GroupStatus>;
   // Every pool's task first, then the waits: a blocked pool does not delay the others' start.
   std::vector<std::optional<Flights::Handle>> handles(groups.size());
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -56,14 +58,14 @@ std::vector<std::optional<std::vector<StatusResult>>> PoolStatusReader::read(
     auto blocked = blocked_.find(group.key);
     if (blocked != blocked_.end()) {
       if (group.stack_suspended) {
-        continue;  // blocked before, and its devices are still suspended: do not ask
+        continue;  // blocked before, and devices under it are still suspended: do not ask
       }
       blocked_.erase(blocked);
     }
-    handles[i] =
-        flights_.start(group.key, WhenBusy::kSkip, [this, group] { return read_group(group); });
+    handles[i] = flights_.start(group.key, WhenBusy::kSkip,
+                                [this, devices, group] { return read_group(*devices, group); });
   }
-  std::vector<std::optional<std::vector<StatusResult>>> results(groups.size());
+  std::vector<std::shared_ptr<const GroupStatus>> results(groups.size());
   for (size_t i = 0; i < groups.size(); ++i) {
     if (!handles[i]) {
       continue;
@@ -71,9 +73,7 @@ std::vector<std::optional<std::vector<StatusResult>>> PoolStatusReader::read(
     auto result = flights_.wait(*handles[i], deadline);
     switch (result.outcome) {
       case Flights::Outcome::kDone:
-        if (result.value) {
-          results[i] = std::move(*result.value);
-        }
+        results[i] = std::move(result.value);
         break;
       case Flights::Outcome::kTimedOut:
         blocked_.emplace(groups[i].key, result.started);

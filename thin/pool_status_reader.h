@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/single_flight.h"
@@ -23,31 +24,33 @@
 
 namespace thinpool {
 
-struct StatusResult {
-  enum class Outcome {
-    kRead,        // parsed into pool or thin
-    kGone,        // removed since the list, or reloaded with another target since its table
-    kFailed,      // the ioctl failed: error
-    kUnparsable,  // error holds the parser's message
-  };
-  Outcome outcome = Outcome::kRead;
-  ThinPoolStatus pool;
-  ThinStatus thin;
-  Error error;
-};
+// The devices of one read, shared with the tasks (a blocked one may outlive the read).
+using DeviceList = std::shared_ptr<const std::vector<DmDevice>>;
 
-// One pool's devices: the pool first (when it is listed), then its thin volumes. Volumes whose
-// pool is not listed, or failed, form groups of their own.
+// One pool's devices: the pool first (when it is listed), then its thin volumes, as indexes into
+// the read's DeviceList. Volumes whose pool is not listed, or failed, form groups of their own.
 struct StatusGroup {
   std::string key;  // "<major>:<minor>" of the pool device
-  struct Device {
-    DmDevice device;
-    bool is_pool = false;
-  };
-  std::vector<Device> devices;
-  // Whether the pool's devices below it are suspended now (DM_DEV_STATUS): a group that blocked
-  // is not asked again until they are resumed.
+  bool has_pool = false;
+  std::vector<uint32_t> devices;
+  // Whether devices under the pool are suspended now (DM_DEV_STATUS): a group that blocked is not
+  // asked again until they are resumed.
   bool stack_suspended = false;
+};
+
+enum class StatusOutcome : uint8_t {
+  kRead,        // parsed
+  kGone,        // removed since the list, or reloaded with another target since its table
+  kFailed,      // the ioctl failed (the group's errors say how)
+  kUnparsable,  // the parser refused the line (the group's errors quote it)
+};
+
+// A group's results, in the order of its devices.
+struct GroupStatus {
+  std::vector<StatusOutcome> outcomes;
+  ThinPoolStatus pool;                           // with has_pool and outcomes[0] == kRead
+  std::vector<ThinStatus> volumes;               // one per device, the pool's slot unused
+  std::vector<std::pair<size_t, Error>> errors;  // for kFailed and kUnparsable, by device index
 };
 
 class PoolStatusReader {
@@ -55,22 +58,18 @@ class PoolStatusReader {
   PoolStatusReader(DeviceMapper& device_mapper, std::shared_ptr<BlockingCallPool> threads)
       : device_mapper_(device_mapper), flights_(std::move(threads)) {}
 
-  // Per group, its devices' results in order; nullopt for a group that is blocked (its task did
-  // not finish by `deadline`, one from an earlier read is still outstanding, or it blocked before
-  // and its devices are still suspended).
-  std::vector<std::optional<std::vector<StatusResult>>> read(const std::vector<StatusGroup>& groups,
-                                                             Clock::time_point deadline);
-
-  // Groups whose task is still outstanding, and since when.
-  std::vector<SingleFlight<std::vector<StatusResult>>::Outstanding> outstanding() const {
-    return flights_.outstanding();
-  }
+  // Per group, its results; null for a group that is blocked (its task did not finish by
+  // `deadline`, one from an earlier read is still outstanding, or it blocked before and devices
+  // under it are still suspended).
+  std::vector<std::shared_ptr<const GroupStatus>> read(const DeviceList& devices,
+                                                       const std::vector<StatusGroup>& groups,
+                                                       Clock::time_point deadline);
 
  private:
-  std::vector<StatusResult> read_group(const StatusGroup& group);
+  GroupStatus read_group(const std::vector<DmDevice>& devices, const StatusGroup& group);
 
   DeviceMapper& device_mapper_;
-  SingleFlight<std::vector<StatusResult>> flights_;
+  SingleFlight<GroupStatus> flights_;
   // Groups whose task blocked: not asked again while their devices stay suspended.
   std::map<std::string, Clock::time_point> blocked_;
 };
