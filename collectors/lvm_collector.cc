@@ -50,16 +50,31 @@ constexpr Family kPvReadStuck{
     "returns.",
     MetricType::Gauge, kStuckLabels};
 
-// The node of a block device, for messages and labels: DEVNAME in /sys/dev/block/<maj:min>/uevent
-// (sysfs answers whatever the device does), or "<major>:<minor>".
-std::string device_node(DeviceNumber dev) {
-  std::ifstream uevent(fmt::format("/sys/dev/block/{}/uevent", to_string(dev)));
-  for (std::string line; std::getline(uevent, line);) {
+// Where a block device's node may be, from sysfs (which answers whatever the device does):
+// /dev/mapper/<name> for a device-mapper device (a multipath map, a dm-crypt mapping), the
+// kernel's DEVNAME (/dev/sdb1, /dev/dm-3), and /dev/block/<major>:<minor> last.
+std::vector<std::string> node_paths(DeviceNumber dev) {
+  const std::string sys = fmt::format("/sys/dev/block/{}/", to_string(dev));
+  std::vector<std::string> paths;
+  std::string line;
+  if (std::ifstream dm_name(sys + "dm/name"); std::getline(dm_name, line) && !line.empty()) {
+    paths.push_back("/dev/mapper/" + line);
+  }
+  std::ifstream uevent(sys + "uevent");
+  while (std::getline(uevent, line)) {
     if (line.starts_with("DEVNAME=")) {
-      return "/dev/" + line.substr(8);
+      paths.push_back("/dev/" + line.substr(8));
     }
   }
-  return to_string(dev);
+  paths.push_back(fmt::format("/dev/block/{}", to_string(dev)));
+  return paths;
+}
+
+// The node of a block device for messages and labels: the first of its node_paths that sysfs
+// named, or "<major>:<minor>".
+std::string device_node(DeviceNumber dev) {
+  std::vector<std::string> paths = node_paths(dev);
+  return paths.size() > 1 ? std::move(paths.front()) : to_string(dev);
 }
 
 // A gauge per volume group that was read.
@@ -93,16 +108,8 @@ void for_each_pool_summary(const LoadedVolumeGroups& groups, const ThinInventory
 }  // namespace
 
 Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
-  std::vector<std::string> candidates;
-  std::ifstream uevent(fmt::format("/sys/dev/block/{}/uevent", to_string(dev)));
-  for (std::string line; std::getline(uevent, line);) {
-    if (line.starts_with("DEVNAME=")) {
-      candidates.push_back("/dev/" + line.substr(8));
-    }
-  }
-  candidates.push_back(fmt::format("/dev/block/{}", to_string(dev)));
   std::string reasons;
-  for (const std::string& path : candidates) {
+  for (const std::string& path : node_paths(dev)) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || major(st.st_rdev) != dev.major ||
         minor(st.st_rdev) != dev.minor) {
@@ -157,7 +164,7 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
                      fmt::format("waiting {:.0f} s for {} (volume group {}); read from its other "
                                  "PVs or the backup until it answers",
                                  seconds, node, vg));
-      note(fmt::format("{} does not answer (a read has waited {:.1f} s)", node, seconds));
+      note(fmt::format("{} does not answer", node));  // no seconds: the reason stays the same
       continue;
     }
     {
@@ -213,7 +220,7 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::tim
       continue;  // not an LVM pool
     }
     std::vector<DeviceNumber>& devices = physical_devices[pool.names.vg];
-    for (DeviceNumber dev : pool.bottom_devices) {
+    for (DeviceNumber dev : pool.physical_devices) {
       if (std::find(devices.begin(), devices.end(), dev) == devices.end()) {
         devices.push_back(dev);
       }

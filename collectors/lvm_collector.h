@@ -27,8 +27,8 @@
 
 namespace thinpool {
 
-// The real BlockDeviceOpener: /sys/dev/block/<maj:min>/uevent names the node (DEVNAME), which is
-// opened from /dev only if its st_rdev matches; /dev/block/<maj:min> is the fallback.
+// The real BlockDeviceOpener: sysfs names the node (/dev/mapper/<name> for a device-mapper
+// device, else DEVNAME, /dev/block/<maj:min> last), opened only if its st_rdev matches.
 Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
 
 // What one scrape loaded: per VG name, its metadata or why it could not be read.

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <map>
 
+#include "lvm/dm_names.h"
+
 namespace thinpool {
 namespace {
 
@@ -26,22 +28,41 @@ size_t reason_index(std::string_view reason) {
 
 void InventoryReader::find_pool_stacks(const std::map<DeviceNumber, Classified>& others,
                                        ThinInventory& inventory) {
+  // A device on the way down, and whether only LVM's own LVs lie between it and the pool: the
+  // first device below them that is not an LV is where LVM's PV is (a disk, a partition, or a dm
+  // device of another kind: a multipath map, a dm-crypt mapping).
+  struct Below {
+    DeviceNumber dev;
+    bool above_pv;
+  };
   for (ThinPool& pool : inventory.pools) {
     std::vector<DeviceNumber> seen = {pool.table.metadata_dev, pool.table.data_dev};
-    std::vector<DeviceNumber> level = seen;
+    std::vector<Below> level = {{pool.table.metadata_dev, true}, {pool.table.data_dev, true}};
+    auto add_physical = [&pool](DeviceNumber dev) {
+      if (std::find(pool.physical_devices.begin(), pool.physical_devices.end(), dev) ==
+          pool.physical_devices.end()) {
+        pool.physical_devices.push_back(dev);
+      }
+    };
     for (int depth = 0; depth < kMaxStackDepth && !level.empty(); ++depth) {
-      std::vector<DeviceNumber> next;
-      for (DeviceNumber dev : level) {
-        auto listed = others.find(dev);
+      std::vector<Below> next;
+      for (const Below& below : level) {
+        auto listed = others.find(below.dev);
         if (listed == others.end()) {
-          pool.bottom_devices.push_back(dev);  // not a dm device: a disk, a partition, a loop
+          if (below.above_pv) {
+            add_physical(below.dev);  // not a dm device: a disk, a partition, a loop
+          }
           continue;
         }
         pool.sub_devices.push_back(*listed->second.device);
-        for (DeviceNumber below : listed->second.table->below) {
-          if (std::find(seen.begin(), seen.end(), below) == seen.end()) {
-            seen.push_back(below);
-            next.push_back(below);
+        const bool is_lv = lvm::is_lvm_uuid(listed->second.table->uuid);
+        if (below.above_pv && !is_lv) {
+          add_physical(below.dev);
+        }
+        for (DeviceNumber dev : listed->second.table->below) {
+          if (std::find(seen.begin(), seen.end(), dev) == seen.end()) {
+            seen.push_back(dev);
+            next.push_back({dev, below.above_pv && is_lv});
           }
         }
       }

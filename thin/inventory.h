@@ -34,9 +34,10 @@ struct ThinPool {
   uint64_t provisioned_sectors = 0;  // sum of the pool's thin volume sizes
   // What the pool stands on: the device-mapper devices below it (its metadata and data devices,
   // LVM's _tmeta and _tdata, and whatever those are built on: raid images, a multipath map, ...),
-  // and the other block devices at the bottom of that stack (for an LVM pool: its PVs).
+  // and, on each way down, the first device that is not one of LVM's LVs: where its PVs are (a
+  // disk, a partition, or a multipath map or dm-crypt mapping used as a PV).
   std::vector<DmDevice> sub_devices;
-  std::vector<DeviceNumber> bottom_devices;
+  std::vector<DeviceNumber> physical_devices;
   // The names of the devices of the stack, the pool's own included, that are suspended.
   std::vector<std::string> suspended_devices;
 };

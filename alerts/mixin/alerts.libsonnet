@@ -122,6 +122,41 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
               + '. lvcreate, lvremove and snapshots in this pool fail until they agree. ' + usage,
             ),
             alert(
+              'ThinPoolStatusBlocked', 'critical', 'thinpool_status_blocked%s == 1' % sel, c.statusBlockedFor,
+              'Thin pool status calls block: the devices under the pool stopped answering.',
+              'A status call on thin pool ' + where + ' has not returned for ' + c.statusBlockedFor + ' or more: '
+              + 'the kernel is waiting for the pool\'s metadata or data device, which usually means a PV below it '
+              + 'stopped answering (a path-less multipath map, a hung iSCSI LUN, a suspended device). The pool\'s '
+              + 'usage series are absent meanwhile, so its fill alerts cannot fire, and writes to its volumes are '
+              + 'likely stuck.',
+            ),
+            alert(
+              'ThinPoolStackSuspended', 'warning', 'thinpool_stack_suspended%s == 1' % sel, c.stackSuspendedFor,
+              'A device-mapper device of the thin pool has been suspended for a long time.',
+              'Thin pool ' + where + ' or a device-mapper device below it has been suspended for more than '
+              + c.stackSuspendedFor + '. LVM suspends devices only for the moment a change takes; a lasting '
+              + 'suspension means a command hung or was killed halfway, and all I/O to the pool waits until the '
+              + 'device is resumed.',
+            ),
+            alert(
+              'ThinPoolLvmPvReadStuck', 'critical',
+              'thinpool_lvm_pv_read_stuck_seconds%s > %d' % [sel, c.pvReadStuckSeconds], c.pvReadStuckFor,
+              'A physical volume does not answer reads.',
+              'Reading physical volume {{ $labels.device }} of volume group {{ $labels.vg }} on {{ $labels.instance }} '
+              + 'has been waiting for {{ $value | humanizeDuration }}: the device stopped answering. I/O of every '
+              + 'logical volume on it is likely stuck; the exporter reads the VG\'s metadata from its other PVs or '
+              + 'from the backup meanwhile.',
+            ),
+            alert(
+              'ThinPoolDeviceErrors', 'warning',
+              'increase(thinpool_device_errors_total{%s,reason=~"table|status"}[%s]) > 0'
+              % [c.thinpoolSelector, c.deviceErrorsWindow], '0m',
+              'thinpool_exporter had to leave devices out: device-mapper calls on them failed.',
+              'thinpool_exporter on {{ $labels.instance }} left out {{ $value | humanize }} device(s) in the last '
+              + c.deviceErrorsWindow + ' because a device-mapper {{ $labels.reason }} call on them failed: those '
+              + 'devices have no series and their alerts cannot fire. Every other device is reported.',
+            ),
+            alert(
               'ThinPoolCollectorFailing', 'warning', 'thinpool_scrape_collector_success%s == 0' % sel,
               c.collectorFailingFor,
               'A thinpool_exporter collector is failing.',

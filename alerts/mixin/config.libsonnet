@@ -50,6 +50,17 @@
     metadataGrowthFreeFactor: 2,
     metadataCannotGrowFor: '5m',
 
+    // Devices that stop answering. A PV whose reads have waited this many seconds (the exporter reads LVM's
+    // metadata from the other PVs or the backup meanwhile); a pool whose status calls block (its usage is unknown
+    // meanwhile, and the I/O of its volumes is usually stuck too); a pool whose device-mapper stack stays
+    // suspended (LVM suspends for milliseconds to seconds while it changes a table; minutes mean a command hung).
+    pvReadStuckSeconds: 120,
+    pvReadStuckFor: '1m',
+    statusBlockedFor: '2m',
+    stackSuspendedFor: '10m',
+    // Devices the exporter had to leave out because an ioctl on them failed.
+    deviceErrorsWindow: '15m',
+
     // Exporter health.
     collectorFailingFor: '15m',
     parseErrorsWindow: '15m',

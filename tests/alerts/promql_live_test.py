@@ -48,6 +48,10 @@ EXPECTED_ACTIVE = {
     "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
     "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow",
 }
+# Series that exist only while a device hangs, which fixtures cannot do: the VM scenario named here makes them.
+ONLY_WHILE_A_DEVICE_HANGS = {
+    "thinpool_lvm_pv_read_stuck_seconds": "tests/vm/scenarios/stuck_pv (a PV suspended on a real kernel)",
+}
 EXPORTERS = ("growing", "faults", "seed", "lvm")
 SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 LVM_POOL_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 1048576 thin-pool 5) 123/1024 ", re.M)
@@ -271,8 +275,12 @@ def check_expr(prom, checks, what, expr):
     else:
         base = strip_constant_comparison(expr)
         base_result = prom.query(base) if base else []
+        hanging = [m for m in ONLY_WHILE_A_DEVICE_HANGS if base and re.fullmatch(m + r"(\{[^}]*\})?", base)]
         if base_result:
             checks.ok(f"{what}: below its threshold here; {base} has {len(base_result)} series")
+        elif hanging:
+            checks.ok(f"{what}: {base} exists only while a device hangs; {ONLY_WHILE_A_DEVICE_HANGS[hanging[0]]} "
+                      "checks it")
         else:
             checks.fail(f"{what}: no series for {expr}")
 

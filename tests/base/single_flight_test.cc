@@ -12,6 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // A call that blocks until released, as a read on a device that stopped answering does.
+// The gate lives on the test's stack: a test that opens it waits until the call has left it.
 class Gate {
  public:
   void wait() {
@@ -115,6 +116,10 @@ TEST(SingleFlight, AJoinerStillLeavesAtItsOwnDeadline) {
   auto joined = flights.run("k", Clock::now() + 20ms, WhenBusy::kJoin, [] { return 2; });
   EXPECT_EQ(joined.outcome, SingleFlight<int>::Outcome::kTimedOut);
   gate.open();
+  for (int i = 0; i < 500 && flights.is_outstanding("k"); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_FALSE(flights.is_outstanding("k"));
 }
 
 TEST(SingleFlight, ACallThatThrowsEndsWithoutAValue) {

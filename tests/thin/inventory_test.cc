@@ -170,10 +170,35 @@ TEST(Inventory, FollowsEachPoolDownToTheBlockDevicesItStandsOn) {
   EXPECT_EQ(names, (std::vector<std::string>{"vg0-pool_tmeta", "vg0-pool_tdata",
                                              "vg0-pool_tdata_rmeta_0", "vg0-pool_tdata_rimage_0",
                                              "vg0-pool_tdata_rmeta_1", "vg0-pool_tdata_rimage_1"}));
-  EXPECT_EQ(lvm_pool.bottom_devices, (std::vector<DeviceNumber>{{8, 16}, {8, 32}}));
+  EXPECT_EQ(lvm_pool.physical_devices, (std::vector<DeviceNumber>{{8, 16}, {8, 32}}));
   const ThinPool& loop_pool = (*inventory)->pools[1];
   EXPECT_TRUE(loop_pool.sub_devices.empty());
-  EXPECT_EQ(loop_pool.bottom_devices, (std::vector<DeviceNumber>{{7, 0}, {7, 1}}));
+  EXPECT_EQ(loop_pool.physical_devices, (std::vector<DeviceNumber>{{7, 0}, {7, 1}}));
+}
+
+TEST(Inventory, APvThatIsItselfADeviceMapperDeviceIsWhereTheWayDownStops) {
+  // LVM on a multipath map and on a dm-crypt mapping: the PVs are those dm devices, not the disks
+  // beneath them, whose LVM labels (if any) belong to no VG of this pool.
+  FakeDeviceMapper fake = lvm_pool_with_volumes(1);
+  fake.add_device("vg0-pool_tmeta", {254, 0}, "LVM-vgid-tmeta", "0 8192 linear 254:30 2048",
+                  "0 8192 linear ");
+  fake.add_device("vg0-pool_tdata", {254, 1}, "LVM-vgid-tdata", "0 1048576 linear 254:31 2048",
+                  "0 1048576 linear ");
+  fake.add_device("mpatha", {254, 30}, "mpath-3600a0b80001",
+                  "0 2097152 multipath 0 0 1 1 "
+                  "service-time 0 2 1 8:64 1 8:80 1",
+                  "0 2097152 multipath 2 0 0 0 1 1 A 0 2 0 "
+                  "8:64 A 0 8:80 A 0 ");
+  fake.add_device("luks-data", {254, 31}, "CRYPT-LUKS2-abcdef-luks-data",
+                  "0 2097152 crypt aes-xts-plain64 :64:logon:cryptsetup:abcdef-d0 0 8:96 32768",
+                  "0 2097152 crypt ");
+  InventoryReader reader(fake);
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+  ASSERT_EQ((*inventory)->pools.size(), 1u);
+  const ThinPool& pool = (*inventory)->pools[0];
+  EXPECT_EQ(pool.physical_devices, (std::vector<DeviceNumber>{{254, 30}, {254, 31}}));
+  EXPECT_EQ(pool.sub_devices.size(), 4u);  // the stack is still followed to its bottom
 }
 
 TEST(Inventory, VanishedDevicesAreSkippedWithoutError) {

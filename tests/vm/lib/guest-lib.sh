@@ -24,7 +24,7 @@ stty raw -echo <&7
 say() { echo "== [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 
 # host REQUEST...: asks the host to do something and waits for its answer; HOST_REPLY holds what followed @@OK.
-# Requests: scrape NAME [PATH], scrape_loop_start NAME, scrape_loop_count NAME, scrape_loop_stop NAME,
+# Requests: scrape NAME [PATH], scrape_loop_start NAME [INTERVAL_MS TIMEOUT_S], scrape_loop_count NAME, scrape_loop_stop NAME,
 # notify TEXT (printed on the host; @PORT@ becomes the forwarded port). Fails unless the host answers @@OK.
 host() {
 	local reply
