@@ -7,6 +7,18 @@ _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*')
 
 
+_ESCAPES = {"\\": "\\", '"': '"', "n": "\n"}
+
+
+def unescape_label_value(text):
+    """A label value as the text format escapes it (only \\\\, \\" and \\n) -> the value."""
+    def one(m):
+        if m.group(1) not in _ESCAPES:
+            raise ValueError(f"unknown escape \\{m.group(1)} in label value {text!r}")
+        return _ESCAPES[m.group(1)]
+    return re.sub(r"\\(.)", one, text, flags=re.S)
+
+
 def parse_exposition(text):
     """Prometheus text format -> list of (name, labels dict, float). Raises ValueError on a bad line."""
     samples = []
@@ -24,7 +36,7 @@ def parse_exposition(text):
             lm = _LABEL.match(labels_text, pos)
             if not lm:
                 raise ValueError(f"bad labels in: {line!r}")
-            labels[lm.group(1)] = lm.group(2).encode().decode("unicode_escape")
+            labels[lm.group(1)] = unescape_label_value(lm.group(2))
             pos = lm.end()
         samples.append((name, labels, float(value)))
     return samples
