@@ -169,6 +169,9 @@ scratch_grow() {
 	SCRATCH_NEXT=$((SCRATCH_NEXT + add))
 }
 
+# fds PID: how many descriptors PID has open (a glob: ls would stat entries that close meanwhile).
+fds() { set -- "/proc/$1/fd/"*; echo $#; }
+
 # devnum NAME: major:minor of a dm device, for use in tables.
 devnum() { dmsetup info -c --noheadings -o major,minor --separator : "$1"; }
 

@@ -25,7 +25,7 @@ checkpoint before
 # The exporter's threads and open descriptors, twice a second, until told to stop.
 (
 	while [ ! -e /tmp/stop-sampling ]; do
-		echo "$(cut -d' ' -f1 /proc/uptime) $(awk '/^Threads:/ {print $2}' "/proc/$EXPORTER_PID/status") $(ls "/proc/$EXPORTER_PID/fd" | wc -l)" >>"$RESULTS/threads"
+		echo "$(cut -d' ' -f1 /proc/uptime) $(awk '/^Threads:/ {print $2}' "/proc/$EXPORTER_PID/status") $(fds "$EXPORTER_PID")" >>"$RESULTS/threads"
 		sleep 0.5
 	done
 ) &
