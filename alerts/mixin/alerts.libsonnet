@@ -79,17 +79,39 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
           + [
             alert(
               'ThinPoolMetadataCannotGrow', 'critical',
-              '(thinpool:metadata_usage:ratio >= %g) and on(job, instance, pool) ' % c.metadataAlmostFullWarningRatio
+              '(thinpool:metadata_usage:ratio >= %g) and on(job, instance, pool) (' % c.metadataAlmostFullWarningRatio
               + '(thinpool_metadata_size_bytes%s * %g > on(job, instance, vg) group_left() thinpool_lvm_vg_free_bytes%s)'
-                % [sel, c.metadataGrowthFreeFactor, sel],
+                % [sel, c.metadataGrowthFreeFactor, sel]
+              + ' or (thinpool_metadata_size_bytes%s >= %d))' % [sel, c.lvmMaxMetadataBytes],
               c.metadataCannotGrowFor,
-              'Thin pool metadata is almost full and its volume group has no room to grow it.',
-              'Thin pool ' + where + ' has used {{ $value | humanizePercentage }} of its metadata and volume group '
-              + '{{ $labels.vg }} has only '
+              'Thin pool metadata is almost full and cannot grow.',
+              'Thin pool ' + where + ' has used {{ $value | humanizePercentage }} of its metadata and cannot grow it: '
+              + '{{ with printf `thinpool_metadata_size_bytes{job=%q,instance=%q,pool=%q}` $labels.job $labels.instance $labels.pool | query }}'
+              + '{{ if ge (. | first | value) %d.0 }}' % c.lvmMaxMetadataBytes
+              + 'it is already {{ . | first | value | humanize1024 }}B, lvm2\'s largest thin-pool metadata. Stop '
+              + 'creating volumes and snapshots in this pool, remove snapshots nobody needs, and move volumes to a new '
+              + 'pool with a larger chunk size.{{ else }}'
+              + 'volume group {{ $labels.vg }} has only '
               + '{{ with printf `thinpool_lvm_vg_free_bytes{job=%q,instance=%q,vg=%q}` $labels.job $labels.instance $labels.vg | query }}{{ . | first | value | humanize1024 }}B{{ else }}unknown{{ end }}'
               + ' free, less than ' + c.metadataGrowthFreeFactor + ' times the metadata size ('
-              + poolValue('thinpool_metadata_size_bytes', 'humanize1024', 'unknown') + 'B). '
-              + 'lvextend --poolmetadatasize will fail: add a PV to the VG first. ' + usage,
+              + '{{ . | first | value | humanize1024 }}B). '
+              + 'lvextend --poolmetadatasize will fail: add a PV to the VG first.{{ end }}{{ end }} ' + usage,
+            ),
+            alert(
+              'ThinPoolMetadataUndersized', 'warning',
+              'max without() ({__name__=~"thinpool:metadata_needed_at_full_data:bytes|thinpool:metadata_lvm_estimate:bytes",%s})'
+              % c.thinpoolSelector + ' > thinpool_metadata_size_bytes%s' % sel,
+              c.metadataUndersizedFor,
+              'Thin pool metadata is too small for its data.',
+              'Thin pool ' + where + ' has ' + poolValue('thinpool_metadata_size_bytes', 'humanize1024', 'unknown')
+              + 'B of metadata and should have at least {{ $value | humanize1024 }}B: '
+              + '{{ with printf `thinpool:metadata_needed_at_full_data:bytes{job=%q,instance=%q,pool=%q}` '
+              + '$labels.job $labels.instance $labels.pool | query }}at its ratio of metadata to data so far it will '
+              + 'need {{ . | first | value | humanize1024 }}B when its data is full{{ else }}too little of its data '
+              + 'is used yet to project what it will need{{ end }}, and lvm2 sizes metadata for its data size and '
+              + 'chunk size at '
+              + poolValue('thinpool:metadata_lvm_estimate:bytes', 'humanize1024', 'unknown') + 'B. '
+              + 'Grow it before it fills (lvextend --poolmetadatasize, docs/runbook.md#grow-metadata). ' + usage,
             ),
             alert(
               'ThinPoolNotWritable', 'critical', 'thinpool_mode{%s,mode!="rw"} == 1' % c.thinpoolSelector,

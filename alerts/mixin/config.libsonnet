@@ -42,6 +42,19 @@
     // for a while, a forgotten `dmsetup message ... reserve_metadata_snap` holds it forever.
     metadataSnapshotHeldFor: '2h',
 
+    // Undersized metadata: the metadata a pool will need once its data is full, projected from its own ratio of
+    // metadata to data, and lvm2's sizing estimate for its data size and chunk size.
+    // The projection is made only once this share of the data is used: below it the fixed part dominates. The
+    // seed incident's pool (metadata rising 5.6 times faster than data as a share of each) is at about 20%
+    // metadata when its data reaches 2%.
+    metadataProjectionMinDataRatio: 0.02,
+    // What an empty pool uses besides the kernel's reserve, in 4 KiB blocks: superblock, space-map roots and
+    // bitmaps, empty btrees (111 of 1024 blocks used on Linux 6.1, 102 of them the reserve: 9; rounded up).
+    metadataEmptyPoolBlocks: 10,
+    metadataUndersizedFor: '1h',
+    // lvm2's largest thin-pool metadata (DEFAULT_THIN_POOL_MAX_METADATA_SIZE, 15.81 GiB): it cannot grow past it.
+    lvmMaxMetadataBytes: 16978542592,
+
     // Kernel vs LVM transaction id: an LVM change in flight differs for milliseconds, a real mismatch stays.
     transactionIdMismatchFor: '5m',
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the rule files and the dashboard from the mixin (alerts/mixin/*.libsonnet).
 # Usage: alerts/mixin/generate.sh           write alerts/thinpool_rules.yml, alerts/thinpool_alerts.yml,
-#                                           grafana/dashboards/thinpool.json
+#                                           grafana/dashboards/thinpool.json and, from the rule files,
+#                                           deploy/kubernetes/prometheusrule.yaml
 #        alerts/mixin/generate.sh --check   write nothing; exit 1 and show the diff if any of them is out of date
 # Needs `jsonnet` and python3 with PyYAML (Debian packages jsonnet, python3-yaml).
 set -eu
@@ -36,4 +37,7 @@ for pair in "thinpool_rules.yml:alerts/thinpool_rules.yml" "thinpool_alerts.yml:
     cp "$src" "$dst"
   fi
 done
+if [ "$check" = 0 ]; then
+  "$python" "$root/deploy/kubernetes/generate_prometheusrule.py"
+fi
 exit "$status"

@@ -29,6 +29,36 @@
             expr: '(thinpool_metadata_size_bytes%s - thinpool_metadata_used_bytes%s) / (deriv(thinpool_metadata_used_bytes%s[%s]) > 0)'
                   % [sel, sel, sel, w],
           },
+          // The metadata the pool will need when its data is full, at its current ratio: the variable part of the
+          // metadata used (without the kernel's reserve, min(4096 blocks, 10% of the device), which the used figure
+          // includes on Linux 4.19+, and an empty pool's fixed part) over the data used, times the data size, plus
+          // the reserve and the fixed part again. Only pools with at least metadataProjectionMinDataRatio of their
+          // data used have a series.
+          {
+            record: 'thinpool:metadata_needed_at_full_data:bytes',
+            expr: |||
+              (
+                (thinpool_metadata_used_bytes%(sel)s - %(reserve)s - %(fixed)d)
+                  / (thinpool_data_used_bytes%(sel)s > 0) * thinpool_data_size_bytes%(sel)s
+                + %(reserve)s + %(fixed)d
+              )
+              and (thinpool_data_used_bytes%(sel)s / thinpool_data_size_bytes%(sel)s >= %(min)g)
+            ||| % {
+              sel: sel,
+              reserve: 'clamp_max(floor(thinpool_metadata_size_bytes%s / 40960) * 4096, 16777216)' % sel,
+              fixed: c.metadataEmptyPoolBlocks * 4096,
+              min: c.metadataProjectionMinDataRatio,
+            },
+          },
+          // lvm2's own estimate for a pool of this data size and chunk size, as lvcreate sizes metadata when it is
+          // not given: 64 bytes per data chunk (lvm2 lib/metadata/thin_manip.c, _estimate_metadata_size:
+          // data sectors / (chunk sectors * (512 / 64)) sectors), at least 2 MiB and at most 15.81 GiB
+          // (update_pool_metadata_min_max with DEFAULT_THIN_POOL_MIN_METADATA_SIZE and _MAX_METADATA_SIZE).
+          {
+            record: 'thinpool:metadata_lvm_estimate:bytes',
+            expr: 'clamp(64 * thinpool_data_size_bytes%s / thinpool_data_block_size_bytes%s, 2097152, %d)'
+                  % [sel, sel, c.lvmMaxMetadataBytes],
+          },
           // Virtual size of all thin volumes over the pool's data size (> 1: overprovisioned).
           {
             record: 'thinpool:overprovisioning:ratio',

@@ -46,7 +46,7 @@ GROWTH_PERIOD = 1.5
 EXPECTED_ACTIVE = {
     "ThinPoolMetadataAlmostFull", "ThinPoolMetadataFillingUp", "ThinPoolDataAlmostFull", "ThinPoolDataFillingUp",
     "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
-    "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow",
+    "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow", "ThinPoolMetadataUndersized",
 }
 # Series that exist only while a device hangs, which fixtures cannot do: the VM scenario named here makes them.
 ONLY_WHILE_A_DEVICE_HANGS = {
