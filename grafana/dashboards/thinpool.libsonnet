@@ -159,6 +159,12 @@
           target('thinpool_data_used_bytes{%s}' % poolSel, 'data used {{pool}}', 'C'),
           target('thinpool_data_size_bytes{%s}' % poolSel, 'data size {{pool}}', 'D'),
         ]),
+        timeseries('Metadata sizing', 'The metadata each pool has, what it will need when its data is full at its own ratio of metadata to data so far (once %g%% of its data is used), and what lvcreate would give a pool of its data size and chunk size. A need above the size: ThinPoolMetadataUndersized.' % (c.metadataProjectionMinDataRatio * 100),
+                   'bytes', [
+                     target('thinpool_metadata_size_bytes{%s}' % poolSel, 'size {{pool}}', 'A'),
+                     target('thinpool:metadata_needed_at_full_data:bytes{%s}' % poolSel, 'needed at full data {{pool}}', 'B'),
+                     target('thinpool:metadata_lvm_estimate:bytes{%s}' % poolSel, 'lvm2 estimate {{pool}}', 'C'),
+                   ], defaults={ min: 0 }),
 
         row('State'),
         stateTimeline('Pool mode', 'Kernel mode of each pool over time (thinpool_mode state set): rw, out_of_data_space, ro (read-only or out of metadata space), error, fail.',
