@@ -27,7 +27,7 @@ def check(c):
            str(summary))
 
     samples = [line.split() for line in (c.run / "results" / "samples").read_text().splitlines()]
-    samples = [(float(t), int(rss), int(th), int(fd)) for t, rss, th, fd in (s for s in samples if len(s) == 4)]
+    samples = [(float(s[0]), int(s[1]), int(s[2]), int(s[3]), int(s[4]), int(s[5])) for s in samples if len(s) == 6]
     c.true("samples of the exporter all along", len(samples) >= summary["seconds"] // 2, f"{len(samples)} samples")
     fifth = max(1, len(samples) // 5)
     early = median([s[1] for s in samples[fifth:2 * fifth]])
@@ -49,7 +49,9 @@ def check(c):
           f"max {durations[-1]:.3f} s; {summary['rounds']} rounds, {summary['created']} volumes, "
           f"{summary['snapshots']} snapshots, {summary['fills']} fills, {summary['stalls']} PV stalls; "
           f"RSS {samples[0][1]} KiB at the start, {early} then {late_rss} KiB (medians of the 2nd and 5th fifth), "
-          f"max {max(s[1] for s in samples)} KiB; threads {threads[0]}..{max(threads)}; fds {fds[0]}..{max(fds)}")
+          f"max {max(s[1] for s in samples)} KiB; its anonymous part {samples[0][4]} KiB at the start, "
+          f"{median([s[4] for s in samples[fifth:2 * fifth]])} then {median([s[4] for s in samples[-fifth:]])} KiB; "
+          f"threads {threads[0]}..{max(threads)}; fds {fds[0]}..{max(fds)}")
 
 
 main(check)

@@ -25,7 +25,9 @@ TPOOL=soak-pool-tpool
 start_exporter
 (
 	while [ ! -e /tmp/stop-sampling ]; do
-		echo "$(cut -d' ' -f1 /proc/uptime) $(awk '/^VmRSS:/ {print $2}' "/proc/$EXPORTER_PID/status") $(awk '/^Threads:/ {print $2}' "/proc/$EXPORTER_PID/status") $(fds "$EXPORTER_PID")" >>"$RESULTS/samples"
+		# uptime, RSS, threads, descriptors, then RSS's anonymous part (the heap, stacks) and its file-backed part
+		# (code and libraries as they are first run) in KiB.
+		echo "$(cut -d' ' -f1 /proc/uptime) $(awk '/^VmRSS:/ {r = $2} /^Threads:/ {t = $2} END {print r, t}' "/proc/$EXPORTER_PID/status") $(fds "$EXPORTER_PID") $(awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} END {print a, f}' "/proc/$EXPORTER_PID/status")" >>"$RESULTS/samples"
 		sleep 1
 	done
 ) &
