@@ -6,7 +6,10 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
+#include <map>
+#include <utility>
 
 namespace thinpool {
 namespace {
@@ -41,6 +44,26 @@ constexpr Family kTransactionId{
 constexpr Family kMetadataLvSize{"thinpool_lvm_metadata_lv_size_bytes",
                                  "Size of the pool's metadata LV (_tmeta) in LVM's metadata.",
                                  MetricType::Gauge, kPoolLabelNames};
+constexpr Family kPoolActive{
+    "thinpool_lvm_pool_active",
+    "1 for each thin pool in LVM's metadata that the kernel has active, 0 for one it has not (a "
+    "pool that was deactivated, or failed to activate); pool is the dm name while active, empty "
+    "while not.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kLvmThinVolumes{
+    "thinpool_lvm_thin_volumes",
+    "Thin LVs of the pool in LVM's metadata, active or not (thinpool_thin_volumes counts only "
+    "the active ones, and lvm2 does not activate thin snapshots by default).",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kLvmProvisioned{
+    "thinpool_lvm_provisioned_bytes",
+    "Virtual size of all thin LVs of the pool in LVM's metadata, active or not.", MetricType::Gauge,
+    kPoolLabelNames};
+constexpr Family kLvmSnapshots{
+    "thinpool_lvm_snapshots",
+    "Thin LVs of the pool in LVM's metadata that are thin snapshots (they have an origin), "
+    "active or not: each keeps blocks and metadata of its origin alive.",
+    MetricType::Gauge, kPoolLabelNames};
 constexpr std::string_view kStuckLabels[] = {"vg", "device"};
 constexpr Family kPvReadStuck{
     "thinpool_lvm_pv_read_stuck_seconds",
@@ -88,19 +111,57 @@ void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
   }
 }
 
-// The LVM pool summaries of `inventory`'s pools whose VG was read, with the pool they describe.
-template <typename Write>
-void for_each_pool_summary(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                           Write write) {
+// A thin pool in the metadata of a VG that was read, and the kernel's pool for it (null while it
+// is not active).
+struct LvmPool {
+  std::string_view vg;
+  lvm::ThinPoolSummary summary;
+  const ThinPool* active = nullptr;
+
+  std::array<std::string_view, 3> label_values() const {
+    return {active != nullptr ? std::string_view(active->names.dm_name) : std::string_view(), vg,
+            summary.lv};
+  }
+};
+
+// Every thin pool of every VG that was read, each VG's LVs summarized once.
+std::vector<LvmPool> lvm_pools(const LoadedVolumeGroups& groups, const ThinInventory& inventory) {
+  std::map<std::pair<std::string_view, std::string_view>, const ThinPool*> active;
   for (const ThinPool& pool : inventory.pools) {
-    auto group = groups.find(pool.names.vg);
-    if (group == groups.end() || !group->second) {
+    active.emplace(std::make_pair(std::string_view(pool.names.vg), std::string_view(pool.names.lv)),
+                   &pool);
+  }
+  std::vector<LvmPool> pools;
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
       continue;
     }
-    for (const lvm::ThinPoolSummary& summary : lvm::thin_pools(*group->second->vg)) {
-      if (summary.lv == pool.names.lv) {
-        write(pool, summary);
-      }
+    for (lvm::ThinPoolSummary& summary : lvm::thin_pools(*loaded->vg)) {
+      LvmPool pool{vg, std::move(summary), nullptr};
+      auto found = active.find({pool.vg, pool.summary.lv});
+      pool.active = found != active.end() ? found->second : nullptr;
+      pools.push_back(std::move(pool));
+    }
+  }
+  return pools;
+}
+
+// A gauge per thin pool in LVM's metadata, active or not.
+void write_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
+                      double (*value)(const LvmPool&), MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const LvmPool& pool : pools) {
+    samples.add(pool.label_values(), value(pool));
+  }
+}
+
+// A gauge per thin pool the kernel has active (its series match the kernel's pool series).
+void write_active_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
+                             uint64_t lvm::ThinPoolSummary::*field, MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const LvmPool& pool : pools) {
+    if (pool.active != nullptr) {
+      samples.add(pool.active->names.pool_label_values(), static_cast<double>(pool.summary.*field));
     }
   }
 }
@@ -257,18 +318,21 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
       kVgFree, groups, [](const lvm::VolumeGroup& group) { return group.free_bytes(); }, out);
   write_vg_gauge(
       kSeqno, groups, [](const lvm::VolumeGroup& group) { return group.seqno; }, out);
-  FamilySamples transaction_id = out.family(kTransactionId);
-  for_each_pool_summary(groups, inventory,
-                        [&](const ThinPool& pool, const lvm::ThinPoolSummary& summary) {
-                          transaction_id.add(pool.names.pool_label_values(),
-                                             static_cast<double>(summary.transaction_id));
-                        });
-  FamilySamples metadata_lv_size = out.family(kMetadataLvSize);
-  for_each_pool_summary(groups, inventory,
-                        [&](const ThinPool& pool, const lvm::ThinPoolSummary& summary) {
-                          metadata_lv_size.add(pool.names.pool_label_values(),
-                                               static_cast<double>(summary.metadata_size_bytes));
-                        });
+  const std::vector<LvmPool> pools = lvm_pools(groups, inventory);
+  write_active_pool_gauge(kTransactionId, pools, &lvm::ThinPoolSummary::transaction_id, out);
+  write_active_pool_gauge(kMetadataLvSize, pools, &lvm::ThinPoolSummary::metadata_size_bytes, out);
+  write_pool_gauge(
+      kPoolActive, pools, [](const LvmPool& pool) { return pool.active != nullptr ? 1.0 : 0.0; },
+      out);
+  write_pool_gauge(
+      kLvmThinVolumes, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.thin_volume_count); }, out);
+  write_pool_gauge(
+      kLvmProvisioned, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.provisioned_bytes); }, out);
+  write_pool_gauge(
+      kLvmSnapshots, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.snapshot_count); }, out);
   FamilySamples stuck_reads = out.family(kPvReadStuck);
   for (const StuckRead& read : stuck) {
     stuck_reads.add({read.vg, read.device}, read.seconds);

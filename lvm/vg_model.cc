@@ -1,5 +1,7 @@
 #include "lvm/vg_model.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
 namespace thinpool::lvm {
@@ -45,6 +47,7 @@ const LogicalVolume* VolumeGroup::find_lv(std::string_view lv_name) const {
 
 std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
   std::vector<ThinPoolSummary> pools;
+  std::map<std::string_view, size_t> pool_index;
   for (const LogicalVolume& lv : vg.lvs) {
     for (const Segment& segment : lv.segments) {
       if (!segment.thin_pool) {
@@ -62,16 +65,27 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
       if (const LogicalVolume* data = vg.find_lv(pool.data_lv)) {
         pool.data_size_bytes = data->extent_count() * vg.extent_size_bytes();
       }
-      for (const LogicalVolume& other : vg.lvs) {
-        for (const Segment& other_segment : other.segments) {
-          if (other_segment.thin && other_segment.thin->thin_pool == lv.name) {
-            ++pool.thin_volume_count;
-            break;
-          }
-        }
-      }
+      pool_index.emplace(lv.name, pools.size());
       pools.push_back(std::move(pool));
       break;  // a pool LV has one thin-pool segment
+    }
+  }
+  // One pass over the LVs for every pool's thin volumes: a VG may hold 10,000 of them.
+  for (const LogicalVolume& lv : vg.lvs) {
+    const auto thin = std::find_if(lv.segments.begin(), lv.segments.end(),
+                                   [](const Segment& segment) { return segment.thin.has_value(); });
+    if (thin == lv.segments.end()) {
+      continue;
+    }
+    auto pool = pool_index.find(thin->thin->thin_pool);
+    if (pool == pool_index.end()) {
+      continue;
+    }
+    ThinPoolSummary& summary = pools[pool->second];
+    ++summary.thin_volume_count;
+    summary.provisioned_bytes += lv.extent_count() * vg.extent_size_bytes();
+    if (!thin->thin->origin.empty() || !thin->thin->external_origin.empty()) {
+      ++summary.snapshot_count;
     }
   }
   return pools;

@@ -117,7 +117,9 @@ struct ThinPoolSummary {
   std::string data_lv;  // "pool_tdata"
   uint64_t data_size_bytes = 0;
   uint64_t chunk_size_bytes = 0;
-  uint64_t thin_volume_count = 0;  // thin LVs whose thin_pool is this pool
+  uint64_t thin_volume_count = 0;  // thin LVs whose thin_pool is this pool, active or not
+  uint64_t provisioned_bytes = 0;  // their virtual sizes, summed
+  uint64_t snapshot_count = 0;     // those that are thin snapshots (they have an origin)
 };
 
 // Reads the VG from a parsed metadata text (a metadata area's or a backup file's). Checks what

@@ -114,6 +114,9 @@ TEST(VolumeGroup, SummarizesThinPools) {
   EXPECT_EQ(pools[0].data_size_bytes, 512 * kMiB);
   EXPECT_EQ(pools[0].chunk_size_bytes, 64u * 1024);
   EXPECT_EQ(pools[0].thin_volume_count, 2u);
+  // t0 and its thin snapshot, 1 GiB each.
+  EXPECT_EQ(pools[0].provisioned_bytes, 2048 * kMiB);
+  EXPECT_EQ(pools[0].snapshot_count, 1u);
 }
 
 TEST(VolumeGroup, MetadataAreaTextGivesTheSameVolumeGroup) {
