@@ -48,9 +48,10 @@
     // seed incident's pool (metadata rising 5.6 times faster than data as a share of each) is at about 20%
     // metadata when its data reaches 2%.
     metadataProjectionMinDataRatio: 0.02,
-    // What an empty pool uses besides the kernel's reserve, in 4 KiB blocks: superblock, space-map roots and
-    // bitmaps, empty btrees (111 of 1024 blocks used on Linux 6.1, 102 of them the reserve: 9; rounded up).
-    metadataEmptyPoolBlocks: 10,
+    // What a pool with one empty thin volume uses besides the kernel's reserve, in 4 KiB blocks: superblock,
+    // space-map roots, empty btrees, plus one bitmap block per 16,320 data blocks (the rules add those). Linux 6.1:
+    // 11 blocks for 1 GiB of 64 KiB blocks (e2e_undersized_metadata), 9 for 256 MiB without a thin volume.
+    metadataEmptyPoolBlocks: 9,
     metadataUndersizedFor: '1h',
     // lvm2's largest thin-pool metadata (DEFAULT_THIN_POOL_MAX_METADATA_SIZE, 15.81 GiB): it cannot grow past it.
     lvmMaxMetadataBytes: 16978542592,

@@ -31,22 +31,24 @@
           },
           // The metadata the pool will need when its data is full, at its current ratio: the variable part of the
           // metadata used (without the kernel's reserve, min(4096 blocks, 10% of the device), which the used figure
-          // includes on Linux 4.19+, and an empty pool's fixed part) over the data used, times the data size, plus
-          // the reserve and the fixed part again. Only pools with at least metadataProjectionMinDataRatio of their
-          // data used have a series.
+          // includes on Linux 4.19+, and an empty pool's fixed part: metadataEmptyPoolBlocks and a data space-map
+          // bitmap block per 16,320 data blocks) over the data used, times the data size, plus the reserve and the
+          // fixed part again. Only pools with at least metadataProjectionMinDataRatio of their data used have a
+          // series.
           {
             record: 'thinpool:metadata_needed_at_full_data:bytes',
             expr: |||
               (
-                (thinpool_metadata_used_bytes%(sel)s - %(reserve)s - %(fixed)d)
+                (thinpool_metadata_used_bytes%(sel)s - %(reserve)s - %(fixed)s)
                   / (thinpool_data_used_bytes%(sel)s > 0) * thinpool_data_size_bytes%(sel)s
-                + %(reserve)s + %(fixed)d
+                + %(reserve)s + %(fixed)s
               )
               and (thinpool_data_used_bytes%(sel)s / thinpool_data_size_bytes%(sel)s >= %(min)g)
             ||| % {
               sel: sel,
               reserve: 'clamp_max(floor(thinpool_metadata_size_bytes%s / 40960) * 4096, 16777216)' % sel,
-              fixed: c.metadataEmptyPoolBlocks * 4096,
+              fixed: '(%d + ceil(thinpool_data_size_bytes%s / thinpool_data_block_size_bytes%s / 16320)) * 4096'
+                     % [c.metadataEmptyPoolBlocks, sel, sel],
               min: c.metadataProjectionMinDataRatio,
             },
           },
