@@ -116,6 +116,18 @@ exhaust_metadata() {
 	return 1
 }
 
+# commit_behind_stuck_pv THIN POOL OFFSET_MB: with the PV under POOL suspended (--noflush), writes 8 MiB at OFFSET_MB
+# to new blocks of THIN (they wait below the pool) and sends POOL (its dm name) a create_thin message whose metadata
+# commit waits for them, holding the metadata lock that every status call of the pool and its volumes takes (Linux
+# 6.1, docs/kernel.md). STUCK_PIDS: the writer and the message; they return once the PV is resumed.
+commit_behind_stuck_pv() {
+	dd if=/dev/zero of="$1" bs=1M seek="$3" count=8 oflag=direct 2>/dev/null &
+	STUCK_PIDS=$!
+	sleep 1
+	dmsetup message "$2" 0 "create_thin 99" &
+	STUCK_PIDS="$STUCK_PIDS $!"
+}
+
 # dm_name VG [LV [LAYER]]: the dm name lvm2 gives an LV (every '-' inside a name doubled).
 dm_name() {
 	local out

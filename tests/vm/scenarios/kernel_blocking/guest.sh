@@ -21,7 +21,7 @@ start_exporter
 # A call still running after 5 s is left to finish on its own (a blocked one sleeps uninterruptibly: no signal
 # ends it).
 probe() {
-	local state=$1 dev call pid i outcome
+	local state=$1 dev call pid outcome
 	for dev in vgk-pool-tpool vgk-t1; do
 		for call in status table info; do
 			if [ "$call" = status ]; then
@@ -31,7 +31,7 @@ probe() {
 			fi
 			pid=$!
 			outcome=blocks
-			for i in $(seq 50); do
+			for _ in $(seq 50); do
 				if ! kill -0 "$pid" 2>/dev/null; then
 					if wait "$pid"; then outcome=answers; else outcome=fails; fi
 					break
@@ -61,11 +61,7 @@ probe thin-suspended
 dmsetup resume vgk-t1
 
 dmsetup suspend --noflush pvk
-dd if=/dev/zero of=/dev/vgk/t1 bs=1M seek=16 count=8 oflag=direct 2>/dev/null &
-WRITER=$!
-sleep 1
-dmsetup message vgk-pool-tpool 0 "create_thin 99" &
-MESSAGE=$!
+commit_behind_stuck_pv /dev/vgk/t1 vgk-pool-tpool 16
 sleep 2
 probe pv-stuck-commit
 # Where the blocked calls wait (the kernel's stacks of every task in D state).
@@ -76,7 +72,8 @@ for t in /proc/[0-9]*; do
 	fi
 done >"$RESULTS/blocked-stacks"
 dmsetup resume pvk
-wait "$MESSAGE" "$WRITER" || true
+# shellcheck disable=SC2086 # two pids
+wait $STUCK_PIDS || true
 sleep 2
 probe resumed
 stop_exporter

@@ -7,6 +7,8 @@
 . /scenario/lib/states.sh
 . /scenario/odd.env
 dmn() { dmsetup --manglename none "$@"; }
+# unhex HEX: the bytes HEX spells (the format is built from the hex digits only: no % or \ of the name gets in).
+# shellcheck disable=SC2059
 unhex() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
 lvm_pv_on_vda 128

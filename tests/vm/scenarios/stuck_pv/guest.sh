@@ -43,13 +43,7 @@ say "vgstuck's PV stops answering (suspended, noflush)"
 dmsetup suspend --noflush pvvgstuck
 host scrape_loop_count episode
 echo "$HOST_REPLY" >"$RESULTS/scrapes-at-suspend"
-# Writes to new blocks wait below the pool; a metadata commit then waits for them, holding the
-# metadata lock that every status call of the pool and its volumes takes.
-dd if=/dev/zero of=/dev/vgstuck/t1 bs=1M seek=8 count=8 oflag=direct 2>/dev/null &
-WRITER=$!
-sleep 1
-dmsetup message vgstuck-pool-tpool 0 "create_thin 99" &
-MESSAGE=$!
+commit_behind_stuck_pv /dev/vgstuck/t1 vgstuck-pool-tpool 8
 sleep 25
 host scrape_loop_count episode
 echo "$HOST_REPLY" >"$RESULTS/scrapes-before-resume"
@@ -57,7 +51,8 @@ say "vgstuck's PV answers again"
 dmsetup resume pvvgstuck
 host scrape_loop_count episode
 echo "$HOST_REPLY" >"$RESULTS/scrapes-after-resume"
-wait "$MESSAGE" "$WRITER" || true
+# shellcheck disable=SC2086 # two pids
+wait $STUCK_PIDS || true
 say "the stuck writes and the commit returned"
 sleep 5
 host scrape_loop_stop episode
