@@ -206,7 +206,6 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
   // Any PV with a metadata area holds the whole VG's metadata; the first that reads wins.
   for (DeviceNumber dev : physical_devices) {
     const std::string key = to_string(dev);
-    const std::string node = device_node(dev);
     auto result = reads_.run(key, deadline, WhenBusy::kSkip,
                              [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
                                auto reader = opener_(dev);
@@ -216,6 +215,8 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
                                return cache_.load_from_pv(**reader);
                              });
     if (result.outcome != Reads::Outcome::kDone) {
+      // The node's name (from sysfs) only for what is reported: a healthy PV costs no sysfs read.
+      const std::string node = device_node(dev);
       const double seconds = std::chrono::duration<double>(Clock::now() - result.started).count();
       {
         std::lock_guard lock(stuck_mutex_);
@@ -230,12 +231,13 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
     }
     {
       std::lock_guard lock(stuck_mutex_);
-      if (read_for_.erase(key) > 0) {
-        stuck_.working(node);
+      if (auto stuck = read_for_.find(key); stuck != read_for_.end()) {
+        stuck_.working(stuck->second.device);
+        read_for_.erase(stuck);
       }
     }
     if (!result.value) {
-      note(fmt::format("{}: the read failed unexpectedly", node));
+      note(fmt::format("{}: the read failed unexpectedly", device_node(dev)));
       continue;
     }
     const Expected<lvm::LoadedVolumeGroup>& loaded = *result.value;
