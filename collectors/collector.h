@@ -59,11 +59,14 @@ struct BuildInfo {
   std::string libdevmapper;
 };
 
-// A setting of one collector: --collector.<collector>.<name>=VALUE.
+// A setting of one collector: --collector.<collector>.<name>=VALUE, or for a switch
+// (`is_switch`, default "true" or "false") --[no-]collector.<collector>.<name>, whose value the
+// collector reads as "true" or "false".
 struct CollectorOption {
   std::string name;
   std::string default_value;
   std::string help;
+  bool is_switch = false;
 };
 
 // What a collector may use: the scrape's shared sources and its own options.
@@ -80,6 +83,8 @@ struct CollectorDependencies {
 
   // The option's value; its default when not set.
   const std::string& option(const std::string& name) const { return options.at(name); }
+  // A switch's value.
+  bool enabled(const std::string& name) const { return option(name) == "true"; }
 };
 
 // A collector known to the exporter.

@@ -64,6 +64,32 @@ constexpr Family kLvmSnapshots{
     "Thin LVs of the pool in LVM's metadata that are thin snapshots (they have an origin), "
     "active or not: each keeps blocks and metadata of its origin alive.",
     MetricType::Gauge, kPoolLabelNames};
+constexpr Family kMetadataAreaSize{
+    "thinpool_lvm_metadata_area_size_bytes",
+    "Size of the smallest LVM metadata area the volume group's PVs have (bytes, its header "
+    "sector included). lvm2 keeps two copies of the VG's text in each area and refuses to commit "
+    "one larger than (size - 512) / 2 - 512 bytes.",
+    MetricType::Gauge, kVgLabel};
+constexpr Family kMetadataAreaUsed{
+    "thinpool_lvm_metadata_area_used_bytes",
+    "Bytes of the volume group's current metadata text (it grows with every LV and segment).",
+    MetricType::Gauge, kVgLabel};
+constexpr Family kMissingPvs{
+    "thinpool_lvm_vg_missing_pvs",
+    "PVs the volume group's metadata lists that are flagged MISSING or that no scanned device "
+    "holds (as vgs -o vg_missing_pv_count counts them); LVs with extents on them do not activate.",
+    MetricType::Gauge, kVgLabel};
+constexpr std::string_view kVolumeLabels[] = {"pool", "vg", "lv"};
+constexpr std::string_view kVolumeInfoLabels[] = {"pool", "vg", "lv", "origin"};
+constexpr Family kVolumeCreation{
+    "thinpool_lvm_volume_creation_timestamp_seconds",
+    "When the thin LV was created (LVM's metadata), active or not; pool is the pool LV's name.",
+    MetricType::Gauge, kVolumeLabels};
+constexpr Family kVolumeInfo{
+    "thinpool_lvm_volume_info",
+    "Constant 1 per thin LV in LVM's metadata, active or not; pool is the pool LV's name, origin "
+    "the LV (or external origin) a thin snapshot was taken of, empty for other volumes.",
+    MetricType::Gauge, kVolumeInfoLabels};
 constexpr std::string_view kStuckLabels[] = {"vg", "device"};
 constexpr Family kPvReadStuck{
     "thinpool_lvm_pv_read_stuck_seconds",
@@ -166,6 +192,33 @@ void write_active_pool_gauge(const Family& family, const std::vector<LvmPool>& p
   }
 }
 
+// The per-LV series of every thin LV of every VG that was read.
+void write_volume_series(const LoadedVolumeGroups& groups, MetricWriter& out) {
+  FamilySamples created = out.family(kVolumeCreation);
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
+      continue;
+    }
+    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
+      if (volume.lv->creation_time != 0) {
+        created.add({volume.thin->thin_pool, vg, volume.lv->name},
+                    static_cast<double>(volume.lv->creation_time));
+      }
+    }
+  }
+  FamilySamples info = out.family(kVolumeInfo);
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
+      continue;
+    }
+    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
+      const std::string& origin =
+          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
+      info.add({volume.thin->thin_pool, vg, volume.lv->name, origin}, 1);
+    }
+  }
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
@@ -188,8 +241,9 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
 }
 
 LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
-                           const std::shared_ptr<BlockingCallPool>& threads)
+                           const std::shared_ptr<BlockingCallPool>& threads, bool volume_series)
     : backup_dir_(std::move(backup_dir)),
+      volume_series_(volume_series),
       opener_(std::move(opener)),
       reads_(threads),
       failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
@@ -303,7 +357,8 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::tim
 }
 
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      const std::vector<StuckRead>& stuck, MetricWriter& out) {
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      MetricWriter& out) {
   FamilySamples read_success = out.family(kReadSuccess);
   for (const auto& [vg, loaded] : groups) {
     read_success.add({vg}, loaded ? 1 : 0);
@@ -335,6 +390,31 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
   write_pool_gauge(
       kLvmSnapshots, pools,
       [](const LvmPool& pool) { return static_cast<double>(pool.summary.snapshot_count); }, out);
+  {
+    FamilySamples area_size = out.family(kMetadataAreaSize);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
+        area_size.add({vg}, static_cast<double>(loaded->smallest_metadata_area_bytes));
+      }
+    }
+    FamilySamples area_used = out.family(kMetadataAreaUsed);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
+        area_used.add({vg}, static_cast<double>(loaded->metadata_text_bytes));
+      }
+    }
+  }
+  {
+    FamilySamples missing = out.family(kMissingPvs);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded) {
+        missing.add({vg}, static_cast<double>(lvm::missing_pv_count(*loaded->vg, options.present)));
+      }
+    }
+  }
+  if (options.volume_series) {
+    write_volume_series(groups, out);
+  }
   FamilySamples stuck_reads = out.family(kPvReadStuck);
   for (const StuckRead& read : stuck) {
     stuck_reads.add({read.vg, read.device}, read.seconds);
@@ -352,7 +432,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
                                          ? context.deadline() - std::chrono::milliseconds(100)
                                          : now;
   LoadedVolumeGroups groups = load(**inventory, deadline);
-  write_lvm_series(groups, **inventory, stuck_reads(), out);
+  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, nullptr}, out);
   return {};
 }
 
@@ -363,12 +443,17 @@ CollectorDefinition lvm_collector_definition() {
           "from the PVs' metadata areas or LVM's backups, without running lvm",
           {{"backup-dir", "/etc/lvm/backup",
             "Where LVM writes its text metadata backups; the lvm collector reads them when no "
-            "physical volume can be read (empty: never)."}},
+            "physical volume can be read (empty: never)."},
+           {"volume-series", "true",
+            "Export two series per thin LV in LVM's metadata "
+            "(thinpool_lvm_volume_creation_timestamp_seconds, thinpool_lvm_volume_info): about "
+            "200 bytes per LV and scrape",
+            true}},
           [](const CollectorDependencies& dependencies) {
             return std::make_unique<LvmCollector>(
                 dependencies.option("backup-dir"),
                 dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
-                dependencies.threads);
+                dependencies.threads, dependencies.enabled("volume-series"));
           }};
 }
 

@@ -15,6 +15,7 @@
 // not read again until the read in flight returns: one thread and one descriptor per stuck PV.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,7 +46,8 @@ class LvmCollector : public Collector {
  public:
   LvmCollector(
       std::string backup_dir, BlockDeviceOpener opener,
-      const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>());
+      const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>(),
+      bool volume_series = true);
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
   // The metadata of every VG that holds one of `inventory`'s pools; reads of PVs that have not
@@ -63,6 +65,7 @@ class LvmCollector : public Collector {
                                               Clock::time_point deadline);
 
   std::string backup_dir_;
+  bool volume_series_ = true;
   BlockDeviceOpener opener_;
   lvm::VolumeGroupCache cache_;
   SingleFlight<Expected<lvm::LoadedVolumeGroup>> reads_;  // keyed by "<major>:<minor>"
@@ -72,9 +75,17 @@ class LvmCollector : public Collector {
   ConditionLog stuck_;
 };
 
+// What write_lvm_series writes beyond the per-VG and per-pool series.
+struct LvmSeriesOptions {
+  bool volume_series = true;  // the per-LV series (--collector.lvm.volume-series)
+  // Whether a PV the metadata lists is on the host; empty: only the MISSING flags count.
+  std::function<bool(const lvm::PhysicalVolume&)> present;
+};
+
 // The series of what `groups` holds for `inventory`'s pools, and of the stuck reads.
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      const std::vector<StuckRead>& stuck, MetricWriter& out);
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      MetricWriter& out);
 
 CollectorDefinition lvm_collector_definition();
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <tuple>
 
@@ -146,6 +147,7 @@ FlagsResult parse_flags(int argc, const char* const* argv,
                  "Read device-mapper state from captured text in DIR (files info, table, status: "
                  "see README) instead of the kernel. For tests and demos.")
       ->check(CLI::ExistingDirectory);
+  std::map<std::string, bool> switches;  // a switch option's value until it is parsed
   for (const CollectorDefinition& collector : collectors) {
     options.collectors[collector.name] = collector.enabled_by_default;
     app.add_flag(
@@ -156,7 +158,13 @@ FlagsResult parse_flags(int argc, const char* const* argv,
     for (const CollectorOption& option : collector.options) {
       const std::string key = collector.name + "." + option.name;
       options.collector_options[key] = option.default_value;
-      app.add_option("--collector." + key, options.collector_options[key], option.help);
+      if (option.is_switch) {
+        bool& on = switches[key] = option.default_value == "true";
+        app.add_flag(fmt::format("--collector.{0},!--no-collector.{0}", key), on,
+                     fmt::format("{} (default: {}).", option.help, on ? "on" : "off"));
+      } else {
+        app.add_option("--collector." + key, options.collector_options[key], option.help);
+      }
     }
   }
 
@@ -179,6 +187,9 @@ FlagsResult parse_flags(int argc, const char* const* argv,
     }
     result.output = fmt::format("thinpool_exporter: {} (see --help)\n", message);
     return result;
+  }
+  for (const auto& [key, on] : switches) {
+    options.collector_options[key] = on ? "true" : "false";
   }
   for (auto [flag, text, seconds] :
        {std::tuple{"--scrape.timeout", &scrape_timeout, &options.scrape_timeout_seconds},

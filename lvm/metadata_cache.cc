@@ -106,6 +106,13 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
   loaded.reused = reused;
   loaded.read_attempts = metadata->attempts;
   loaded.location = location;
+  for (const DiskArea& area : metadata->label.metadata_areas) {
+    if (loaded.smallest_metadata_area_bytes == 0 ||
+        area.size < loaded.smallest_metadata_area_bytes) {
+      loaded.smallest_metadata_area_bytes = area.size;
+    }
+  }
+  loaded.metadata_text_bytes = location.raw.size;
   return loaded;
 }
 

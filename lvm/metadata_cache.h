@@ -40,6 +40,11 @@ struct LoadedVolumeGroup {
   bool reused = false;    // served from the cache without reading or parsing the text
   int read_attempts = 1;  // more than 1 when a torn read was retried
   std::optional<MetadataLocation> location;  // PV source only
+  // PV source only: the smallest metadata area on the PV it was read from (bytes, header
+  // included, as the PV label lists it), and the bytes of the VG's current text in it. lvm2
+  // refuses to commit a text larger than (area - 512) / 2 - 512 (two copies must fit).
+  uint64_t smallest_metadata_area_bytes = 0;
+  uint64_t metadata_text_bytes = 0;
 };
 
 class VolumeGroupCache {

@@ -6,6 +6,10 @@
 
 namespace thinpool::lvm {
 
+bool PhysicalVolume::flagged_missing() const {
+  return std::find(status.begin(), status.end(), "MISSING") != status.end();
+}
+
 uint64_t LogicalVolume::extent_count() const {
   uint64_t total = 0;
   for (const Segment& segment : segments) {
@@ -89,6 +93,30 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
     }
   }
   return pools;
+}
+
+std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
+  std::vector<ThinVolumeSummary> volumes;
+  for (const LogicalVolume& lv : vg.lvs) {
+    for (const Segment& segment : lv.segments) {
+      if (segment.thin) {
+        volumes.push_back({&lv, &*segment.thin});
+        break;  // a thin LV has one thin segment
+      }
+    }
+  }
+  return volumes;
+}
+
+uint64_t missing_pv_count(const VolumeGroup& vg,
+                          const std::function<bool(const PhysicalVolume&)>& present) {
+  uint64_t missing = 0;
+  for (const PhysicalVolume& pv : vg.pvs) {
+    if (pv.flagged_missing() || (present && !present(pv))) {
+      ++missing;
+    }
+  }
+  return missing;
 }
 
 }  // namespace thinpool::lvm

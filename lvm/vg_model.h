@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ struct PhysicalVolume {
   uint64_t dev_size_sectors = 0;  // 0 when the metadata does not say (very old lvm2)
   uint64_t pe_start_sectors = 0;
   uint64_t pe_count = 0;
+
+  // "MISSING" in status: lvm2 wrote the VG without this PV (vgreduce --removemissing not run).
+  bool flagged_missing() const;
 };
 
 enum class AreaKind { kPhysicalVolume, kLogicalVolume };
@@ -77,6 +81,8 @@ struct LogicalVolume {
   std::string id;
   std::vector<std::string> status;
   bool visible = false;           // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
+  uint64_t creation_time = 0;     // seconds since the epoch; 0 when the metadata does not say
+  std::string creation_host;      // "" when the metadata does not say
   std::vector<Segment> segments;  // sorted by start_extent
 
   uint64_t extent_count() const;
@@ -133,5 +139,23 @@ Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text);
 
 // Every LV with a thin-pool segment, in metadata order.
 std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg);
+
+// A thin LV as LVM's metadata describes it, active or not.
+struct ThinVolumeSummary {
+  const LogicalVolume* lv = nullptr;
+  const ThinVolumeSegment* thin = nullptr;  // its thin segment: pool, device id, origin
+
+  uint64_t size_bytes(const VolumeGroup& vg) const {
+    return lv->extent_count() * vg.extent_size_bytes();
+  }
+};
+
+// Every LV with a thin segment, in metadata order (pointers into `vg`).
+std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg);
+
+// PVs the metadata lists that are flagged MISSING or for which `present(pv)` is false: what
+// `vgs -o vg_missing_pv_count` counts. `present` may be empty (only the flags count).
+uint64_t missing_pv_count(const VolumeGroup& vg,
+                          const std::function<bool(const PhysicalVolume&)>& present);
 
 }  // namespace thinpool::lvm

@@ -166,6 +166,14 @@ class VolumeGroupReader {
       return *error;
     }
     lv.visible = contains(lv.status, "VISIBLE");
+    if (auto error = assign(lv.creation_host, get_optional_string(node, "creation_host"))) {
+      return *error;
+    }
+    std::optional<uint64_t> creation_time;
+    if (auto error = assign(creation_time, get_optional_uint(node, "creation_time"))) {
+      return *error;
+    }
+    lv.creation_time = creation_time.value_or(0);
     uint64_t segment_count = 0;
     if (auto error = assign(segment_count, node.get_uint("segment_count"))) {
       return *error;

@@ -90,6 +90,52 @@ TEST(LvmCollector, ReadsTheVgFromThePvTheKernelTablesPointAt) {
   EXPECT_TRUE(has_line(text, "thinpool_lvm_metadata_lv_size_bytes{" + kPoolLabels + "} 4194304"))
       << text;
   EXPECT_NE(text.find(R"(source="pv",origin="vda")"), std::string::npos) << text;
+  // The same moment's `pvs -o pv_mda_size`: 1044480B (lvm2's default 1020 KiB area); the text
+  // committed in it (raw location size, NUL included) is 3940 bytes.
+  EXPECT_TRUE(
+      has_line(text, R"(thinpool_lvm_metadata_area_size_bytes{vg="cinder-volumes"} 1044480)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_metadata_area_used_bytes{vg="cinder-volumes"} 3940)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_missing_pvs{vg="cinder-volumes"} 0)")) << text;
+}
+
+TEST(LvmCollector, WritesEveryThinLvWithItsCreationTimeAndOriginUnlessSwitchedOff) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  const std::string image = gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz");
+  LvmCollector collector("", image_opener(image));
+  std::string text = scrape(collector, reader);
+  // The capture's `lvs`: five thin LVs in cinder-volumes-pool, one of them a snapshot of
+  // volume-5b7a...
+  const std::string snapshot =
+      R"(pool="cinder-volumes-pool",vg="cinder-volumes",lv="_snapshot-4f1e2d3c-5b6a-4789-9abc-def012345678")";
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_volume_info{" + snapshot +
+                                 R"(,origin="volume-5b7a7d0c-3f43-4c5e-9f8e-2f3c1a0b9d11"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text,
+      R"(thinpool_lvm_volume_info{pool="cinder-volumes-pool",vg="cinder-volumes",lv="volume-5b7a7d0c-3f43-4c5e-9f8e-2f3c1a0b9d11",origin=""} 1)"))
+      << text;
+  size_t infos = 0;
+  size_t created = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    infos += line.starts_with("thinpool_lvm_volume_info{") ? 1 : 0;
+    created += line.starts_with("thinpool_lvm_volume_creation_timestamp_seconds{") ? 1 : 0;
+  }
+  EXPECT_EQ(infos, 5u);
+  EXPECT_EQ(created, 5u);
+  // Written by lvm2 when the capture was made (after 2026-01-01, before 2030).
+  EXPECT_NE(text.find("thinpool_lvm_volume_creation_timestamp_seconds{" + snapshot + "} 17"),
+            std::string::npos)
+      << text;
+
+  LvmCollector quiet("", image_opener(image), std::make_shared<BlockingCallPool>(), false);
+  text = scrape(quiet, reader);
+  EXPECT_EQ(text.find("thinpool_lvm_volume_"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_thin_volumes{" + kPoolLabels + "} 5")) << text;
 }
 
 TEST(LvmCollector, ParsesTheMetadataOnlyWhenLvmCommittedANewVersion) {

@@ -37,6 +37,19 @@ TEST(Flags, PrometheusStyleValuesAndCollectorToggles) {
   EXPECT_TRUE(parse({"--no-collector.thin", "--collector.thin"}).options.collectors.at("thin"));
 }
 
+TEST(Flags, ACollectorSwitchTakesTheNoForm) {
+  EXPECT_EQ(parse({}).options.collector_options.at("lvm.volume-series"), "true");
+  EXPECT_EQ(
+      parse({"--no-collector.lvm.volume-series"}).options.collector_options.at("lvm.volume-series"),
+      "false");
+  EXPECT_EQ(parse({"--no-collector.lvm.volume-series", "--collector.lvm.volume-series"})
+                .options.collector_options.at("lvm.volume-series"),
+            "true");
+  FlagsResult bad = parse({"--collector.lvm.volume-series=maybe"});
+  EXPECT_TRUE(bad.exit);
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
 TEST(Flags, HelpAndVersionExitZero) {
   FlagsResult help = parse({"--help"});
   EXPECT_TRUE(help.exit);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace thinpool::lvm {
@@ -117,6 +118,55 @@ TEST(VolumeGroup, SummarizesThinPools) {
   // t0 and its thin snapshot, 1 GiB each.
   EXPECT_EQ(pools[0].provisioned_bytes, 2048 * kMiB);
   EXPECT_EQ(pools[0].snapshot_count, 1u);
+}
+
+TEST(VolumeGroup, ListsThinVolumesWithTheirCreationTimeAndOrigin) {
+  Expected<VolumeGroup> vg = parse_volume_group(read_testdata("vg0.backup"));
+  ASSERT_TRUE(vg.ok()) << vg.error().message;
+  const std::vector<ThinVolumeSummary> volumes = thin_volumes(*vg);
+  ASSERT_EQ(volumes.size(), 2u);
+  std::map<std::string, const ThinVolumeSummary*> by_name;
+  for (const ThinVolumeSummary& volume : volumes) {
+    by_name[volume.lv->name] = &volume;
+    EXPECT_EQ(volume.thin->thin_pool, "pool");
+    EXPECT_EQ(volume.size_bytes(*vg), 1024 * kMiB);
+    EXPECT_EQ(volume.lv->creation_host, "testhost");
+  }
+  ASSERT_TRUE(by_name.contains("t0"));
+  ASSERT_EQ(by_name.size(), 2u);
+  EXPECT_EQ(by_name["t0"]->thin->origin, "");
+  const ThinVolumeSummary* snapshot =
+      by_name.begin()->first == "t0" ? std::next(by_name.begin())->second : by_name.begin()->second;
+  EXPECT_EQ(snapshot->thin->origin, "t0");
+  // The pool LV itself and its hidden sub-LVs are not thin volumes; every LV's creation time is
+  // read (the fixture's comments give them as dates).
+  for (const LogicalVolume& lv : vg->lvs) {
+    EXPECT_GE(lv.creation_time, 1704794300u) << lv.name;
+    EXPECT_LE(lv.creation_time, 1704794800u) << lv.name;
+  }
+}
+
+TEST(VolumeGroup, CountsMissingPvsByFlagAndByPresence) {
+  const std::string text = read_testdata("vg0.backup");
+  Expected<VolumeGroup> vg = parse_volume_group(text);
+  ASSERT_TRUE(vg.ok()) << vg.error().message;
+  ASSERT_FALSE(vg->pvs.empty());
+  EXPECT_EQ(missing_pv_count(*vg, nullptr), 0u);
+  EXPECT_EQ(missing_pv_count(*vg, [](const PhysicalVolume&) { return true; }), 0u);
+  EXPECT_EQ(missing_pv_count(*vg, [](const PhysicalVolume&) { return false; }), vg->pvs.size());
+  const std::string pv_id = vg->pvs[0].id;
+  EXPECT_EQ(missing_pv_count(*vg, [&](const PhysicalVolume& pv) { return pv.id != pv_id; }), 1u);
+
+  // lvm2 writes MISSING into a PV's status when it commits the VG without that PV.
+  const size_t status = text.find("status = [\"ALLOCATABLE\"]");
+  ASSERT_NE(status, std::string::npos);
+  std::string flagged = text;
+  flagged.replace(status, std::string("status = [\"ALLOCATABLE\"]").size(),
+                  "status = [\"ALLOCATABLE\", \"MISSING\"]");
+  Expected<VolumeGroup> missing = parse_volume_group(flagged);
+  ASSERT_TRUE(missing.ok()) << missing.error().message;
+  EXPECT_EQ(missing_pv_count(*missing, nullptr), 1u);
+  EXPECT_EQ(missing_pv_count(*missing, [](const PhysicalVolume&) { return true; }), 1u);
 }
 
 TEST(VolumeGroup, MetadataAreaTextGivesTheSameVolumeGroup) {
