@@ -77,6 +77,9 @@ struct CollectorDependencies {
   // How PVs are opened; runs on fixtures get one that refuses, so a test never reads the host's
   // disks.
   BlockDeviceOpener open_block_device;
+  // Whether collectors may list the host's block devices (the lvm collector's PV scan); off in
+  // fixture runs.
+  bool scan_block_devices = true;
   // The threads that run calls which can block on a device that stops answering.
   std::shared_ptr<BlockingCallPool> threads = std::make_shared<BlockingCallPool>();
   BuildInfo build;

@@ -241,69 +241,83 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
 }
 
 LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
-                           const std::shared_ptr<BlockingCallPool>& threads, bool volume_series)
+                           const std::shared_ptr<BlockingCallPool>& threads, bool volume_series,
+                           std::unique_ptr<PvScanner> scanner)
     : backup_dir_(std::move(backup_dir)),
       volume_series_(volume_series),
       opener_(std::move(opener)),
       reads_(threads),
+      scanner_(std::move(scanner)),
+      label_reads_(threads),
       failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
                 "lvm: the metadata of volume group {} reads again"),
       stuck_(spdlog::level::warn, "lvm: a read of {} has not returned: {}",
-             "lvm: {} answers again") {}
+             "lvm: {} answers again"),
+      scan_failures_(spdlog::level::warn, "lvm: cannot {} the host's block devices for PVs: {}",
+                     "lvm: the {} of the host's block devices works again") {}
+
+std::optional<Expected<lvm::LoadedVolumeGroup>> LvmCollector::read_pv(DeviceNumber dev,
+                                                                      const std::string& vg,
+                                                                      Clock::time_point deadline) {
+  using Reads = decltype(reads_);
+  const std::string key = to_string(dev);
+  auto result =
+      reads_.run(key, deadline, WhenBusy::kSkip, [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
+        auto reader = opener_(dev);
+        if (!reader) {
+          return reader.error();
+        }
+        return cache_.load_from_pv(**reader);
+      });
+  if (result.outcome != Reads::Outcome::kDone) {
+    // The node's name (from sysfs) only for what is reported: a healthy PV costs no sysfs read.
+    const std::string node = device_node(dev);
+    const double seconds = std::chrono::duration<double>(Clock::now() - result.started).count();
+    {
+      std::lock_guard lock(stuck_mutex_);
+      read_for_.try_emplace(key, StuckRead{vg, node, 0});
+    }
+    stuck_.failing(node, "stuck",
+                   fmt::format("waiting {:.0f} s for {} (volume group {}); read from its other "
+                               "PVs or the backup until it answers",
+                               seconds, node, vg.empty() ? "not known yet" : vg));
+    return std::nullopt;
+  }
+  {
+    std::lock_guard lock(stuck_mutex_);
+    if (auto stuck = read_for_.find(key); stuck != read_for_.end()) {
+      stuck_.working(stuck->second.device);
+      read_for_.erase(stuck);
+    }
+  }
+  if (!result.value) {
+    return Expected<lvm::LoadedVolumeGroup>(
+        Error{fmt::format("{}: the read failed unexpectedly", device_node(dev))});
+  }
+  return *result.value;
+}
 
 Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
     const std::string& vg, const std::vector<DeviceNumber>& physical_devices,
     Clock::time_point deadline) {
-  using Reads = decltype(reads_);
   std::string reasons;
   auto note = [&](const std::string& reason) { reasons += (reasons.empty() ? "" : "; ") + reason; };
   // Any PV with a metadata area holds the whole VG's metadata; the first that reads wins.
   for (DeviceNumber dev : physical_devices) {
-    const std::string key = to_string(dev);
-    auto result = reads_.run(key, deadline, WhenBusy::kSkip,
-                             [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
-                               auto reader = opener_(dev);
-                               if (!reader) {
-                                 return reader.error();
-                               }
-                               return cache_.load_from_pv(**reader);
-                             });
-    if (result.outcome != Reads::Outcome::kDone) {
-      // The node's name (from sysfs) only for what is reported: a healthy PV costs no sysfs read.
-      const std::string node = device_node(dev);
-      const double seconds = std::chrono::duration<double>(Clock::now() - result.started).count();
-      {
-        std::lock_guard lock(stuck_mutex_);
-        read_for_.try_emplace(key, StuckRead{vg, node, 0});
-      }
-      stuck_.failing(node, "stuck",
-                     fmt::format("waiting {:.0f} s for {} (volume group {}); read from its other "
-                                 "PVs or the backup until it answers",
-                                 seconds, node, vg));
-      note(fmt::format("{} does not answer", node));  // no seconds: the reason stays the same
-      continue;
-    }
-    {
-      std::lock_guard lock(stuck_mutex_);
-      if (auto stuck = read_for_.find(key); stuck != read_for_.end()) {
-        stuck_.working(stuck->second.device);
-        read_for_.erase(stuck);
-      }
-    }
-    if (!result.value) {
-      note(fmt::format("{}: the read failed unexpectedly", device_node(dev)));
-      continue;
-    }
-    const Expected<lvm::LoadedVolumeGroup>& loaded = *result.value;
+    std::optional<Expected<lvm::LoadedVolumeGroup>> loaded = read_pv(dev, vg, deadline);
     if (!loaded) {
-      note(loaded.error().message);
+      note(fmt::format("{} does not answer", device_node(dev)));  // no seconds: stays the same
       continue;
     }
-    if (loaded->vg->name != vg) {
-      note(fmt::format("{} holds volume group \"{}\"", loaded->origin, loaded->vg->name));
+    if (!*loaded) {
+      note(loaded->error().message);
       continue;
     }
-    return loaded;
+    if ((*loaded)->vg->name != vg) {
+      note(fmt::format("{} holds volume group \"{}\"", (*loaded)->origin, (*loaded)->vg->name));
+      continue;
+    }
+    return std::move(*loaded);
   }
   if (!backup_dir_.empty()) {
     auto loaded = cache_.load_from_backup(backup_dir_, vg);
@@ -313,6 +327,110 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
     note(loaded.error().message);
   }
   return Error{reasons.empty() ? "no physical volume found for the pool" : reasons};
+}
+
+void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point deadline) {
+  if (scanner_ == nullptr) {
+    return;
+  }
+  std::unique_lock scanning(scan_mutex_, std::try_to_lock);
+  if (scanning.owns_lock()) {
+    using Labels = decltype(label_reads_);
+    auto scanned = scanner_->scan([&](const BlockDevice& device) {
+      auto result = label_reads_.run(to_string(device.dev), deadline, WhenBusy::kSkip,
+                                     [this, dev = device.dev]() -> Expected<lvm::PvLabel> {
+                                       auto reader = opener_(dev);
+                                       if (!reader) {
+                                         return reader.error();
+                                       }
+                                       return lvm::read_pv_label(**reader);
+                                     });
+      std::optional<Expected<lvm::PvLabel>> label;
+      if (result.outcome == Labels::Outcome::kDone && result.value) {
+        label = std::move(*result.value);
+      }
+      return label;
+    });
+    std::lock_guard lock(found_mutex_);
+    scanned_ = scanned.ok();
+    if (scanned) {
+      scan_failures_.working("scan");
+      found_ = std::move(*scanned);
+      present_.clear();
+      for (const ScannedDevice& pv : found_) {
+        present_.insert(pv.label->pv_uuid);
+      }
+    } else {
+      scan_failures_.failing("scan", scanned.error().message);
+    }
+  }
+  std::vector<ScannedDevice> found;
+  {
+    std::lock_guard lock(found_mutex_);
+    found = found_;
+  }
+  for (const ScannedDevice& pv : found) {
+    if (pv.label->metadata_areas.empty()) {
+      continue;  // a PV made with --metadatacopies 0: present, but holds no VG text
+    }
+    std::string vg;
+    {
+      std::lock_guard lock(found_mutex_);
+      if (auto known = vg_of_.find(pv.device.dev); known != vg_of_.end()) {
+        vg = known->second;
+      }
+    }
+    auto already = groups.find(vg);
+    if (!vg.empty() && already != groups.end() && already->second) {
+      continue;  // read from another of its PVs in this scrape
+    }
+    std::optional<Expected<lvm::LoadedVolumeGroup>> loaded = read_pv(pv.device.dev, vg, deadline);
+    if (!loaded || !*loaded) {
+      // A PV outside any VG, or one that does not read: the VG's other PVs may (or the backup).
+      if (!vg.empty()) {
+        groups.try_emplace(
+            vg, loaded ? loaded->error()
+                       : Error{fmt::format("{} does not answer", device_node(pv.device.dev))});
+      }
+      continue;
+    }
+    const std::string& name = (*loaded)->vg->name;
+    {
+      std::lock_guard lock(found_mutex_);
+      vg_of_[pv.device.dev] = name;
+    }
+    auto [group, inserted] = groups.try_emplace(name, std::move(*loaded));
+    if (!inserted && !group->second) {
+      group->second = std::move(*loaded);
+    }
+  }
+  // The smallest metadata area of each VG, over every PV of it the scan found.
+  for (auto& [name, loaded] : groups) {
+    if (!loaded || loaded->source != lvm::MetadataSource::kPhysicalVolume) {
+      continue;
+    }
+    for (const ScannedDevice& pv : found) {
+      const auto& pvs = loaded->vg->pvs;
+      if (std::none_of(pvs.begin(), pvs.end(), [&](const lvm::PhysicalVolume& listed) {
+            return listed.id == pv.label->pv_uuid;
+          })) {
+        continue;
+      }
+      for (const lvm::DiskArea& area : pv.label->metadata_areas) {
+        if (area.size < loaded->smallest_metadata_area_bytes) {
+          loaded->smallest_metadata_area_bytes = area.size;
+        }
+      }
+    }
+  }
+}
+
+std::function<bool(const lvm::PhysicalVolume&)> LvmCollector::presence() const {
+  std::lock_guard lock(found_mutex_);
+  if (scanner_ == nullptr || !scanned_) {
+    return nullptr;
+  }
+  return [present = present_](const lvm::PhysicalVolume& pv) { return present.contains(pv.id); };
 }
 
 std::vector<StuckRead> LvmCollector::stuck_reads() const {
@@ -330,11 +448,14 @@ std::vector<StuckRead> LvmCollector::stuck_reads() const {
 }
 
 LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::time_point deadline) {
-  // The PVs of each VG: the block devices its pools stand on.
+  LoadedVolumeGroups groups;
+  load_scanned(groups, deadline);
+  // The PVs of each VG the scan did not read: the block devices its pools stand on.
   std::map<std::string, std::vector<DeviceNumber>> physical_devices;
   for (const ThinPool& pool : inventory.pools) {
-    if (pool.names.vg.empty()) {
-      continue;  // not an LVM pool
+    auto scanned = groups.find(pool.names.vg);
+    if (pool.names.vg.empty() || (scanned != groups.end() && scanned->second)) {
+      continue;  // not an LVM pool, or its VG is read
     }
     std::vector<DeviceNumber>& devices = physical_devices[pool.names.vg];
     for (DeviceNumber dev : pool.physical_devices) {
@@ -343,15 +464,15 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::tim
       }
     }
   }
-  LoadedVolumeGroups groups;
   for (const auto& [vg, devices] : physical_devices) {
-    auto loaded = load_group(vg, devices, deadline);
+    groups.insert_or_assign(vg, load_group(vg, devices, deadline));
+  }
+  for (const auto& [vg, loaded] : groups) {
     if (loaded) {
       failures_.working(vg);
     } else {
       failures_.failing(vg, loaded.error().message);
     }
-    groups.emplace(vg, std::move(loaded));
   }
   return groups;
 }
@@ -432,7 +553,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
                                          ? context.deadline() - std::chrono::milliseconds(100)
                                          : now;
   LoadedVolumeGroups groups = load(**inventory, deadline);
-  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, nullptr}, out);
+  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, presence()}, out);
   return {};
 }
 
@@ -450,10 +571,14 @@ CollectorDefinition lvm_collector_definition() {
             "200 bytes per LV and scrape",
             true}},
           [](const CollectorDependencies& dependencies) {
+            std::unique_ptr<PvScanner> scanner;
+            if (dependencies.scan_block_devices) {
+              scanner = std::make_unique<PvScanner>(sysfs_block_devices(), PvScanner::Options{});
+            }
             return std::make_unique<LvmCollector>(
                 dependencies.option("backup-dir"),
                 dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
-                dependencies.threads, dependencies.enabled("volume-series"));
+                dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner));
           }};
 }
 

@@ -19,11 +19,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "base/condition_log.h"
 #include "base/single_flight.h"
 #include "collectors/collector.h"
+#include "collectors/pv_scan.h"
 #include "lvm/metadata_cache.h"
 
 namespace thinpool {
@@ -44,17 +47,23 @@ struct StuckRead {
 
 class LvmCollector : public Collector {
  public:
+  // `scanner`: finds the host's PVs by their labels (every VG, also one with nothing active);
+  // null: only the VGs of the kernel's pools are read (fixture runs, tests).
   LvmCollector(
       std::string backup_dir, BlockDeviceOpener opener,
       const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>(),
-      bool volume_series = true);
+      bool volume_series = true, std::unique_ptr<PvScanner> scanner = nullptr);
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
-  // The metadata of every VG that holds one of `inventory`'s pools; reads of PVs that have not
-  // answered by `deadline` are left in flight (stuck_reads()).
+  // The metadata of every VG the scan finds and of every VG that holds one of `inventory`'s
+  // pools; reads of PVs that have not answered by `deadline` are left in flight (stuck_reads()).
   LoadedVolumeGroups load(const ThinInventory& inventory, Clock::time_point deadline);
 
   std::vector<StuckRead> stuck_reads() const;
+
+  // Whether a PV a VG's metadata lists was found on the host by the last scan (or read); null
+  // without a scanner or while the device list cannot be read.
+  std::function<bool(const lvm::PhysicalVolume&)> presence() const;
 
   // What the cache did so far (tests: re-parse only on change).
   lvm::VolumeGroupCache::Stats cache_stats() const { return cache_.stats(); }
@@ -63,16 +72,32 @@ class LvmCollector : public Collector {
   Expected<lvm::LoadedVolumeGroup> load_group(const std::string& vg,
                                               const std::vector<DeviceNumber>& physical_devices,
                                               Clock::time_point deadline);
+  // One PV's VG through reads_; nullopt (and a stuck report, for `vg`) when it did not answer by
+  // the deadline.
+  std::optional<Expected<lvm::LoadedVolumeGroup>> read_pv(DeviceNumber dev, const std::string& vg,
+                                                          Clock::time_point deadline);
+  // The VGs of the PVs the scanner finds, and the smallest metadata area of each.
+  void load_scanned(LoadedVolumeGroups& groups, Clock::time_point deadline);
 
   std::string backup_dir_;
   bool volume_series_ = true;
   BlockDeviceOpener opener_;
   lvm::VolumeGroupCache cache_;
   SingleFlight<Expected<lvm::LoadedVolumeGroup>> reads_;  // keyed by "<major>:<minor>"
+  std::unique_ptr<PvScanner> scanner_;
+  SingleFlight<Expected<lvm::PvLabel>> label_reads_;  // the scanner's, keyed the same way
+  // What the last scan found; one scrape scans at a time, the others use its result.
+  std::mutex scan_mutex_;
+  mutable std::mutex found_mutex_;
+  std::vector<ScannedDevice> found_;
+  std::set<std::string> present_;              // PV uuids the last scan found (or a read found)
+  bool scanned_ = false;                       // the last scan listed the devices
+  std::map<DeviceNumber, std::string> vg_of_;  // the VG a PV held when last read
   mutable std::mutex stuck_mutex_;
   std::map<std::string, StuckRead> read_for_;  // key -> what it was read for
   ConditionLog failures_;
   ConditionLog stuck_;
+  ConditionLog scan_failures_;
 };
 
 // What write_lvm_series writes beyond the per-VG and per-pool series.

@@ -60,6 +60,7 @@ CollectorDependencies make_dependencies(InventoryReader& inventory, const Option
                         fmt::format("g++ {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__),
                         libdevmapper_library_version()};
   if (!options.fixtures_dir.empty()) {
+    dependencies.scan_block_devices = false;
     dependencies.open_block_device =
         [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
       return Error{"--devmapper.fixtures: physical volume " + to_string(dev) +

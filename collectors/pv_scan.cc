@@ -1,0 +1,201 @@
+#include "collectors/pv_scan.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <utility>
+
+#include "base/text.h"
+
+namespace thinpool {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first line of a sysfs attribute, or "" when it cannot be read.
+std::string read_attribute(const fs::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+bool path_exists(const fs::path& path) {
+  std::error_code ignored;
+  return fs::exists(path, ignored);
+}
+
+std::string dm_uuid(const fs::path& block) {
+  return read_attribute(block / "dm" / "uuid");
+}
+
+// A device that another one stacks on in a way lvm2 reads through the upper device: a path of a
+// multipath map, a member of an MD array.
+bool is_component(const fs::path& block) {
+  std::error_code error;
+  for (const auto& holder : fs::directory_iterator(block / "holders", error)) {
+    const std::string name = holder.path().filename().string();
+    if (name.starts_with("md")) {
+      return true;
+    }
+    if (name.starts_with("dm-") &&
+        dm_uuid(fs::path("/sys/class/block") / name).starts_with("mpath-")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A whole disk with partitions: lvm2 ignores it (its "partitioned" filter) and reads the
+// partitions.
+bool has_partitions(const fs::path& block, const std::string& name) {
+  std::error_code error;
+  for (const auto& child : fs::directory_iterator(block, error)) {
+    const std::string child_name = child.path().filename().string();
+    if (child_name.starts_with(name) && child_name != name && path_exists(child.path() / "partition")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Every /dev/disk/by-*/ link, by the device it points at.
+std::multimap<DeviceNumber, std::string> disk_links() {
+  std::multimap<DeviceNumber, std::string> links;
+  std::error_code error;
+  for (const auto& kind : fs::directory_iterator("/dev/disk", error)) {
+    std::error_code inner;
+    for (const auto& link : fs::directory_iterator(kind.path(), inner)) {
+      struct stat st {};
+      if (::stat(link.path().c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+        links.emplace(DeviceNumber{major(st.st_rdev), minor(st.st_rdev)}, link.path().string());
+      }
+    }
+  }
+  return links;
+}
+
+class SysfsBlockDevices final : public BlockDeviceSource {
+ public:
+  std::string generation() override { return read_attribute("/sys/kernel/uevent_seqnum"); }
+
+  Expected<std::vector<BlockDevice>> list(bool scan_lvs) override {
+    std::error_code error;
+    fs::directory_iterator entries("/sys/class/block", error);
+    if (error) {
+      return Error{fmt::format("list /sys/class/block: {}", error.message())};
+    }
+    const std::multimap<DeviceNumber, std::string> links = disk_links();
+    std::vector<BlockDevice> devices;
+    for (const auto& entry : entries) {
+      const std::string name = entry.path().filename().string();
+      const fs::path block = entry.path();
+      auto dev = parse_device_number(read_attribute(block / "dev"));
+      const std::string size = read_attribute(block / "size");
+      if (!dev || size.empty() || size == "0") {
+        continue;
+      }
+      BlockDevice device;
+      device.dev = *dev;
+      std::string devname = name;
+      std::ifstream uevent(block / "uevent");
+      for (std::string line; std::getline(uevent, line);) {
+        if (line.starts_with("DEVNAME=")) {
+          devname = line.substr(8);
+        }
+      }
+      device.names.push_back("/dev/" + devname);
+      if (name.starts_with("dm-")) {
+        if ((dm_uuid(block).starts_with("LVM-") && !scan_lvs) ||
+            read_attribute(block / "dm" / "suspended") == "1") {
+          continue;
+        }
+        device.names.push_back("/dev/mapper/" + read_attribute(block / "dm" / "name"));
+      }
+      if (is_component(block) || (!path_exists(block / "partition") && has_partitions(block, name))) {
+        continue;
+      }
+      auto [first, last] = links.equal_range(device.dev);
+      for (auto link = first; link != last; ++link) {
+        device.names.push_back(link->second);
+      }
+      device.identity =
+          fmt::format("{} {} {}", to_string(device.dev), size, read_attribute(block / "diskseq"));
+      devices.push_back(std::move(device));
+    }
+    std::sort(devices.begin(), devices.end(),
+              [](const BlockDevice& a, const BlockDevice& b) { return a.dev < b.dev; });
+    return devices;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<BlockDeviceSource> sysfs_block_devices() {
+  return std::make_unique<SysfsBlockDevices>();
+}
+
+PvScanner::PvScanner(std::unique_ptr<BlockDeviceSource> source, Options options)
+    : source_(std::move(source)), options_(std::move(options)) {}
+
+void PvScanner::set_options(Options options) {
+  options_ = std::move(options);
+  generation_.reset();
+}
+
+Expected<std::vector<ScannedDevice>> PvScanner::scan(const LabelReader& read_label) {
+  const auto now = std::chrono::steady_clock::now();
+  std::string generation = source_->generation();
+  if (!generation_ || generation.empty() || generation != *generation_ ||
+      now - listed_at_ >= options_.rescan_interval) {
+    auto listed = source_->list(options_.scan_lvs);
+    ++stats_.lists;
+    if (!listed) {
+      return listed.error();
+    }
+    candidates_.clear();
+    for (BlockDevice& device : *listed) {
+      if (!options_.accept || options_.accept(device)) {
+        candidates_.push_back(std::move(device));
+      }
+    }
+    // Labels of devices that went away, or were listed before the interval passed, are read again.
+    if (generation_ && now - listed_at_ >= options_.rescan_interval) {
+      labels_.clear();
+    }
+    std::erase_if(labels_, [this](const auto& label) {
+      return std::none_of(candidates_.begin(), candidates_.end(), [&](const BlockDevice& device) {
+        return device.identity == label.first;
+      });
+    });
+    generation_ = std::move(generation);
+    listed_at_ = now;
+  }
+  std::vector<ScannedDevice> found;
+  for (const BlockDevice& device : candidates_) {
+    auto known = labels_.find(device.identity);
+    if (known == labels_.end()) {
+      std::optional<Expected<lvm::PvLabel>> label = read_label(device);
+      if (!label) {
+        continue;  // did not answer in time: asked again at the next scan
+      }
+      ++stats_.label_reads;
+      std::optional<lvm::PvLabel> pv;
+      if (label->ok()) {
+        pv = std::move(**label);
+      }
+      known = labels_.emplace(device.identity, std::move(pv)).first;
+    }
+    if (known->second && (!options_.accept_pv || options_.accept_pv(device, *known->second))) {
+      found.push_back({device, known->second});
+    }
+  }
+  return found;
+}
+
+}  // namespace thinpool

@@ -1,0 +1,250 @@
+// The PV scan: what is listed and read when, and the lvm collector on what it finds (a VG with
+// nothing active, missing PVs, the smallest metadata area).
+#include "collectors/pv_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "collectors/lvm_collector.h"
+#include "dm/fake_device_mapper.h"
+#include "tests/lvm/pv_image.h"
+#include "tests/support/exposition_text.h"
+
+namespace thinpool {
+namespace {
+
+using testing_support::has_line;
+
+class ListedDevices final : public BlockDeviceSource {
+ public:
+  std::string generation() override { return generation_value; }
+  Expected<std::vector<BlockDevice>> list(bool scan_lvs) override {
+    ++lists;
+    last_scan_lvs = scan_lvs;
+    if (!error.empty()) {
+      return Error{error};
+    }
+    return devices;
+  }
+
+  std::string generation_value = "1";
+  std::vector<BlockDevice> devices;
+  std::string error;
+  int lists = 0;
+  bool last_scan_lvs = false;
+};
+
+BlockDevice device(DeviceNumber dev, std::string name) {
+  return {dev, {"/dev/" + name, "/dev/disk/by-id/virtio-" + name}, to_string(dev) + " 2048"};
+}
+
+// Labels by device: a PV label for the devices in `pvs`, "not an LVM2 PV" for the others.
+struct LabelBook {
+  std::map<DeviceNumber, std::string> pvs;  // dev -> PV uuid
+  std::map<DeviceNumber, int> reads;
+  std::set<DeviceNumber> hanging;
+
+  PvScanner::LabelReader reader() {
+    return [this](const BlockDevice& device) -> std::optional<Expected<lvm::PvLabel>> {
+      if (hanging.contains(device.dev)) {
+        return std::nullopt;
+      }
+      ++reads[device.dev];
+      auto pv = pvs.find(device.dev);
+      if (pv == pvs.end()) {
+        return Expected<lvm::PvLabel>(Error{"not an LVM2 PV"});
+      }
+      lvm::PvLabel label;
+      label.pv_uuid = pv->second;
+      return Expected<lvm::PvLabel>(label);
+    };
+  }
+};
+
+std::vector<std::string> uuids(const Expected<std::vector<ScannedDevice>>& scanned) {
+  std::vector<std::string> found;
+  for (const ScannedDevice& pv : *scanned) {
+    found.push_back(pv.label->pv_uuid);
+  }
+  return found;
+}
+
+TEST(PvScanner, ListsAgainOnlyWhenTheDevicesChangeAndReadsEachLabelOnce) {
+  auto source = std::make_unique<ListedDevices>();
+  ListedDevices& devices = *source;
+  devices.devices = {device({8, 0}, "sda"), device({8, 16}, "sdb")};
+  PvScanner scanner(std::move(source), {});
+  LabelBook book;
+  book.pvs[{8, 16}] = "pv-b";
+  for (int scrape = 0; scrape < 3; ++scrape) {
+    auto scanned = scanner.scan(book.reader());
+    ASSERT_TRUE(scanned.ok());
+    EXPECT_EQ(uuids(scanned), std::vector<std::string>{"pv-b"});
+  }
+  EXPECT_EQ(devices.lists, 1);
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 0})], 1);  // not a PV: not read again
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 16})], 1);
+
+  // A disk appears (the uevent sequence number moves): listed again, only the new one read.
+  devices.devices.push_back(device({8, 32}, "sdc"));
+  book.pvs[{8, 32}] = "pv-c";
+  devices.generation_value = "2";
+  auto scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_EQ(uuids(scanned), (std::vector<std::string>{"pv-b", "pv-c"}));
+  EXPECT_EQ(devices.lists, 2);
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 0})], 1);
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 16})], 1);
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 32})], 1);
+
+  // sdb is replaced by another disk under the same number (another identity): read again.
+  devices.devices[1].identity = "8:16 4096";
+  book.pvs[{8, 16}] = "pv-b2";
+  devices.generation_value = "3";
+  scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_EQ(uuids(scanned), (std::vector<std::string>{"pv-b2", "pv-c"}));
+  EXPECT_EQ(book.reads[(DeviceNumber{8, 16})], 2);
+}
+
+TEST(PvScanner, AsksAgainForALabelThatDidNotAnswerAndKeepsTheLastListOnErrors) {
+  auto source = std::make_unique<ListedDevices>();
+  ListedDevices& devices = *source;
+  devices.devices = {device({8, 0}, "sda")};
+  PvScanner scanner(std::move(source), {});
+  LabelBook book;
+  book.pvs[{8, 0}] = "pv-a";
+  book.hanging.insert({8, 0});
+  auto scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_TRUE(scanned->empty());
+  book.hanging.clear();
+  scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_EQ(uuids(scanned), std::vector<std::string>{"pv-a"});
+
+  devices.error = "list /sys/class/block: Permission denied";
+  devices.generation_value = "2";
+  scanned = scanner.scan(book.reader());
+  ASSERT_FALSE(scanned.ok());
+  EXPECT_EQ(scanned.error().message, "list /sys/class/block: Permission denied");
+}
+
+TEST(PvScanner, TheFiltersDecideOnNamesAndOnTheLabel) {
+  auto source = std::make_unique<ListedDevices>();
+  ListedDevices& devices = *source;
+  devices.devices = {device({8, 0}, "sda"), device({8, 16}, "sdb"), device({8, 32}, "sdc")};
+  LabelBook book;
+  book.pvs = {{{8, 0}, "pv-a"}, {{8, 16}, "pv-b"}, {{8, 32}, "pv-c"}};
+  PvScanner::Options options;
+  options.scan_lvs = true;
+  options.accept = [](const BlockDevice& device) { return device.names[0] != "/dev/sda"; };
+  options.accept_pv = [](const BlockDevice&, const lvm::PvLabel& label) {
+    return label.pv_uuid != "pv-c";
+  };
+  PvScanner scanner(std::move(source), options);
+  auto scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_EQ(uuids(scanned), std::vector<std::string>{"pv-b"});
+  EXPECT_TRUE(devices.last_scan_lvs);
+  EXPECT_EQ(book.reads.count(DeviceNumber{8, 0}), 0u);  // rejected by name: never opened
+
+  // New options (lvm.conf changed): listed and filtered again.
+  scanner.set_options({});
+  scanned = scanner.scan(book.reader());
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_EQ(uuids(scanned), (std::vector<std::string>{"pv-a", "pv-b", "pv-c"}));
+  EXPECT_EQ(devices.lists, 2);
+}
+
+// --- the lvm collector on a scan ---
+
+std::string read_testdata(const std::string& name) {
+  std::ifstream in(std::string(THINPOOL_LVM_TESTDATA_DIR) + "/" + name, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// vg0.backup's two PVs (pv0, pv1) as images; a VG whose pool the kernel does not have.
+constexpr DeviceNumber kPv0{8, 16};
+constexpr DeviceNumber kPv1{8, 32};
+constexpr DeviceNumber kNotAPv{8, 48};
+
+std::string scrape(LvmCollector& collector, InventoryReader& reader) {
+  ScrapeContext context(reader, Clock::now() + std::chrono::seconds(10));
+  std::string text;
+  MetricWriter out(text);
+  EXPECT_TRUE(collector.collect(context, out).ok());
+  return text;
+}
+
+TEST(LvmCollector, FindsAVolumeGroupWithNothingActiveAndCountsItsMissingPvs) {
+  const std::string text = read_testdata("vg0.backup");
+  lvm::testing::PvImageSpec pv0;
+  pv0.text = text;
+  lvm::testing::PvImageSpec pv1;
+  pv1.pv_uuid = "Zp7QwEr4TnYu2iO9pAs8DfG1hJk3LzXc";
+  pv1.mda_size = 512 * 1024;  // the smaller area limits the VG
+  pv1.text = text;
+  std::map<DeviceNumber, std::string> images = {{kPv0, lvm::testing::build_pv_image(pv0)},
+                                                {kPv1, lvm::testing::build_pv_image(pv1)},
+                                                {kNotAPv, std::string(1 << 20, '\0')}};
+  std::map<DeviceNumber, int> opened;
+  BlockDeviceOpener opener = [&](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    ++opened[dev];
+    auto image = images.find(dev);
+    if (image == images.end()) {
+      return Error{"no such device"};
+    }
+    return std::unique_ptr<lvm::BlockReader>(
+        std::make_unique<lvm::MemoryBlockReader>(image->second, to_string(dev)));
+  };
+  auto source = std::make_unique<ListedDevices>();
+  ListedDevices& devices = *source;
+  devices.devices = {device(kPv0, "sdb"), device(kNotAPv, "sdd")};
+  auto scanner = std::make_unique<PvScanner>(std::move(source), PvScanner::Options{});
+  // No pool in the kernel at all.
+  FakeDeviceMapper empty;
+  InventoryReader reader(empty);
+  LvmCollector collector("", opener, std::make_shared<BlockingCallPool>(), true,
+                         std::move(scanner));
+
+  std::string scraped = scrape(collector, reader);
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_vg_read_success{vg="vg0"} 1)")) << scraped;
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_pool_active{pool="",vg="vg0",lv="pool"} 0)"))
+      << scraped;
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_thin_volumes{pool="",vg="vg0",lv="pool"} 2)"))
+      << scraped;
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_snapshots{pool="",vg="vg0",lv="pool"} 1)"))
+      << scraped;
+  // pv1 is on no device the scan found.
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_vg_missing_pvs{vg="vg0"} 1)")) << scraped;
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_metadata_area_size_bytes{vg="vg0"} 1044480)"))
+      << scraped;
+  EXPECT_TRUE(has_line(scraped, "thinpool_lvm_metadata_area_used_bytes{vg=\"vg0\"} " +
+                                    std::to_string(text.size() + 1)))
+      << scraped;
+  // Not the kernel's: no series that needs the kernel's pool.
+  EXPECT_EQ(scraped.find("thinpool_lvm_transaction_id"), std::string::npos) << scraped;
+
+  // pv1 appears: nothing missing, and its smaller metadata area is the VG's limit.
+  devices.devices.push_back(device(kPv1, "sdc"));
+  devices.generation_value = "2";
+  scraped = scrape(collector, reader);
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_vg_missing_pvs{vg="vg0"} 0)")) << scraped;
+  EXPECT_TRUE(has_line(scraped, R"(thinpool_lvm_metadata_area_size_bytes{vg="vg0"} 524288)"))
+      << scraped;
+  scrape(collector, reader);
+  // The device that holds no PV was opened once, for its label.
+  EXPECT_EQ(opened[kNotAPv], 1);
+  // One parse of the VG's text per PV area it was read from, then reused.
+  EXPECT_LE(collector.cache_stats().parses, 2u);
+}
+
+}  // namespace
+}  // namespace thinpool
