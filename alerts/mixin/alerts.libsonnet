@@ -15,6 +15,20 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
       '{{ with printf `%s{job=%%q,instance=%%q,pool=%%q}` $labels.job $labels.instance $labels.pool | query }}'
       % metric + '{{ . | first | value | %s }}{{ else }}%s{{ end }}' % [format, fallback],
 
+    // The same for series of an LVM pool by VG and LV (an inactive pool has pool=""), and of a VG.
+    local lvmPoolValue(metric, format, fallback) =
+      '{{ with printf `%s{job=%%q,instance=%%q,vg=%%q,lv=%%q}` $labels.job $labels.instance $labels.vg $labels.lv | query }}'
+      % metric + '{{ . | first | value | %s }}{{ else }}%s{{ end }}' % [format, fallback],
+    local vgValue(expr, format, fallback) =
+      '{{ with printf `%s` $labels.job $labels.instance $labels.vg | query }}' % expr
+      + '{{ . | first | value | %s }}{{ else }}%s{{ end }}' % [format, fallback],
+    local vgSel = '{job=%q,instance=%q,vg=%q}',
+    local areaSize = 'thinpool_lvm_metadata_area_size_bytes' + vgSel,
+    local areaUsed = 'thinpool_lvm_metadata_area_used_bytes' + vgSel,
+    // lvm2's largest metadata text for an area (lib/format_text/format-text.c, _vg_write_raw): the area less its
+    // header sector holds two copies, each starting on a sector boundary.
+    local areaMax(size) = '((%s - 512) / 2 - 512)' % size,
+
     local dataUsage = poolValue('thinpool:data_usage:ratio', 'humanizePercentage', 'unknown'),
     local metadataUsage = poolValue('thinpool:metadata_usage:ratio', 'humanizePercentage', 'unknown'),
     local dataTimeToFull = poolValue('thinpool:data_time_to_full:seconds', 'humanizeDuration', 'not growing'),
@@ -143,6 +157,52 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
               + '{{ with printf `thinpool_lvm_transaction_id{job=%q,instance=%q,vg=%q,lv=%q}` $labels.job $labels.instance $labels.vg $labels.lv | query }}{{ . | first | value }}{{ else }}unknown{{ end }}'
               + '. lvcreate, lvremove and snapshots in this pool fail until they agree. ' + usage,
             ),
+            alert(
+              'ThinPoolInactive', c.poolInactiveSeverity,
+              'thinpool_lvm_pool_active{%s} == 0'
+              % std.join(',', [c.thinpoolSelector] + (if c.poolInactiveSelector == '' then [] else [c.poolInactiveSelector])),
+              c.poolInactiveFor,
+              'A thin pool in LVM\'s metadata is not active.',
+              'Thin pool LV {{ $labels.vg }}/{{ $labels.lv }} on {{ $labels.instance }} is in LVM\'s metadata but has not '
+              + 'been active in the kernel for ' + c.poolInactiveFor + ', so its '
+              + lvmPoolValue('thinpool_lvm_thin_volumes', 'humanize', 'unknown') + ' thin volume(s) ('
+              + lvmPoolValue('thinpool_lvm_provisioned_bytes', 'humanize1024', 'unknown') + 'B provisioned) cannot be '
+              + 'used. Either it was deactivated on purpose (lvchange -an, autoactivation disabled, the activation skip '
+              + 'flag, activation/volume_list) or its activation failed (thin_check found its metadata damaged, a PV '
+              + 'under it is missing, its _tmeta is active on its own): lvchange -ay {{ $labels.vg }}/{{ $labels.lv }} '
+              + 'says which. A pool that is inactive on purpose belongs in the mixin\'s poolInactiveSelector.',
+            ),
+            alert(
+              'ThinPoolLvmPvMissing', 'critical', 'thinpool_lvm_vg_missing_pvs%s > 0' % sel, c.lvmPvMissingFor,
+              'A volume group has missing physical volumes.',
+              'Volume group {{ $labels.vg }} on {{ $labels.instance }} lists {{ $value }} PV(s) that are missing (no '
+              + 'device holds them, or its metadata flags them MISSING). LVs with extents on them do not activate: a '
+              + 'thin pool whose _tdata or _tmeta lies there stays inactive. lvm2 refuses every change of the VG '
+              + '("Cannot change VG ... while PVs are missing"), so lvcreate, lvextend and dmeventd\'s autoextend fail '
+              + 'for all its pools until the PV is back or removed from the VG (vgreduce --removemissing).',
+            ),
+          ]
+          + [
+            alert(
+              'ThinPoolLvmMetadataAreaAlmostFull', l.severity,
+              'thinpool_lvm_metadata_area_used_bytes%s / on(job, instance, vg) %s >= %g'
+              % [sel, areaMax('thinpool_lvm_metadata_area_size_bytes' + sel), l.ratio],
+              c.lvmMetadataAreaFor,
+              'LVM metadata of a volume group is above %s of what its metadata area can hold.' % percent(l.ratio),
+              'The LVM metadata of volume group {{ $labels.vg }} on {{ $labels.instance }} is '
+              + vgValue(areaUsed, 'humanize1024', 'unknown') + 'B, {{ $value | humanizePercentage }} of the '
+              + vgValue(areaMax(areaSize), 'humanize1024', 'unknown') + 'B that lvm2 can commit to its smallest '
+              + 'metadata area (' + vgValue(areaSize, 'humanize1024', 'unknown') + 'B: two copies must fit). Past '
+              + 'that, lvm2 refuses every change of the VG ("exceeds maximum metadata size"): lvcreate, lvextend, '
+              + 'snapshots, dmeventd\'s autoextend and lvconvert --repair fail. Remove LVs and snapshots nobody needs, '
+              + 'and move the metadata to a PV with a larger metadata area while there is still room to add one.',
+            )
+            for l in [
+              { severity: 'warning', ratio: c.lvmMetadataAreaWarningRatio },
+              { severity: 'critical', ratio: c.lvmMetadataAreaCriticalRatio },
+            ]
+          ]
+          + [
             alert(
               'ThinPoolStatusBlocked', 'critical', 'thinpool_status_blocked%s == 1' % sel, c.statusBlockedFor,
               'Thin pool status calls block: the devices under the pool stopped answering.',

@@ -64,6 +64,29 @@
     metadataGrowthFreeFactor: 2,
     metadataCannotGrowFor: '5m',
 
+    // Thin pools in LVM's metadata that the kernel does not have active (thinpool_lvm_pool_active 0). An lvchange
+    // or a repair keeps a pool inactive for seconds to minutes; one still inactive after poolInactiveFor was not
+    // activated at boot, failed to activate, or was deactivated on purpose. Warning, not critical: the exporter
+    // cannot tell those apart, and nothing gets worse while a pool stays inactive (docs/runbook.md#thinpoolinactive).
+    poolInactiveFor: '15m',
+    poolInactiveSeverity: 'warning',
+    // Pools that are inactive on purpose: extra label matchers, joined to thinpoolSelector, e.g. 'vg!~"archive|spare"'
+    // (per VG), 'lv!~".*-cold"' (per pool), or a label you attach in the scrape config (relabeling), e.g.
+    // 'thinpool_inactive_ok!="true"'. Empty: every pool is expected to be active.
+    poolInactiveSelector: '',
+
+    // LVM's metadata area (mda) on each PV: lvm2 refuses to commit VG metadata text larger than
+    // (area size - 512) / 2 - 512 bytes (two copies must fit; 521,472 bytes in lvm2's default 1020 KiB area), and
+    // every command that changes the VG fails from then on (lvcreate, lvextend, dmeventd's autoextend, repairs). Every
+    // LV, snapshot and segment adds text. The fix needs a new PV and a little room to add it: warn early.
+    lvmMetadataAreaWarningRatio: 0.75,
+    lvmMetadataAreaCriticalRatio: 0.90,
+    lvmMetadataAreaFor: '5m',
+
+    // A VG whose metadata lists PVs that are missing (not found, or flagged MISSING): lvm2 refuses every change of
+    // the VG and does not activate LVs with extents on them. A multipath or iSCSI path flap is over in seconds.
+    lvmPvMissingFor: '5m',
+
     // Devices that stop answering. A PV whose reads have waited this many seconds (the exporter reads LVM's
     // metadata from the other PVs or the backup meanwhile); a pool whose status calls block (its usage is unknown
     // meanwhile, and the I/O of its volumes is usually stuck too); a pool whose device-mapper stack stays

@@ -11,7 +11,9 @@ on, and Debian's Prometheus (temporary storage, 1 s scrape and evaluation interv
   seed      tests/fixtures/seed-incident: data 17.81%, metadata 100%, ro, transaction id 91;
   lvm       tests/fixtures/captured/lvm-cinder-volumes with the LVM backup captured beside it (real lvm2 2.03.16),
             edited into the seed's other half: LVM expects transaction id 6 where the kernel has 5, metadata 88%
-            used, 4 MiB free in the VG (the PV's extent count cut to one past the last allocated extent);
+            used, 4 MiB free in the VG (the PV's extent count cut to one past the last allocated extent); and a
+            second PV, flagged MISSING, holding a second thin pool with one thin volume that the kernel does not
+            have (it could not be activated);
   down      a port with no listener (up == 0).
 Then checks:
   - every rule evaluates without error (/api/v1/rules health "ok");
@@ -47,11 +49,17 @@ EXPECTED_ACTIVE = {
     "ThinPoolMetadataAlmostFull", "ThinPoolMetadataFillingUp", "ThinPoolDataAlmostFull", "ThinPoolDataFillingUp",
     "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
     "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow", "ThinPoolMetadataUndersized",
+    "ThinPoolInactive",
 }
 # Series that exist only while a device hangs, which fixtures cannot do: the VM scenario named here makes them.
 ONLY_WHILE_A_DEVICE_HANGS = {
     "thinpool_lvm_pv_read_stuck_seconds": "tests/vm/scenarios/stuck_pv (a PV suspended on a real kernel)",
 }
+# Series the exporter reads from a PV's LVM metadata area header, which this test's LVM exporter, reading a backup,
+# does not have: the VM scenario named here checks them against lvm2 on a real PV.
+ONLY_FROM_A_PV = dict.fromkeys(
+    ("thinpool_lvm_metadata_area_size_bytes", "thinpool_lvm_metadata_area_used_bytes"),
+    "tests/vm/scenarios/runbook_activation (against vgs -o vg_mda_size,vg_mda_free on a real PV)")
 EXPORTERS = ("growing", "faults", "seed", "lvm")
 SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 LVM_POOL_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 1048576 thin-pool 5) 123/1024 ", re.M)
@@ -186,7 +194,56 @@ def make_lvm_fixture(repo, tmp):
     edit(os.path.join(fixture, "status"), LVM_POOL_LINE, r"\1 900/1024 ")
     edit(backup, r'(type = "thin-pool"[^}]*?transaction_id = )5\b', r"\g<1>6")
     edit(backup, r"pe_count = 191\b", "pe_count = 131")  # extents 0..129 are allocated
+    # A second PV, missing (flagged as lvm2 2.03.16 writes it after a command ran without the PV), all of it taken by
+    # a pool that is therefore not active (so 4 MiB stay free).
+    edit(backup, r"(\n\t\t\}\n)(\t\}\n\n\tlogical_volumes \{\n)", r"\1" + MISSING_PV.replace("\\", "\\\\") + r"\2")
+    edit(backup, r"(\n\t\}\n\n\}\n)", COLD_POOL.replace("\\", "\\\\") + r"\1")
     return fixture, backups
+
+
+MISSING_PV = """
+\t\tpv1 {
+\t\t\tid = "Mzz8dG-3kQq-cC1v-Tn2L-vX0R-Wd9e-Fh4Pq1"
+\t\t\tdevice = "[unknown]"\t# Hint only
+
+\t\t\tstatus = ["ALLOCATABLE"]
+\t\t\tflags = ["MISSING"]
+\t\t\tdev_size = 131072\t# 64 Megabytes
+\t\t\tpe_start = 2048
+\t\t\tpe_count = 15\t# 60 Megabytes
+\t\t}
+"""
+COLD_POOL = "".join(f"""
+\t\t{name} {{
+\t\t\tid = "{lv_id}"
+\t\t\tstatus = {status}
+\t\t\tflags = []
+\t\t\tcreation_time = 1795481940
+\t\t\tcreation_host = "(none)"
+\t\t\tsegment_count = 1
+
+\t\t\tsegment1 {{
+\t\t\t\tstart_extent = 0
+\t\t\t\textent_count = {extents}
+
+{segment}
+\t\t\t}}
+\t\t}}
+""" for name, lv_id, status, extents, segment in [
+    ("cinder-volumes-cold", "pQ1lX9-aR2s-Bt3u-Cv4w-Dx5y-Ez6A-Fb7Cd8", '["READ", "WRITE", "VISIBLE"]', 14,
+     '\t\t\t\ttype = "thin-pool"\n\t\t\t\tmetadata = "cinder-volumes-cold_tmeta"\n'
+     '\t\t\t\tpool = "cinder-volumes-cold_tdata"\n\t\t\t\ttransaction_id = 1\n\t\t\t\tchunk_size = 128\n'
+     '\t\t\t\tdiscards = "passdown"\n\t\t\t\tzero_new_blocks = 1'),
+    ("volume-cold-1", "gH8iJ9-kL0m-Nn1o-Pp2q-Rr3s-Tt4u-Vv5wXy", '["READ", "WRITE", "VISIBLE"]', 256,
+     '\t\t\t\ttype = "thin"\n\t\t\t\tthin_pool = "cinder-volumes-cold"\n\t\t\t\ttransaction_id = 0\n'
+     '\t\t\t\tdevice_id = 1'),
+    ("cinder-volumes-cold_tmeta", "zA1bC2-dE3f-Gh4i-Jk5l-Mn6o-Pq7r-St8uVw", '["READ", "WRITE"]', 1,
+     '\t\t\t\ttype = "striped"\n\t\t\t\tstripe_count = 1\n\n\t\t\t\tstripes = [\n\t\t\t\t\t"pv1", 0\n'
+     '\t\t\t\t]'),
+    ("cinder-volumes-cold_tdata", "xY9wV8-uT7s-Rq6p-On5m-Lk4j-Ih3g-Fe2dCb", '["READ", "WRITE"]', 14,
+     '\t\t\t\ttype = "striped"\n\t\t\t\tstripe_count = 1\n\n\t\t\t\tstripes = [\n\t\t\t\t\t"pv1", 1\n'
+     '\t\t\t\t]'),
+])
 
 
 def main():
@@ -276,8 +333,15 @@ def check_expr(prom, checks, what, expr):
         base = strip_constant_comparison(expr)
         base_result = prom.query(base) if base else []
         hanging = [m for m in ONLY_WHILE_A_DEVICE_HANGS if base and re.fullmatch(m + r"(\{[^}]*\})?", base)]
+        # Every series the expression reads that has none here must be one the LVM exporter cannot have from a
+        # backup; then the expression is checked on a real PV (the VM scenario named).
+        names = sorted(set(re.findall(r"\b(thinpool_[a-z0-9_]+)", base or "")))
+        absent = [n for n in names if not prom.query(f"count({n})")]
         if base_result:
             checks.ok(f"{what}: below its threshold here; {base} has {len(base_result)} series")
+        elif absent and all(n in ONLY_FROM_A_PV for n in absent):
+            checks.ok(f"{what}: {', '.join(absent)} come from a PV's metadata area, which a backup has not; "
+                      + "; ".join(sorted({ONLY_FROM_A_PV[n] for n in absent})) + " checks them")
         elif hanging:
             checks.ok(f"{what}: {base} exists only while a device hangs; {ONLY_WHILE_A_DEVICE_HANGS[hanging[0]]} "
                       "checks it")
@@ -330,6 +394,13 @@ def check_alerts(prom, checks):
         checks.ok("metadata cannot grow: the description gives the VG's 4 MiB free")
     else:
         checks.fail(f"metadata cannot grow: no alert naming 4 MiB free: {cannot_grow}")
+    inactive = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolInactive"]
+    if [(a["labels"].get("vg"), a["labels"].get("lv"), a["labels"].get("pool")) for a in inactive] == \
+            [("cinder-volumes", "cinder-volumes-cold", None)] and \
+            "so its 1 thin volume(s) (1GiB provisioned) cannot be used" in inactive[0]["annotations"]["description"]:
+        checks.ok("inactive pool: only the pool on the missing PV, with its thin volume and size from LVM")
+    else:
+        checks.fail(f"inactive pool: expected one alert for cinder-volumes/cinder-volumes-cold: {inactive}")
     growing = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolMetadataFillingUp"]
     if any(re.search(r"metadata [0-9.]+(ms|s|m|h|d)\b", a["annotations"]["description"]) for a in growing):
         checks.ok("filling up: description gives a time to full from real growth")
