@@ -90,6 +90,12 @@ constexpr Family kVolumeInfo{
     "Constant 1 per thin LV in LVM's metadata, active or not; pool is the pool LV's name, origin "
     "the LV (or external origin) a thin snapshot was taken of, empty for other volumes.",
     MetricType::Gauge, kVolumeInfoLabels};
+constexpr Family kConfigReadSuccess{
+    "thinpool_lvm_config_read_success",
+    "1 if LVM's configuration (lvm.conf, lvmlocal.conf, the devices file) was read, 0 if not: "
+    "the last good one is used and the log says why.",
+    MetricType::Gauge,
+    {}};
 constexpr std::string_view kStuckLabels[] = {"vg", "device"};
 constexpr Family kPvReadStuck{
     "thinpool_lvm_pv_read_stuck_seconds",
@@ -242,13 +248,16 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
 
 LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
                            const std::shared_ptr<BlockingCallPool>& threads, bool volume_series,
-                           std::unique_ptr<PvScanner> scanner)
+                           std::unique_ptr<PvScanner> scanner, std::string config_dir)
     : backup_dir_(std::move(backup_dir)),
       volume_series_(volume_series),
       opener_(std::move(opener)),
       reads_(threads),
       scanner_(std::move(scanner)),
       label_reads_(threads),
+      config_dir_(std::move(config_dir)),
+      config_failures_(spdlog::level::warn, "lvm: cannot read LVM's configuration ({}): {}",
+                       "lvm: LVM's configuration ({}) reads again"),
       failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
                 "lvm: the metadata of volume group {} reads again"),
       stuck_(spdlog::level::warn, "lvm: a read of {} has not returned: {}",
@@ -335,6 +344,7 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
   }
   std::unique_lock scanning(scan_mutex_, std::try_to_lock);
   if (scanning.owns_lock()) {
+    configure_scanner();
     using Labels = decltype(label_reads_);
     auto scanned = scanner_->scan([&](const BlockDevice& device) {
       auto result = label_reads_.run(to_string(device.dev), deadline, WhenBusy::kSkip,
@@ -347,7 +357,7 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
                                      });
       std::optional<Expected<lvm::PvLabel>> label;
       if (result.outcome == Labels::Outcome::kDone && result.value) {
-        label = std::move(*result.value);
+        label = *result.value;
       }
       return label;
     });
@@ -423,6 +433,48 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
       }
     }
   }
+}
+
+void LvmCollector::configure_scanner() {
+  if (config_dir_.empty() ||
+      (config_ && !config_->changed() && selection_ && !selection_->changed())) {
+    return;
+  }
+  Expected<lvm::LvmConfig> config = lvm::LvmConfig::load(config_dir_);
+  Expected<lvm::DeviceSelection> selection =
+      config ? lvm::DeviceSelection::load(*config) : Expected<lvm::DeviceSelection>(config.error());
+  {
+    std::lock_guard lock(found_mutex_);
+    config_read_ = selection.ok();
+  }
+  if (!selection) {
+    // The last good configuration stays; it is tried again when a file changes.
+    config_failures_.failing("lvm.conf", selection.error().message);
+    if (config_) {
+      return;
+    }
+    config_.emplace(config_dir_);  // the first read failed: lvm2's defaults until it works
+    selection_.reset();
+    scanner_->set_options({});
+    return;
+  }
+  config_failures_.working("lvm.conf");
+  for (const std::string& warning : config->warnings()) {
+    spdlog::warn("lvm: {}", warning);
+  }
+  config_ = std::move(*config);
+  auto shared = std::make_shared<const lvm::DeviceSelection>(std::move(*selection));
+  selection_ = shared;
+  PvScanner::Options options;
+  options.scan_lvs = config_->scan_lvs();
+  options.accept = [shared](const BlockDevice& device) {
+    // With a devices file the PVID decides, once the label is read.
+    return shared->uses_devices_file() || shared->selects({device.names, std::nullopt, {}, {}});
+  };
+  options.accept_pv = [shared](const BlockDevice& device, const lvm::PvLabel& label) {
+    return shared->selects({device.names, std::nullopt, {}, lvm::normalize_pvid(label.pv_uuid)});
+  };
+  scanner_->set_options(std::move(options));
 }
 
 std::function<bool(const lvm::PhysicalVolume&)> LvmCollector::presence() const {
@@ -536,6 +588,9 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
   if (options.volume_series) {
     write_volume_series(groups, out);
   }
+  if (options.config_read) {
+    out.family(kConfigReadSuccess).add({}, *options.config_read ? 1 : 0);
+  }
   FamilySamples stuck_reads = out.family(kPvReadStuck);
   for (const StuckRead& read : stuck) {
     stuck_reads.add({read.vg, read.device}, read.seconds);
@@ -553,7 +608,13 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
                                          ? context.deadline() - std::chrono::milliseconds(100)
                                          : now;
   LoadedVolumeGroups groups = load(**inventory, deadline);
-  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, presence()}, out);
+  std::optional<bool> config_read;
+  if (scanner_ != nullptr && !config_dir_.empty()) {
+    std::lock_guard lock(found_mutex_);
+    config_read = config_read_;
+  }
+  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, config_read, presence()},
+                   out);
   return {};
 }
 
@@ -565,6 +626,10 @@ CollectorDefinition lvm_collector_definition() {
           {{"backup-dir", "/etc/lvm/backup",
             "Where LVM writes its text metadata backups; the lvm collector reads them when no "
             "physical volume can be read (empty: never)."},
+           {"config-dir", "/etc/lvm",
+            "LVM's configuration folder: lvm.conf's filters, scan_lvs and devices file decide "
+            "which block devices are scanned for PVs, as lvm2 itself does (empty: scan every "
+            "device)."},
            {"volume-series", "true",
             "Export two series per thin LV in LVM's metadata "
             "(thinpool_lvm_volume_creation_timestamp_seconds, thinpool_lvm_volume_info): about "
@@ -578,7 +643,8 @@ CollectorDefinition lvm_collector_definition() {
             return std::make_unique<LvmCollector>(
                 dependencies.option("backup-dir"),
                 dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
-                dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner));
+                dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner),
+                dependencies.option("config-dir"));
           }};
 }
 

@@ -27,6 +27,8 @@
 #include "base/single_flight.h"
 #include "collectors/collector.h"
 #include "collectors/pv_scan.h"
+#include "lvm/devices_file.h"
+#include "lvm/lvm_config.h"
 #include "lvm/metadata_cache.h"
 
 namespace thinpool {
@@ -52,7 +54,8 @@ class LvmCollector : public Collector {
   LvmCollector(
       std::string backup_dir, BlockDeviceOpener opener,
       const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>(),
-      bool volume_series = true, std::unique_ptr<PvScanner> scanner = nullptr);
+      bool volume_series = true, std::unique_ptr<PvScanner> scanner = nullptr,
+      std::string config_dir = "");
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
   // The metadata of every VG the scan finds and of every VG that holds one of `inventory`'s
@@ -86,12 +89,20 @@ class LvmCollector : public Collector {
   SingleFlight<Expected<lvm::LoadedVolumeGroup>> reads_;  // keyed by "<major>:<minor>"
   std::unique_ptr<PvScanner> scanner_;
   SingleFlight<Expected<lvm::PvLabel>> label_reads_;  // the scanner's, keyed the same way
+  // lvm.conf (read again when a file changed; the last good one is kept on errors) and the
+  // scanner's filters from it. Under scan_mutex_.
+  void configure_scanner();
+  std::string config_dir_;  // "" : no lvm.conf (accept every device)
+  std::optional<lvm::LvmConfig> config_;
+  std::shared_ptr<const lvm::DeviceSelection> selection_;
+  ConditionLog config_failures_;
   // What the last scan found; one scrape scans at a time, the others use its result.
   std::mutex scan_mutex_;
   mutable std::mutex found_mutex_;
   std::vector<ScannedDevice> found_;
   std::set<std::string> present_;              // PV uuids the last scan found (or a read found)
   bool scanned_ = false;                       // the last scan listed the devices
+  bool config_read_ = true;                    // the last read of lvm.conf worked
   std::map<DeviceNumber, std::string> vg_of_;  // the VG a PV held when last read
   mutable std::mutex stuck_mutex_;
   std::map<std::string, StuckRead> read_for_;  // key -> what it was read for
@@ -102,7 +113,8 @@ class LvmCollector : public Collector {
 
 // What write_lvm_series writes beyond the per-VG and per-pool series.
 struct LvmSeriesOptions {
-  bool volume_series = true;  // the per-LV series (--collector.lvm.volume-series)
+  bool volume_series = true;        // the per-LV series (--collector.lvm.volume-series)
+  std::optional<bool> config_read;  // thinpool_lvm_config_read_success; nullopt: not read
   // Whether a PV the metadata lists is on the host; empty: only the MISSING flags count.
   std::function<bool(const lvm::PhysicalVolume&)> present;
 };

@@ -94,7 +94,7 @@ class SysfsBlockDevices final : public BlockDeviceSource {
     std::vector<BlockDevice> devices;
     for (const auto& entry : entries) {
       const std::string name = entry.path().filename().string();
-      const fs::path block = entry.path();
+      const fs::path& block = entry.path();
       auto dev = parse_device_number(read_attribute(block / "dev"));
       const std::string size = read_attribute(block / "size");
       if (!dev || size.empty() || size == "0") {

@@ -3,7 +3,9 @@
 #include "collectors/pv_scan.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -38,7 +40,7 @@ class ListedDevices final : public BlockDeviceSource {
   bool last_scan_lvs = false;
 };
 
-BlockDevice device(DeviceNumber dev, std::string name) {
+BlockDevice device(DeviceNumber dev, const std::string& name) {
   return {dev, {"/dev/" + name, "/dev/disk/by-id/virtio-" + name}, to_string(dev) + " 2048"};
 }
 
@@ -189,7 +191,7 @@ TEST(LvmCollector, FindsAVolumeGroupWithNothingActiveAndCountsItsMissingPvs) {
   pv0.text = text;
   lvm::testing::PvImageSpec pv1;
   pv1.pv_uuid = "Zp7QwEr4TnYu2iO9pAs8DfG1hJk3LzXc";
-  pv1.mda_size = 512 * 1024;  // the smaller area limits the VG
+  pv1.mda_size = 512ULL * 1024;  // the smaller area limits the VG
   pv1.text = text;
   std::map<DeviceNumber, std::string> images = {{kPv0, lvm::testing::build_pv_image(pv0)},
                                                 {kPv1, lvm::testing::build_pv_image(pv1)},
@@ -244,6 +246,46 @@ TEST(LvmCollector, FindsAVolumeGroupWithNothingActiveAndCountsItsMissingPvs) {
   EXPECT_EQ(opened[kNotAPv], 1);
   // One parse of the VG's text per PV area it was read from, then reused.
   EXPECT_LE(collector.cache_stats().parses, 2u);
+}
+
+TEST(LvmCollector, ScansWhatLvmConfFiltersAcceptAndKeepsTheLastGoodConfig) {
+  lvm::testing::PvImageSpec pv0;
+  pv0.text = read_testdata("vg0.backup");
+  const std::string image = lvm::testing::build_pv_image(pv0);
+  BlockDeviceOpener opener = [&](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    if (dev != kPv0) {
+      return Error{"no such device"};
+    }
+    return std::unique_ptr<lvm::BlockReader>(std::make_unique<lvm::MemoryBlockReader>(image));
+  };
+  const auto dir = std::filesystem::path(::testing::TempDir()) /
+                   ("thinpool-lvm-conf-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write_conf = [&](const std::string& text) { std::ofstream(dir / "lvm.conf") << text; };
+  // Every name of sdb matches the reject (lvm2 accepts a device when any of its names is
+  // accepted: "a|.*|" after it would let the device in by its other names).
+  write_conf("devices {\n  global_filter = [ \"r|sdb|\" ]\n}\n");
+  auto source = std::make_unique<ListedDevices>();
+  source->devices = {device(kPv0, "sdb")};
+  FakeDeviceMapper empty;
+  InventoryReader reader(empty);
+  LvmCollector collector("", opener, std::make_shared<BlockingCallPool>(), true,
+                         std::make_unique<PvScanner>(std::move(source), PvScanner::Options{}),
+                         dir.string());
+  std::string text = scrape(collector, reader);
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_config_read_success 1")) << text;
+  EXPECT_EQ(text.find(R"(vg="vg0")"), std::string::npos) << text;
+
+  write_conf("devices {\n  filter = [ \"a|^/dev/sd|\", \"r|.*|\" ]\n}\n");
+  text = scrape(collector, reader);
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="vg0"} 1)")) << text;
+
+  // A file lvm2 itself would refuse: reported, and the last good configuration stays.
+  write_conf("devices {\n  filter = [ \"x|oops|\" ]\n}\n");
+  text = scrape(collector, reader);
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_config_read_success 0")) << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_lvm_vg_read_success{vg="vg0"} 1)")) << text;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ CollectorDependencies fixture_dependencies(InventoryReader& inventory) {
   CollectorDependencies dependencies;
   dependencies.inventory = &inventory;
   dependencies.build = {"0.0.0-test", "test", "test", "test"};
+  dependencies.scan_block_devices = false;  // never the host's disks
   dependencies.open_block_device =
       [](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
     return Error{"tests never open block device " + to_string(dev)};
