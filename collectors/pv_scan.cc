@@ -57,7 +57,8 @@ bool has_partitions(const fs::path& block, const std::string& name) {
   std::error_code error;
   for (const auto& child : fs::directory_iterator(block, error)) {
     const std::string child_name = child.path().filename().string();
-    if (child_name.starts_with(name) && child_name != name && path_exists(child.path() / "partition")) {
+    if (child_name.starts_with(name) && child_name != name &&
+        path_exists(child.path() / "partition")) {
       return true;
     }
   }
@@ -117,7 +118,8 @@ class SysfsBlockDevices final : public BlockDeviceSource {
         }
         device.names.push_back("/dev/mapper/" + read_attribute(block / "dm" / "name"));
       }
-      if (is_component(block) || (!path_exists(block / "partition") && has_partitions(block, name))) {
+      if (is_component(block) ||
+          (!path_exists(block / "partition") && has_partitions(block, name))) {
         continue;
       }
       auto [first, last] = links.equal_range(device.dev);
