@@ -1,0 +1,118 @@
+"""Scenario: LVM's whole picture from the PVs' labels, on real lvm2. At every checkpoint the VGs the exporter reports
+are exactly the ones `vgs` lists, with vgs's size, free space, missing PV count and smallest metadata area; every
+thin LV `lvs` lists (active or not) has its info and creation time; an inactive pool and an inactive thin snapshot
+are counted by LVM's series and not by the kernel's. A detached PV is counted missing; a VG lvm.conf filters out
+disappears; and a VG whose metadata area lvm2 no longer commits to shows its area nearly full."""
+import calendar
+import json
+import time
+
+from e2e import main
+
+
+def report(c, checkpoint, kind):
+    data = json.loads((c.run / "results" / f"{checkpoint}-{kind}.json").read_text())
+    rows = []
+    for part in data["report"]:
+        rows.extend(part.get(kind[:-1], []))
+    return rows
+
+
+def lv_time(text):
+    """lvs's lv_time, "2026-12-06 09:30:00 +0000", as seconds since the epoch."""
+    stamp, zone = text.rsplit(" ", 1)
+    seconds = calendar.timegm(time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
+    offset = (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60) * (1 if zone[0] == "+" else -1)
+    return seconds - offset
+
+
+def check_vgs(c, checkpoint, scrape):
+    vgs = {row["vg_name"]: row for row in report(c, checkpoint, "vgs")}
+    c.remember(f"vgs at '{checkpoint}'", json.dumps(vgs, indent=1))
+    exported = {labels["vg"] for labels, _ in scrape.series("thinpool_lvm_vg_read_success")}
+    c.eq(f"[{checkpoint}] the VGs the exporter reports are the ones vgs lists", sorted(exported), sorted(vgs))
+    for name, row in vgs.items():
+        c.eq(f"[{checkpoint}] {name}: read", scrape.value("thinpool_lvm_vg_read_success", vg=name), 1.0)
+        c.eq(f"[{checkpoint}] {name}: vg_size", scrape.value("thinpool_lvm_vg_size_bytes", vg=name),
+             float(row["vg_size"]))
+        c.eq(f"[{checkpoint}] {name}: vg_free", scrape.value("thinpool_lvm_vg_free_bytes", vg=name),
+             float(row["vg_free"]))
+        c.eq(f"[{checkpoint}] {name}: vg_missing_pv_count", scrape.value("thinpool_lvm_vg_missing_pvs", vg=name),
+             float(row["vg_missing_pv_count"]))
+        c.eq(f"[{checkpoint}] {name}: vg_mda_size (the smallest area)",
+             scrape.value("thinpool_lvm_metadata_area_size_bytes", vg=name), float(row["vg_mda_size"]))
+        used = scrape.value("thinpool_lvm_metadata_area_used_bytes", vg=name)
+        size = scrape.value("thinpool_lvm_metadata_area_size_bytes", vg=name)
+        if c.true(f"[{checkpoint}] {name}: metadata text size exported", used is not None and size is not None):
+            # vgs's vg_mda_free is lvm2's limit for one copy less the current text, in whole sectors.
+            limit = (size - 512) // 2 - 512
+            c.eq(f"[{checkpoint}] {name}: vg_mda_free from size and used", (limit - used) // 512 * 512,
+                 float(row["vg_mda_free"]))
+    return vgs
+
+
+def check_lvs(c, checkpoint, scrape):
+    lvs = report(c, checkpoint, "lvs")
+    thin = [row for row in lvs if row["lv_attr"].startswith("V")]
+    exported = {(l["vg"], l["lv"]): l for l, _ in scrape.series("thinpool_lvm_volume_info")}
+    c.eq(f"[{checkpoint}] thin LVs with a thinpool_lvm_volume_info (active or not)", sorted(exported),
+         sorted((row["vg_name"], row["lv_name"]) for row in thin))
+    for row in thin:
+        key = (row["vg_name"], row["lv_name"])
+        labels = exported.get(key)
+        if labels is None:
+            continue
+        c.eq(f"[{checkpoint}] {key}: pool", labels["pool"], row["pool_lv"])
+        c.eq(f"[{checkpoint}] {key}: origin", labels["origin"], row["origin"])
+        c.eq(f"[{checkpoint}] {key}: creation time",
+             scrape.value("thinpool_lvm_volume_creation_timestamp_seconds", vg=key[0], lv=key[1]),
+             float(lv_time(row["lv_time"])))
+    return thin
+
+
+def check(c):
+    # All five VGs, the idle one with nothing active.
+    state, scrape = c.check_checkpoint("scanned")
+    vgs = check_vgs(c, "scanned", scrape)
+    check_lvs(c, "scanned", scrape)
+    c.eq("five VGs (vga, vgidle, vgmiss, vgsmall, vgfilt)", sorted(vgs),
+         ["vga", "vgfilt", "vgidle", "vgmiss", "vgsmall"])
+    c.eq("lvm.conf read", scrape.value("thinpool_lvm_config_read_success"), 1.0)
+    c.eq("vgidle's pool: inactive", scrape.value("thinpool_lvm_pool_active", pool="", vg="vgidle", lv="pool"), 0.0)
+    c.eq("vgidle's pool: its thin LVs", scrape.value("thinpool_lvm_thin_volumes", vg="vgidle", lv="pool"), 2.0)
+    c.eq("vgidle's pool: its snapshot", scrape.value("thinpool_lvm_snapshots", vg="vgidle", lv="pool"), 1.0)
+    c.eq("vga's pool: active", scrape.value("thinpool_lvm_pool_active", vg="vga", lv="pool"), 1.0)
+    c.eq("vga's pool: LVM counts the inactive snapshot",
+         scrape.value("thinpool_lvm_thin_volumes", vg="vga", lv="pool"), 2.0)
+    c.eq("vga's pool: the kernel does not", scrape.value("thinpool_thin_volumes", vg="vga", lv="pool"), 1.0)
+    c.eq("vgsmall: the small metadata area pvcreate made (124 KiB: 64 KiB asked, grown to the 128 KiB alignment)",
+         scrape.value("thinpool_lvm_metadata_area_size_bytes", vg="vgsmall"), 126976.0)
+
+    # A PV detached, a VG filtered out.
+    state, scrape = c.check_checkpoint("changed")
+    vgs = check_vgs(c, "changed", scrape)
+    check_lvs(c, "changed", scrape)
+    c.eq("vgmiss: one PV missing (vgs)", vgs.get("vgmiss", {}).get("vg_missing_pv_count"), "1")
+    c.eq("vgmiss: one PV missing (exporter)", scrape.value("thinpool_lvm_vg_missing_pvs", vg="vgmiss"), 1.0)
+    c.true("vgfilt: behind global_filter, gone from vgs", "vgfilt" not in vgs)
+    c.eq("vgfilt: gone from the exporter", scrape.value("thinpool_lvm_vg_read_success", vg="vgfilt"), None)
+
+    # vgsmall's metadata area full: lvm2 refused the next LV.
+    state, scrape = c.check_checkpoint("full")
+    vgs = check_vgs(c, "full", scrape)
+    refusal = (c.run / "results" / "lvcreate-small.out").read_text()
+    c.remember("the lvcreate lvm2 refused", refusal)
+    c.true("lvm2 refused an LV for lack of metadata space",
+           "exceeds maximum metadata size" in refusal or "too large for circular buffer" in refusal, refusal)
+    size = scrape.value("thinpool_lvm_metadata_area_size_bytes", vg="vgsmall")
+    used = scrape.value("thinpool_lvm_metadata_area_used_bytes", vg="vgsmall")
+    if size is not None and used is not None:
+        limit = (size - 512) // 2 - 512
+        lvs = int((c.run / "results" / "small-lvs").read_text())
+        # One more LV (and its 900-character tag) would not fit: the text is within two LVs' share of the limit.
+        per_lv = used / max(lvs, 1)
+        c.true(f"vgsmall: {lvs} LVs, text {used:.0f} of at most {limit:.0f} bytes: within two LVs of the limit",
+               limit - 2 * per_lv <= used <= limit, f"size {size}, used {used}, limit {limit}, {per_lv:.0f} per LV")
+
+
+main(check)
