@@ -7,7 +7,8 @@
 namespace thinpool::lvm {
 
 bool PhysicalVolume::flagged_missing() const {
-  return std::find(status.begin(), status.end(), "MISSING") != status.end();
+  return std::find(flags.begin(), flags.end(), "MISSING") != flags.end() ||
+         std::find(status.begin(), status.end(), "MISSING") != status.end();
 }
 
 uint64_t LogicalVolume::extent_count() const {

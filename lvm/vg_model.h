@@ -25,11 +25,13 @@ struct PhysicalVolume {
   std::string id;           // "fk2kNV-sDQn-..." (the PV label's uuid)
   std::string device_hint;  // "/dev/sdb" when last written; names change, ids do not
   std::vector<std::string> status;
-  uint64_t dev_size_sectors = 0;  // 0 when the metadata does not say (very old lvm2)
+  std::vector<std::string> flags;  // lvm2 2.03 writes MISSING here
+  uint64_t dev_size_sectors = 0;   // 0 when the metadata does not say (very old lvm2)
   uint64_t pe_start_sectors = 0;
   uint64_t pe_count = 0;
 
-  // "MISSING" in status: lvm2 wrote the VG without this PV (vgreduce --removemissing not run).
+  // "MISSING" in flags (where lvm2 2.03 writes it) or status (older lvm2): lvm2 committed the VG
+  // without this PV's device (`vgreduce --removemissing` not run yet).
   bool flagged_missing() const;
 };
 

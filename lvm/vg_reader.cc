@@ -140,6 +140,11 @@ class VolumeGroupReader {
     if (auto error = assign(pv.status, node.get_string_list("status"))) {
       return *error;
     }
+    if (node.find("flags") != nullptr) {
+      if (auto error = assign(pv.flags, node.get_string_list("flags"))) {
+        return *error;
+      }
+    }
     std::optional<uint64_t> dev_size;
     if (auto error = assign(dev_size, get_optional_uint(node, "dev_size"))) {
       return *error;

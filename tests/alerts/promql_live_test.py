@@ -49,7 +49,7 @@ EXPECTED_ACTIVE = {
     "ThinPoolMetadataAlmostFull", "ThinPoolMetadataFillingUp", "ThinPoolDataAlmostFull", "ThinPoolDataFillingUp",
     "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
     "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow", "ThinPoolMetadataUndersized",
-    "ThinPoolInactive",
+    "ThinPoolInactive", "ThinPoolLvmPvMissing",
 }
 # Series that exist only while a device hangs, which fixtures cannot do: the VM scenario named here makes them.
 ONLY_WHILE_A_DEVICE_HANGS = {
@@ -59,7 +59,7 @@ ONLY_WHILE_A_DEVICE_HANGS = {
 # does not have: the VM scenario named here checks them against lvm2 on a real PV.
 ONLY_FROM_A_PV = dict.fromkeys(
     ("thinpool_lvm_metadata_area_size_bytes", "thinpool_lvm_metadata_area_used_bytes"),
-    "tests/vm/scenarios/runbook_activation (against vgs -o vg_mda_size,vg_mda_free on a real PV)")
+    "tests/vm/scenarios/lvm_scan and runbook_activation (against vgs -o vg_mda_size,vg_mda_free on a real PV)")
 EXPORTERS = ("growing", "faults", "seed", "lvm")
 SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 LVM_POOL_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 1048576 thin-pool 5) 123/1024 ", re.M)

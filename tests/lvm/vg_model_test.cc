@@ -157,16 +157,20 @@ TEST(VolumeGroup, CountsMissingPvsByFlagAndByPresence) {
   const std::string pv_id = vg->pvs[0].id;
   EXPECT_EQ(missing_pv_count(*vg, [&](const PhysicalVolume& pv) { return pv.id != pv_id; }), 1u);
 
-  // lvm2 writes MISSING into a PV's status when it commits the VG without that PV.
-  const size_t status = text.find("status = [\"ALLOCATABLE\"]");
-  ASSERT_NE(status, std::string::npos);
-  std::string flagged = text;
-  flagged.replace(status, std::string("status = [\"ALLOCATABLE\"]").size(),
-                  "status = [\"ALLOCATABLE\", \"MISSING\"]");
-  Expected<VolumeGroup> missing = parse_volume_group(flagged);
-  ASSERT_TRUE(missing.ok()) << missing.error().message;
-  EXPECT_EQ(missing_pv_count(*missing, nullptr), 1u);
-  EXPECT_EQ(missing_pv_count(*missing, [](const PhysicalVolume&) { return true; }), 1u);
+  // lvm2 2.03 writes MISSING into a PV's flags when it commits the VG without that PV's device
+  // (seen in vgcfgbackup on 2.03.16); older versions wrote it into status.
+  for (const auto& [from, to] :
+       {std::pair{"flags = []", "flags = [\"MISSING\"]"},
+        std::pair{"status = [\"ALLOCATABLE\"]", "status = [\"ALLOCATABLE\", \"MISSING\"]"}}) {
+    const size_t at = text.find(from, text.find("pv0 {"));
+    ASSERT_NE(at, std::string::npos) << from;
+    std::string flagged = text;
+    flagged.replace(at, std::string(from).size(), to);
+    Expected<VolumeGroup> missing = parse_volume_group(flagged);
+    ASSERT_TRUE(missing.ok()) << missing.error().message;
+    EXPECT_EQ(missing_pv_count(*missing, nullptr), 1u) << to;
+    EXPECT_EQ(missing_pv_count(*missing, [](const PhysicalVolume&) { return true; }), 1u) << to;
+  }
 }
 
 TEST(VolumeGroup, MetadataAreaTextGivesTheSameVolumeGroup) {
