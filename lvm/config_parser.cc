@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "lvm/config_lexer.h"
@@ -168,13 +170,7 @@ class Parser {
       const bool want_section = as_section || !last;
       found_component = true;
 
-      ConfigNode* child = nullptr;
-      for (ConfigNode& candidate : parent->children) {
-        if (candidate.key == name) {
-          child = &candidate;
-          break;
-        }
-      }
+      ConfigNode* child = find_child(*parent, name);
       if (child == nullptr) {
         ConfigNode made;
         made.key = std::string(name);
@@ -182,6 +178,9 @@ class Parser {
         made.position = key.position;
         parent->children.push_back(std::move(made));
         child = &parent->children.back();
+        if (parent->children.size() >= kIndexFrom) {
+          index_of(*parent)[child->key] = parent->children.size() - 1;
+        }
         if (!want_section) {
           child->value = ConfigValue{};  // filled in by the caller
         }
@@ -200,12 +199,45 @@ class Parser {
     return parent;
   }
 
+  // A section's children are found by a linear search while it has few, by an index once it has
+  // many: a VG with 10,000 LVs has 10,000 children in logical_volumes, and a search per new LV
+  // made the parse quadratic (0.23 s at 10,000 thin LVs, 5.6 ms at 1,000).
+  static constexpr size_t kIndexFrom = 16;
+  using ChildIndex = std::unordered_map<std::string, size_t>;
+
+  // The index of `section`'s children by key, built on first use. Keyed by the section's path,
+  // which names one node of the tree (sections named twice are merged).
+  ChildIndex& index_of(const ConfigNode& section) {
+    auto [it, inserted] = indexes_.try_emplace(section.path);
+    if (inserted) {
+      for (size_t i = 0; i < section.children.size(); ++i) {
+        it->second.emplace(section.children[i].key, i);
+      }
+    }
+    return it->second;
+  }
+
+  ConfigNode* find_child(ConfigNode& section, std::string_view name) {
+    if (section.children.size() < kIndexFrom) {
+      for (ConfigNode& candidate : section.children) {
+        if (candidate.key == name) {
+          return &candidate;
+        }
+      }
+      return nullptr;
+    }
+    ChildIndex& index = index_of(section);
+    auto found = index.find(std::string(name));
+    return found == index.end() ? nullptr : &section.children[found->second];
+  }
+
   Expected<Token> next(bool value_context) { return lexer_.next(value_context); }
   Error error_at(const Token& token, std::string_view message) const {
     return lexer_.error_at(token, message);
   }
 
   ConfigLexer lexer_;
+  std::unordered_map<std::string, ChildIndex> indexes_;
 };
 
 }  // namespace
