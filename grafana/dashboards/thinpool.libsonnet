@@ -55,6 +55,30 @@
       }),
     local row(title) = { type: 'row', title: title, collapsed: false, panels: [], gridPos: { w: 24, h: 1 } },
 
+    // A table of instant queries (format table). With several targets, Grafana names their values "Value #<refId>"
+    // and the merge transformation joins their rows on the labels they share, so every target must return the same
+    // label set (aggregate with `by`). columns: [[field, title, unit or null]] in display order (Time and job are
+    // hidden). sortBy: the title to sort on, highest first.
+    local table(title, description, unit, targets, columns, sortBy=null, w=24, h=8) =
+      panel('table', title, description, unit, [t { format: 'table' } for t in targets], w, h, {
+        options: { showHeader: true, cellHeight: 'sm', footer: { show: false },
+                   [if sortBy != null then 'sortBy']: [{ displayName: sortBy, desc: true }] },
+      }) + {
+        fieldConfig+: { overrides: [
+          { matcher: { id: 'byName', options: col[1] }, properties: [{ id: 'unit', value: col[2] }] }
+          for col in columns
+          if col[2] != null
+        ] },
+        transformations: (if std.length(targets) > 1 then [{ id: 'merge', options: {} }] else []) + [{
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true, job: true },
+            indexByName: { [columns[i][0]]: i for i in std.range(0, std.length(columns) - 1) },
+            renameByName: { [col[0]]: col[1] for col in columns },
+          },
+        }],
+      },
+
     // Lays panels out left to right, wrapping at 24 columns, and numbers them.
     local layout(panels) = std.foldl(
       function(acc, p)
@@ -97,7 +121,8 @@
       uid: c.dashboardUID,
       title: c.dashboardTitle,
       description: 'Device-mapper thin pools from thinpool_exporter: data and metadata usage, time to full, pool mode, '
-                   + 'transaction ids, thin volumes, exporter health. Thresholds match the alerts (alerts/mixin/config.libsonnet).',
+                   + 'transaction ids, thin volumes, LVM\'s pools and thin LVs active or not, VG metadata areas, exporter '
+                   + 'health. Thresholds match the alerts (alerts/mixin/config.libsonnet).',
       tags: c.dashboardTags,
       editable: true,
       graphTooltip: 1,
@@ -201,6 +226,46 @@
         timeseries('Thin volumes per pool', 'Number of thin volumes (and snapshots) in each pool: metadata grows with them.',
                    'short', [target('thinpool_thin_volumes{%s}' % poolSel, '{{instance}} {{pool}}')],
                    defaults={ decimals: 0, min: 0 }),
+
+        row('LVM: every pool and thin LV, active or not'),
+        stat('Inactive pools', 'Thin pools in LVM\'s metadata that the kernel does not have active (thinpool_lvm_pool_active 0, lvm collector). The Pool variable does not apply: an inactive pool has no dm name. Their thin volumes cannot be used. Alert: ThinPoolInactive.',
+             'short', 'count(thinpool_lvm_pool_active{%s} == 0) or vector(0)' % sel, thresholds([['orange', 1]]), h=8),
+        table('Inactive thin pools', 'Each thin pool LVM has that the kernel has not activated (thinpool_lvm_pool_active 0), with its thin LVs and their virtual size from LVM\'s metadata (the Pool variable does not apply). Inactive for: since ThinPoolInactive\'s expression first held (ALERTS_FOR_STATE); empty for pools the mixin\'s poolInactiveSelector leaves out or without the alert rules. lvchange -ay VG/LV says why it does not activate (docs/runbook.md#thinpoolinactive).',
+              'short', [
+                target('max by (job, instance, vg, lv) (time() - ALERTS_FOR_STATE{%s,alertname="ThinPoolInactive"})' % sel,
+                       '{{vg}}/{{lv}}', 'A', instant=true),
+                target('max by (job, instance, vg, lv) (thinpool_lvm_thin_volumes{%s} and on (job, instance, vg, lv) (thinpool_lvm_pool_active{%s} == 0))' % [sel, sel],
+                       '{{vg}}/{{lv}}', 'B', instant=true),
+                target('max by (job, instance, vg, lv) (thinpool_lvm_provisioned_bytes{%s} and on (job, instance, vg, lv) (thinpool_lvm_pool_active{%s} == 0))' % [sel, sel],
+                       '{{vg}}/{{lv}}', 'C', instant=true),
+              ], [['instance', 'Instance', null], ['vg', 'VG', null], ['lv', 'Pool LV', null],
+                  ['Value #A', 'Inactive for', 'dtdurations'], ['Value #B', 'Thin LVs', null],
+                  ['Value #C', 'Provisioned', 'bytes']], sortBy='Inactive for', w=20),
+        timeseries('LVM metadata area usage', 'Per VG: its metadata text (thinpool_lvm_metadata_area_used_bytes) over the largest text lvm2 commits to its smallest metadata area, (size - 512) / 2 - 512 bytes (two copies must fit; 521,472 bytes in the default 1020 KiB area). Read from the PVs, not from backups. At 100%% every change of the VG fails (lvcreate, lvextend, snapshots, autoextend, repairs): remove LVs and snapshots nobody needs, move the metadata to a PV with a larger area. Alert: ThinPoolLvmMetadataAreaAlmostFull from %d%%.' % (c.lvmMetadataAreaWarningRatio * 100),
+                   'percentunit', [target('thinpool_lvm_metadata_area_used_bytes{%s} / on (job, instance, vg) ((thinpool_lvm_metadata_area_size_bytes{%s} - 512) / 2 - 512)' % [sel, sel],
+                                          '{{instance}} {{vg}}')],
+                   defaults={ min: 0, max: 1, custom+: { thresholdsStyle: { mode: 'line' } },
+                              thresholds: thresholds([['orange', c.lvmMetadataAreaWarningRatio], ['red', c.lvmMetadataAreaCriticalRatio]]) }),
+        timeseries('Missing PVs per VG', 'PVs a VG\'s metadata lists that no scanned device holds or that are flagged MISSING (thinpool_lvm_vg_missing_pvs, vgs -o vg_missing_pv_count). LVs with extents on them do not activate, and lvm2 refuses every change of the VG until the PV is back or removed (vgreduce --removemissing). Alert: ThinPoolLvmPvMissing.',
+                   'short', [target('thinpool_lvm_vg_missing_pvs{%s}' % sel, '{{instance}} {{vg}}')],
+                   defaults={ decimals: 0, min: 0 }),
+        table('Thin LVs per pool: LVM and kernel', 'Per pool, the thin LVs in LVM\'s metadata (active or not, snapshots among them) and their virtual size, beside what the kernel has active (thinpool_thin_volumes, thinpool_provisioned_bytes). lvm2 does not activate thin snapshots by default, so fewer active than in LVM is normal; metadata grows with all of them. Rows join on VG and pool LV; an inactive pool has no dm name and always shows.',
+              'short', [
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_thin_volumes{%s,pool=~"$pool|"})' % sel, '{{vg}}/{{lv}}', 'A', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_snapshots{%s,pool=~"$pool|"})' % sel, '{{vg}}/{{lv}}', 'B', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_thin_volumes{%s})' % poolSel, '{{pool}}', 'C', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_provisioned_bytes{%s,pool=~"$pool|"})' % sel, '{{vg}}/{{lv}}', 'D', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_provisioned_bytes{%s})' % poolSel, '{{pool}}', 'E', instant=true),
+              ], [['instance', 'Instance', null], ['vg', 'VG', null], ['lv', 'Pool LV', null], ['pool', 'dm name', null],
+                  ['Value #A', 'Thin LVs (LVM)', null], ['Value #B', 'Snapshots (LVM)', null],
+                  ['Value #C', 'Active (kernel)', null], ['Value #D', 'Provisioned (LVM)', 'bytes'],
+                  ['Value #E', 'Provisioned active (kernel)', 'bytes']], sortBy='Thin LVs (LVM)', h=9),
+        table('Oldest thin snapshots', 'Thin snapshots (thinpool_lvm_volume_info with an origin) by age since LVM created them (thinpool_lvm_volume_creation_timestamp_seconds), oldest first: the 5 oldest of each pool, 25 at most. A snapshot nobody remembers keeps its blocks and metadata, and its text in the VG\'s metadata area: lvremove VG/LV if it is not needed. Needs --collector.lvm.volume-series (on by default). Pool is the pool LV\'s name.',
+              'dtdurations', [
+                target('topk(25, topk by (job, instance, vg, pool) (5, (time() - thinpool_lvm_volume_creation_timestamp_seconds{%s}) * on (job, instance, vg, pool, lv) group_left (origin) thinpool_lvm_volume_info{%s,origin!=""}))' % [sel, sel],
+                       '{{vg}}/{{lv}}', 'A', instant=true),
+              ], [['instance', 'Instance', null], ['vg', 'VG', null], ['pool', 'Pool LV', null], ['lv', 'Snapshot', null],
+                  ['origin', 'Origin', null], ['Value', 'Age', null]], sortBy='Age', h=9),
 
         row('Exporter'),
         timeseries('Scrape up', 'Whether Prometheus could scrape each exporter (1) or not (0). Alert: ThinPoolExporterDown.', 'short',

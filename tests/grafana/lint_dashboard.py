@@ -9,6 +9,10 @@ uid or name), unique ids, gridPos inside 24 columns and not overlapping.
 Targets: not empty (expr set), data source = the variable, rate/irate/increase/*_over_time ranges use
 $__rate_interval, every selector carries job=~"$job" and instance=~"$instance" (except recording-rule names without
 matchers and `vector()`), legendFormat set when a query returns several series.
+Tables that merge several queries (Grafana joins their rows on the labels they share): every query is an instant
+table query aggregated `by` the same labels, so that rows join and no query brings a label the others lack.
+Panels operators rely on (REQUIRED_SERIES) exist and read the series named there, e.g. "Metadata sizing" shows the
+projection and lvm2's estimate beside the metadata size.
 
 Usage: lint_dashboard.py [--self-test] DASHBOARD.json...
   --self-test: also break each dashboard in the ways the rules forbid and check the linter notices every one.
@@ -26,6 +30,20 @@ SELECTOR_RE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}")
 KNOWN_UNITS = {"short", "none", "percent", "percentunit", "bytes", "decbytes", "s", "ms", "dtdurations", "reqps",
                "ops", "bool", "bool_yes_no"}
 PANELS_WITHOUT_DATA = {"row", "text", "dashlist", "news"}
+AGGREGATION_BY_RE = re.compile(r"^\s*(?:sum|max|min|avg|count|group)\s+by\s*\(([^)]*)\)")
+# Panel title -> series its queries must read.
+REQUIRED_SERIES = {
+    "Metadata sizing": ["thinpool_metadata_size_bytes", "thinpool:metadata_needed_at_full_data:bytes",
+                        "thinpool:metadata_lvm_estimate:bytes"],
+    "Inactive pools": ["thinpool_lvm_pool_active"],
+    "Inactive thin pools": ["thinpool_lvm_pool_active", "thinpool_lvm_thin_volumes", "thinpool_lvm_provisioned_bytes"],
+    "Thin LVs per pool: LVM and kernel": ["thinpool_lvm_thin_volumes", "thinpool_lvm_snapshots",
+                                          "thinpool_lvm_provisioned_bytes", "thinpool_thin_volumes",
+                                          "thinpool_provisioned_bytes"],
+    "LVM metadata area usage": ["thinpool_lvm_metadata_area_used_bytes", "thinpool_lvm_metadata_area_size_bytes"],
+    "Missing PVs per VG": ["thinpool_lvm_vg_missing_pvs"],
+    "Oldest thin snapshots": ["thinpool_lvm_volume_info", "thinpool_lvm_volume_creation_timestamp_seconds"],
+}
 
 
 class Linter:
@@ -58,6 +76,11 @@ class Linter:
         for p in panels:
             if p.get("type") not in PANELS_WITHOUT_DATA:
                 self.lint_panel(p)
+        by_title = {p.get("title"): p for p in panels}
+        for title, series in REQUIRED_SERIES.items():
+            exprs = " ".join(t.get("expr") or "" for t in by_title.get(title, {}).get("targets", []))
+            missing = [s for s in series if not re.search(r"(?<![a-zA-Z0-9_:])" + re.escape(s) + r"(?![a-zA-Z0-9_:])", exprs)]
+            self.check(title in by_title and not missing, f"panel {title!r}: missing, or does not read {missing}")
 
     def all_panels(self, panels):
         for p in panels:
@@ -111,6 +134,18 @@ class Linter:
         self.check(len(targets) > 0, f"panel {title!r}: no targets")
         for t in targets:
             self.lint_target(title, t)
+        if any(tr.get("id") == "merge" for tr in p.get("transformations", [])):
+            self.lint_merged_table(title, targets)
+
+    def lint_merged_table(self, title, targets):
+        by = set()
+        for t in targets:
+            m = AGGREGATION_BY_RE.match(t.get("expr") or "")
+            by.add(tuple(sorted(l.strip() for l in m.group(1).split(","))) if m else None)
+            self.check(t.get("format") == "table" and t.get("instant") is True,
+                       f"panel {title!r} target {t.get('refId')}: a merged table needs instant table queries")
+        self.check(len(by) == 1 and None not in by,
+                   f"panel {title!r}: merged queries must aggregate by the same labels, not {sorted(by, key=str)}")
 
     def lint_target(self, title, t):
         where = f"panel {title!r} target {t.get('refId')}"
@@ -134,6 +169,14 @@ class Linter:
 
 def first_panel(d, kind):
     return next(p for p in d["panels"] if p.get("type") == kind)
+
+
+def merged_table(d):
+    return next(p for p in d["panels"] if any(t.get("id") == "merge" for t in p.get("transformations", [])))
+
+
+def panel_titled(d, title):
+    return next(p for p in d["panels"] if p.get("title") == title)
 
 
 def rate_panel(d):
@@ -160,6 +203,14 @@ BREAKAGES = [
     ("selector without $job", lambda d: first_panel(d, "timeseries")["targets"][0].update(
         expr=first_panel(d, "timeseries")["targets"][0]["expr"].replace('job=~"$job",', ""))),
     ("overlapping panels", lambda d: first_panel(d, "timeseries")["gridPos"].update(x=0, y=0)),
+    ("merged table query not aggregated", lambda d: merged_table(d)["targets"][-1].update(
+        expr=re.sub(r"^max by \([^)]*\) ", "", merged_table(d)["targets"][-1]["expr"]))),
+    ("merged table query by other labels", lambda d: merged_table(d)["targets"][0].update(
+        expr=re.sub(r"^max by \(([^)]*)\)", r"max by (\1, pool)", merged_table(d)["targets"][0]["expr"]))),
+    ("merged table query not instant", lambda d: merged_table(d)["targets"][0].pop("instant")),
+    ("metadata sizing without lvm2's estimate", lambda d: panel_titled(d, "Metadata sizing").update(
+        targets=[t for t in panel_titled(d, "Metadata sizing")["targets"] if "lvm_estimate" not in t["expr"]])),
+    ("no inactive pools table", lambda d: d.update(panels=[p for p in d["panels"] if p["title"] != "Inactive thin pools"])),
 ]
 
 
