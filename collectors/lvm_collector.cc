@@ -14,96 +14,7 @@
 namespace thinpool {
 namespace {
 
-constexpr std::string_view kVgLabel[] = {"vg"};
-constexpr auto kVgInfoLabelNames =
-    std::to_array<std::string_view>({"vg", "vg_uuid", "source", "origin"});
-constexpr Family kReadSuccess{"thinpool_lvm_vg_read_success",
-                              "1 if the volume group's LVM metadata was read (from a PV's "
-                              "metadata area or LVM's backup), 0 if not (the log says why).",
-                              MetricType::Gauge, kVgLabel};
-constexpr Family kVgInfo{
-    "thinpool_lvm_vg_info",
-    "Constant 1 per volume group; source is pv (the metadata area on disk) "
-    "or backup (LVM's text backup, possibly older), origin the device or file.",
-    MetricType::Gauge, kVgInfoLabelNames};
-constexpr Family kVgSize{"thinpool_lvm_vg_size_bytes", "Size of the volume group (LVM metadata).",
-                         MetricType::Gauge, kVgLabel};
-constexpr Family kVgFree{"thinpool_lvm_vg_free_bytes",
-                         "Unallocated space in the volume group (LVM metadata): what lvextend "
-                         "--poolmetadatasize can still use.",
-                         MetricType::Gauge, kVgLabel};
-constexpr Family kSeqno{"thinpool_lvm_metadata_seqno",
-                        "Sequence number of the volume group's LVM metadata; every LVM change "
-                        "bumps it.",
-                        MetricType::Gauge, kVgLabel};
-constexpr Family kTransactionId{
-    "thinpool_lvm_transaction_id",
-    "The pool's transaction_id in LVM's metadata: LVM expects thinpool_transaction_id (the "
-    "kernel's) to equal it; lvcreate fails while they differ.",
-    MetricType::Gauge, kPoolLabelNames};
-constexpr Family kMetadataLvSize{"thinpool_lvm_metadata_lv_size_bytes",
-                                 "Size of the pool's metadata LV (_tmeta) in LVM's metadata.",
-                                 MetricType::Gauge, kPoolLabelNames};
-constexpr Family kPoolActive{
-    "thinpool_lvm_pool_active",
-    "1 for each thin pool in LVM's metadata that the kernel has active, 0 for one it has not (a "
-    "pool that was deactivated, or failed to activate); pool is the dm name while active, empty "
-    "while not.",
-    MetricType::Gauge, kPoolLabelNames};
-constexpr Family kLvmThinVolumes{
-    "thinpool_lvm_thin_volumes",
-    "Thin LVs of the pool in LVM's metadata, active or not (thinpool_thin_volumes counts only "
-    "the active ones, and lvm2 does not activate thin snapshots by default).",
-    MetricType::Gauge, kPoolLabelNames};
-constexpr Family kLvmProvisioned{
-    "thinpool_lvm_provisioned_bytes",
-    "Virtual size of all thin LVs of the pool in LVM's metadata, active or not.", MetricType::Gauge,
-    kPoolLabelNames};
-constexpr Family kLvmSnapshots{
-    "thinpool_lvm_snapshots",
-    "Thin LVs of the pool in LVM's metadata that are thin snapshots (they have an origin), "
-    "active or not: each keeps blocks and metadata of its origin alive.",
-    MetricType::Gauge, kPoolLabelNames};
-constexpr Family kMetadataAreaSize{
-    "thinpool_lvm_metadata_area_size_bytes",
-    "Size of the smallest LVM metadata area the volume group's PVs have (bytes, its header "
-    "sector included). lvm2 keeps two copies of the VG's text in each area and refuses to commit "
-    "one larger than (size - 512) / 2 - 512 bytes.",
-    MetricType::Gauge, kVgLabel};
-constexpr Family kMetadataAreaUsed{
-    "thinpool_lvm_metadata_area_used_bytes",
-    "Bytes of the volume group's current metadata text (it grows with every LV and segment).",
-    MetricType::Gauge, kVgLabel};
-constexpr Family kMissingPvs{
-    "thinpool_lvm_vg_missing_pvs",
-    "PVs the volume group's metadata lists that are flagged MISSING or that no scanned device "
-    "holds (as vgs -o vg_missing_pv_count counts them); LVs with extents on them do not activate.",
-    MetricType::Gauge, kVgLabel};
-constexpr std::string_view kVolumeLabels[] = {"pool", "vg", "lv"};
-constexpr std::string_view kVolumeInfoLabels[] = {"pool", "vg", "lv", "origin"};
-constexpr Family kVolumeCreation{
-    "thinpool_lvm_volume_creation_timestamp_seconds",
-    "When the thin LV was created (LVM's metadata), active or not; pool is the pool LV's name.",
-    MetricType::Gauge, kVolumeLabels};
-constexpr Family kVolumeInfo{
-    "thinpool_lvm_volume_info",
-    "Constant 1 per thin LV in LVM's metadata, active or not; pool is the pool LV's name, origin "
-    "the LV (or external origin) a thin snapshot was taken of, empty for other volumes.",
-    MetricType::Gauge, kVolumeInfoLabels};
-constexpr Family kConfigReadSuccess{
-    "thinpool_lvm_config_read_success",
-    "1 if LVM's configuration (lvm.conf, lvmlocal.conf, the devices file) was read, 0 if not: "
-    "the last good one is used and the log says why.",
-    MetricType::Gauge,
-    {}};
-constexpr std::string_view kStuckLabels[] = {"vg", "device"};
-constexpr Family kPvReadStuck{
-    "thinpool_lvm_pv_read_stuck_seconds",
-    "How long a read of this physical volume has been waiting for the device to answer (one "
-    "that stopped answering: a multipath map with every path down, a hung iSCSI LUN). The VG is "
-    "read from its other PVs or LVM's backup meanwhile; the PV is read again once the read "
-    "returns.",
-    MetricType::Gauge, kStuckLabels};
+constexpr std::string_view kDefaultConfigDir = "/etc/lvm";
 
 // Where a block device's node may be, from sysfs (which answers whatever the device does):
 // /dev/mapper/<name> for a device-mapper device (a multipath map, a dm-crypt mapping), the
@@ -130,99 +41,6 @@ std::vector<std::string> node_paths(DeviceNumber dev) {
 std::string device_node(DeviceNumber dev) {
   std::vector<std::string> paths = node_paths(dev);
   return paths.size() > 1 ? std::move(paths.front()) : to_string(dev);
-}
-
-// A gauge per volume group that was read.
-void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
-                    uint64_t (*value)(const lvm::VolumeGroup&), MetricWriter& out) {
-  FamilySamples samples = out.family(family);
-  for (const auto& [vg, loaded] : groups) {
-    if (loaded) {
-      samples.add({vg}, static_cast<double>(value(*loaded->vg)));
-    }
-  }
-}
-
-// A thin pool in the metadata of a VG that was read, and the kernel's pool for it (null while it
-// is not active).
-struct LvmPool {
-  std::string_view vg;
-  lvm::ThinPoolSummary summary;
-  const ThinPool* active = nullptr;
-
-  std::array<std::string_view, 3> label_values() const {
-    return {active != nullptr ? std::string_view(active->names.dm_name) : std::string_view(), vg,
-            summary.lv};
-  }
-};
-
-// Every thin pool of every VG that was read, each VG's LVs summarized once.
-std::vector<LvmPool> lvm_pools(const LoadedVolumeGroups& groups, const ThinInventory& inventory) {
-  std::map<std::pair<std::string_view, std::string_view>, const ThinPool*> active;
-  for (const ThinPool& pool : inventory.pools) {
-    active.emplace(std::make_pair(std::string_view(pool.names.vg), std::string_view(pool.names.lv)),
-                   &pool);
-  }
-  std::vector<LvmPool> pools;
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (lvm::ThinPoolSummary& summary : lvm::thin_pools(*loaded->vg)) {
-      LvmPool pool{vg, std::move(summary), nullptr};
-      auto found = active.find({pool.vg, pool.summary.lv});
-      pool.active = found != active.end() ? found->second : nullptr;
-      pools.push_back(std::move(pool));
-    }
-  }
-  return pools;
-}
-
-// A gauge per thin pool in LVM's metadata, active or not.
-void write_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
-                      double (*value)(const LvmPool&), MetricWriter& out) {
-  FamilySamples samples = out.family(family);
-  for (const LvmPool& pool : pools) {
-    samples.add(pool.label_values(), value(pool));
-  }
-}
-
-// A gauge per thin pool the kernel has active (its series match the kernel's pool series).
-void write_active_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
-                             uint64_t lvm::ThinPoolSummary::*field, MetricWriter& out) {
-  FamilySamples samples = out.family(family);
-  for (const LvmPool& pool : pools) {
-    if (pool.active != nullptr) {
-      samples.add(pool.active->names.pool_label_values(), static_cast<double>(pool.summary.*field));
-    }
-  }
-}
-
-// The per-LV series of every thin LV of every VG that was read.
-void write_volume_series(const LoadedVolumeGroups& groups, MetricWriter& out) {
-  FamilySamples created = out.family(kVolumeCreation);
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
-      if (volume.lv->creation_time != 0) {
-        created.add({volume.thin->thin_pool, vg, volume.lv->name},
-                    static_cast<double>(volume.lv->creation_time));
-      }
-    }
-  }
-  FamilySamples info = out.family(kVolumeInfo);
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
-      const std::string& origin =
-          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
-      info.add({volume.thin->thin_pool, vg, volume.lv->name, origin}, 1);
-    }
-  }
 }
 
 }  // namespace
@@ -344,7 +162,6 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
   }
   std::unique_lock scanning(scan_mutex_, std::try_to_lock);
   if (scanning.owns_lock()) {
-    configure_scanner();
     using Labels = decltype(label_reads_);
     auto scanned = scanner_->scan([&](const BlockDevice& device) {
       auto result = label_reads_.run(to_string(device.dev), deadline, WhenBusy::kSkip,
@@ -435,7 +252,7 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
   }
 }
 
-void LvmCollector::configure_scanner() {
+void LvmCollector::refresh_config() {
   if (config_dir_.empty() ||
       (config_ && !config_->changed() && selection_ && !selection_->changed())) {
     return;
@@ -450,21 +267,27 @@ void LvmCollector::configure_scanner() {
   if (!selection) {
     // The last good configuration stays; it is tried again when a file changes.
     config_failures_.failing("lvm.conf", selection.error().message);
-    if (config_) {
-      return;
+    if (!config_) {
+      // The first read failed: lvm2's defaults (every device) until it works.
+      std::lock_guard lock(found_mutex_);
+      config_ = std::make_shared<const lvm::LvmConfig>(config_dir_);
+      selection_.reset();
     }
-    config_.emplace(config_dir_);  // the first read failed: lvm2's defaults until it works
-    selection_.reset();
-    scanner_->set_options({});
     return;
   }
   config_failures_.working("lvm.conf");
   for (const std::string& warning : config->warnings()) {
     spdlog::warn("lvm: {}", warning);
   }
-  config_ = std::move(*config);
   auto shared = std::make_shared<const lvm::DeviceSelection>(std::move(*selection));
-  selection_ = shared;
+  {
+    std::lock_guard lock(found_mutex_);
+    config_ = std::make_shared<const lvm::LvmConfig>(std::move(*config));
+    selection_ = shared;
+  }
+  if (scanner_ == nullptr) {
+    return;
+  }
   PvScanner::Options options;
   options.scan_lvs = config_->scan_lvs();
   options.accept = [shared](const BlockDevice& device) {
@@ -475,6 +298,31 @@ void LvmCollector::configure_scanner() {
     return shared->selects({device.names, std::nullopt, {}, lvm::normalize_pvid(label.pv_uuid)});
   };
   scanner_->set_options(std::move(options));
+}
+
+std::optional<lvm::ThinPoolAutoextend> LvmCollector::autoextend(const lvm::ThinPoolSummary& pool) {
+  std::lock_guard lock(found_mutex_);
+  if (!config_) {
+    return std::nullopt;
+  }
+  if (pool.profile.empty()) {
+    return config_->thin_pool_autoextend();
+  }
+  auto known = profiles_.find(pool.profile);
+  if (known == profiles_.end() || (known->second && known->second->changed())) {
+    Expected<lvm::LvmProfile> loaded = config_->load_profile(pool.profile);
+    if (loaded) {
+      config_failures_.working("profile " + pool.profile);
+    } else {
+      config_failures_.failing("profile " + pool.profile, loaded.error().message);
+    }
+    known = profiles_.insert_or_assign(pool.profile, std::move(loaded)).first;
+  }
+  if (!known->second) {
+    profiles_read_ = false;
+    return std::nullopt;
+  }
+  return config_->thin_pool_autoextend(&*known->second);
 }
 
 std::function<bool(const lvm::PhysicalVolume&)> LvmCollector::presence() const {
@@ -529,74 +377,6 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::tim
   return groups;
 }
 
-void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
-                      MetricWriter& out) {
-  FamilySamples read_success = out.family(kReadSuccess);
-  for (const auto& [vg, loaded] : groups) {
-    read_success.add({vg}, loaded ? 1 : 0);
-  }
-  FamilySamples vg_info = out.family(kVgInfo);
-  for (const auto& [vg, loaded] : groups) {
-    if (loaded) {
-      vg_info.add({vg, loaded->vg->id, lvm::to_string(loaded->source), loaded->origin}, 1);
-    }
-  }
-  write_vg_gauge(
-      kVgSize, groups, [](const lvm::VolumeGroup& group) { return group.size_bytes(); }, out);
-  write_vg_gauge(
-      kVgFree, groups, [](const lvm::VolumeGroup& group) { return group.free_bytes(); }, out);
-  write_vg_gauge(
-      kSeqno, groups, [](const lvm::VolumeGroup& group) { return group.seqno; }, out);
-  const std::vector<LvmPool> pools = lvm_pools(groups, inventory);
-  write_active_pool_gauge(kTransactionId, pools, &lvm::ThinPoolSummary::transaction_id, out);
-  write_active_pool_gauge(kMetadataLvSize, pools, &lvm::ThinPoolSummary::metadata_size_bytes, out);
-  write_pool_gauge(
-      kPoolActive, pools, [](const LvmPool& pool) { return pool.active != nullptr ? 1.0 : 0.0; },
-      out);
-  write_pool_gauge(
-      kLvmThinVolumes, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.thin_volume_count); }, out);
-  write_pool_gauge(
-      kLvmProvisioned, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.provisioned_bytes); }, out);
-  write_pool_gauge(
-      kLvmSnapshots, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.snapshot_count); }, out);
-  {
-    FamilySamples area_size = out.family(kMetadataAreaSize);
-    for (const auto& [vg, loaded] : groups) {
-      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
-        area_size.add({vg}, static_cast<double>(loaded->smallest_metadata_area_bytes));
-      }
-    }
-    FamilySamples area_used = out.family(kMetadataAreaUsed);
-    for (const auto& [vg, loaded] : groups) {
-      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
-        area_used.add({vg}, static_cast<double>(loaded->metadata_text_bytes));
-      }
-    }
-  }
-  {
-    FamilySamples missing = out.family(kMissingPvs);
-    for (const auto& [vg, loaded] : groups) {
-      if (loaded) {
-        missing.add({vg}, static_cast<double>(lvm::missing_pv_count(*loaded->vg, options.present)));
-      }
-    }
-  }
-  if (options.volume_series) {
-    write_volume_series(groups, out);
-  }
-  if (options.config_read) {
-    out.family(kConfigReadSuccess).add({}, *options.config_read ? 1 : 0);
-  }
-  FamilySamples stuck_reads = out.family(kPvReadStuck);
-  for (const StuckRead& read : stuck) {
-    stuck_reads.add({read.vg, read.device}, read.seconds);
-  }
-}
-
 Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
   const auto& inventory = context.inventory();
   if (!inventory) {
@@ -607,14 +387,27 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
   const Clock::time_point deadline = context.deadline() - std::chrono::milliseconds(100) > now
                                          ? context.deadline() - std::chrono::milliseconds(100)
                                          : now;
-  LoadedVolumeGroups groups = load(**inventory, deadline);
-  std::optional<bool> config_read;
-  if (scanner_ != nullptr && !config_dir_.empty()) {
-    std::lock_guard lock(found_mutex_);
-    config_read = config_read_;
+  {
+    std::unique_lock configuring(scan_mutex_, std::try_to_lock);
+    if (configuring.owns_lock()) {
+      refresh_config();
+    }
   }
-  write_lvm_series(groups, **inventory, stuck_reads(), {volume_series_, config_read, presence()},
-                   out);
+  LoadedVolumeGroups groups = load(**inventory, deadline);
+  LvmSeriesOptions options{volume_series_, nullptr, nullptr, presence()};
+  if (!config_dir_.empty()) {
+    {
+      std::lock_guard lock(found_mutex_);
+      profiles_read_ = true;
+    }
+    options.autoextend = [this](const lvm::ThinPoolSummary& pool) { return autoextend(pool); };
+    // Asked after the pools' series: a profile that does not read counts too.
+    options.config_read = [this]() -> std::optional<bool> {
+      std::lock_guard lock(found_mutex_);
+      return config_read_ && profiles_read_;
+    };
+  }
+  write_lvm_series(groups, **inventory, stuck_reads(), options, out);
   return {};
 }
 
@@ -626,7 +419,7 @@ CollectorDefinition lvm_collector_definition() {
           {{"backup-dir", "/etc/lvm/backup",
             "Where LVM writes its text metadata backups; the lvm collector reads them when no "
             "physical volume can be read (empty: never)."},
-           {"config-dir", "/etc/lvm",
+           {"config-dir", std::string(kDefaultConfigDir),
             "LVM's configuration folder: lvm.conf's filters, scan_lvs and devices file decide "
             "which block devices are scanned for PVs, as lvm2 itself does (empty: scan every "
             "device)."},
@@ -637,6 +430,10 @@ CollectorDefinition lvm_collector_definition() {
             true}},
           [](const CollectorDependencies& dependencies) {
             std::unique_ptr<PvScanner> scanner;
+            std::string config_dir = dependencies.option("config-dir");
+            if (!dependencies.scan_block_devices && config_dir == kDefaultConfigDir) {
+              config_dir.clear();  // fixture runs: the host's lvm.conf only when asked for
+            }
             if (dependencies.scan_block_devices) {
               scanner = std::make_unique<PvScanner>(sysfs_block_devices(), PvScanner::Options{});
             }
@@ -644,7 +441,7 @@ CollectorDefinition lvm_collector_definition() {
                 dependencies.option("backup-dir"),
                 dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
                 dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner),
-                dependencies.option("config-dir"));
+                config_dir);
           }};
 }
 

@@ -26,6 +26,7 @@
 #include "base/condition_log.h"
 #include "base/single_flight.h"
 #include "collectors/collector.h"
+#include "collectors/lvm_series.h"
 #include "collectors/pv_scan.h"
 #include "lvm/devices_file.h"
 #include "lvm/lvm_config.h"
@@ -36,16 +37,6 @@ namespace thinpool {
 // The real BlockDeviceOpener: sysfs names the node (/dev/mapper/<name> for a device-mapper
 // device, else DEVNAME, /dev/block/<maj:min> last), opened only if its st_rdev matches.
 Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
-
-// What one scrape loaded: per VG name, its metadata or why it could not be read.
-using LoadedVolumeGroups = std::map<std::string, Expected<lvm::LoadedVolumeGroup>>;
-
-// A PV whose read has not returned.
-struct StuckRead {
-  std::string vg;      // the volume group it was read for
-  std::string device;  // its node ("/dev/vdb"), or "<major>:<minor>"
-  double seconds = 0;  // since the read started
-};
 
 class LvmCollector : public Collector {
  public:
@@ -91,10 +82,15 @@ class LvmCollector : public Collector {
   SingleFlight<Expected<lvm::PvLabel>> label_reads_;  // the scanner's, keyed the same way
   // lvm.conf (read again when a file changed; the last good one is kept on errors) and the
   // scanner's filters from it. Under scan_mutex_.
-  void configure_scanner();
-  std::string config_dir_;  // "" : no lvm.conf (accept every device)
-  std::optional<lvm::LvmConfig> config_;
+  void refresh_config();
+  // The autoextend policy lvm2 applies to `pool` (lvm.conf, overridden by its profile); nullopt
+  // when its profile does not read. Loads the profile once, again when its file changes.
+  std::optional<lvm::ThinPoolAutoextend> autoextend(const lvm::ThinPoolSummary& pool);
+  std::string config_dir_;  // "" : no lvm.conf (accept every device, no autoextend series)
+  std::shared_ptr<const lvm::LvmConfig> config_;  // the last good one; null before the first
   std::shared_ptr<const lvm::DeviceSelection> selection_;
+  std::map<std::string, Expected<lvm::LvmProfile>> profiles_;  // by name, under found_mutex_
+  bool profiles_read_ = true;                                  // this scrape's profiles read
   ConditionLog config_failures_;
   // What the last scan found; one scrape scans at a time, the others use its result.
   std::mutex scan_mutex_;
@@ -110,19 +106,6 @@ class LvmCollector : public Collector {
   ConditionLog stuck_;
   ConditionLog scan_failures_;
 };
-
-// What write_lvm_series writes beyond the per-VG and per-pool series.
-struct LvmSeriesOptions {
-  bool volume_series = true;        // the per-LV series (--collector.lvm.volume-series)
-  std::optional<bool> config_read;  // thinpool_lvm_config_read_success; nullopt: not read
-  // Whether a PV the metadata lists is on the host; empty: only the MISSING flags count.
-  std::function<bool(const lvm::PhysicalVolume&)> present;
-};
-
-// The series of what `groups` holds for `inventory`'s pools, and of the stuck reads.
-void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
-                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
-                      MetricWriter& out);
 
 CollectorDefinition lvm_collector_definition();
 

@@ -64,6 +64,7 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
       pool.metadata_lv = segment.thin_pool->metadata_lv;
       pool.data_lv = segment.thin_pool->data_lv;
       pool.chunk_size_bytes = segment.thin_pool->chunk_size_sectors * kSectorBytes;
+      pool.profile = lv.profile.empty() ? vg.profile : lv.profile;
       if (const LogicalVolume* meta = vg.find_lv(pool.metadata_lv)) {
         pool.metadata_size_bytes = meta->extent_count() * vg.extent_size_bytes();
       }

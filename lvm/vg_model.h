@@ -85,6 +85,7 @@ struct LogicalVolume {
   bool visible = false;           // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
   uint64_t creation_time = 0;     // seconds since the epoch; 0 when the metadata does not say
   std::string creation_host;      // "" when the metadata does not say
+  std::string profile;            // `lvchange --metadataprofile`: overrides the VG's; "" for none
   std::vector<Segment> segments;  // sorted by start_extent
 
   uint64_t extent_count() const;
@@ -96,6 +97,8 @@ struct VolumeGroup {
   uint64_t seqno = 0;  // bumped by every change lvm2 commits
   uint64_t extent_size_sectors = 0;
   std::vector<std::string> status;
+  std::string
+      profile;  // `vgchange --metadataprofile`: a profile lvm2 applies to its LVs; "" for none
   std::string format;  // "lvm2"
   std::vector<PhysicalVolume> pvs;
   std::vector<LogicalVolume> lvs;
@@ -128,6 +131,7 @@ struct ThinPoolSummary {
   uint64_t thin_volume_count = 0;  // thin LVs whose thin_pool is this pool, active or not
   uint64_t provisioned_bytes = 0;  // their virtual sizes, summed
   uint64_t snapshot_count = 0;     // those that are thin snapshots (they have an origin)
+  std::string profile;             // the pool LV's metadata profile, else the VG's; "" for none
 };
 
 // Reads the VG from a parsed metadata text (a metadata area's or a backup file's). Checks what

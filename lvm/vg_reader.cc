@@ -84,6 +84,9 @@ class VolumeGroupReader {
     if (auto error = assign(vg_.format, get_optional_string(node, "format"))) {
       return *error;
     }
+    if (auto error = assign(vg_.profile, get_optional_string(node, "profile"))) {
+      return *error;
+    }
     if (auto error = assign(vg_.extent_size_sectors, get_uint32(node, "extent_size"))) {
       return *error;
     }
@@ -172,6 +175,9 @@ class VolumeGroupReader {
     }
     lv.visible = contains(lv.status, "VISIBLE");
     if (auto error = assign(lv.creation_host, get_optional_string(node, "creation_host"))) {
+      return *error;
+    }
+    if (auto error = assign(lv.profile, get_optional_string(node, "profile"))) {
       return *error;
     }
     std::optional<uint64_t> creation_time;

@@ -288,5 +288,93 @@ TEST(LvmCollector, ScansWhatLvmConfFiltersAcceptAndKeepsTheLastGoodConfig) {
   std::filesystem::remove_all(dir);
 }
 
+// The collector over vg0's PV with a config folder: what one scrape writes.
+struct ConfiguredHost {
+  explicit ConfiguredHost(const std::string& text)
+      : dir(std::filesystem::path(::testing::TempDir()) /
+            ("thinpool-lvm-autoextend-" + std::to_string(::getpid()))) {
+    lvm::testing::PvImageSpec pv0;
+    pv0.text = text;
+    image = lvm::testing::build_pv_image(pv0);
+    std::filesystem::create_directories(dir / "profile");
+  }
+  ~ConfiguredHost() { std::filesystem::remove_all(dir); }
+  ConfiguredHost(const ConfiguredHost&) = delete;
+  ConfiguredHost& operator=(const ConfiguredHost&) = delete;
+
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name) << text;
+  }
+
+  std::string scrape_once() {
+    BlockDeviceOpener opener = [this](DeviceNumber) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+      return std::unique_ptr<lvm::BlockReader>(std::make_unique<lvm::MemoryBlockReader>(image));
+    };
+    auto source = std::make_unique<ListedDevices>();
+    source->devices = {device(kPv0, "sdb")};
+    FakeDeviceMapper empty;
+    InventoryReader reader(empty);
+    LvmCollector collector("", opener, std::make_shared<BlockingCallPool>(), false,
+                           std::make_unique<PvScanner>(std::move(source), PvScanner::Options{}),
+                           dir.string());
+    return scrape(collector, reader);
+  }
+
+  std::filesystem::path dir;
+  std::string image;
+};
+
+const std::string kVg0Pool = R"({pool="",vg="vg0",lv="pool"})";
+
+TEST(LvmCollector, WritesTheAutoextendPolicyLvm2AppliesToEachPool) {
+  ConfiguredHost host(read_testdata("vg0.backup"));
+  // No lvm.conf: lvm2's defaults, threshold 100 = disabled.
+  std::string text = host.scrape_once();
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_threshold_ratio" + kVg0Pool + " 1")) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_step_ratio" + kVg0Pool + " 0")) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_config_read_success 1")) << text;
+
+  // A threshold below 50 is used as 50.
+  host.write("lvm.conf",
+             "activation {\n  thin_pool_autoextend_threshold = 40\n"
+             "  thin_pool_autoextend_percent = 25\n}\n");
+  text = host.scrape_once();
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_threshold_ratio" + kVg0Pool + " 0.5"))
+      << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_step_ratio" + kVg0Pool + " 0.25")) << text;
+
+  // A percent of 0 disables it.
+  host.write("lvm.conf",
+             "activation {\n  thin_pool_autoextend_threshold = 70\n"
+             "  thin_pool_autoextend_percent = 0\n}\n");
+  text = host.scrape_once();
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_threshold_ratio" + kVg0Pool + " 1")) << text;
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_autoextend_step_ratio" + kVg0Pool + " 0")) << text;
+}
+
+TEST(LvmCollector, APoolsProfileOverridesLvmConfAndAProfileThatDoesNotReadIsReported) {
+  std::string text = read_testdata("vg0.backup");
+  const std::string pool_id = "id = \"bA8cDe-Fg1H-iJ2k-Lm3N-oP4q-Rs5T-uV6wXy\"";
+  const size_t at = text.find(pool_id);
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + pool_id.size(), "\n\t\t\tprofile = \"thin-fast\"");
+  ConfiguredHost host(text);
+  host.write("lvm.conf", "activation {\n  thin_pool_autoextend_threshold = 100\n}\n");
+  // The profile is missing: lvm2 would refuse to use the pool's settings; no guess is written.
+  std::string scraped = host.scrape_once();
+  EXPECT_EQ(scraped.find("thinpool_lvm_autoextend_threshold_ratio"), std::string::npos) << scraped;
+  EXPECT_TRUE(has_line(scraped, "thinpool_lvm_config_read_success 0")) << scraped;
+
+  host.write("profile/thin-fast.profile",
+             "activation {\n  thin_pool_autoextend_threshold = 70\n"
+             "  thin_pool_autoextend_percent = 10\n}\n");
+  scraped = host.scrape_once();
+  EXPECT_TRUE(has_line(scraped, "thinpool_lvm_autoextend_threshold_ratio" + kVg0Pool + " 0.7"))
+      << scraped;
+  EXPECT_TRUE(has_line(scraped, "thinpool_lvm_autoextend_step_ratio" + kVg0Pool + " 0.1"))
+      << scraped;
+  EXPECT_TRUE(has_line(scraped, "thinpool_lvm_config_read_success 1")) << scraped;
+}
+
 }  // namespace
 }  // namespace thinpool

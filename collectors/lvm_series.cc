@@ -1,0 +1,308 @@
+#include "collectors/lvm_series.h"
+
+#include <array>
+#include <map>
+#include <utility>
+
+namespace thinpool {
+namespace {
+
+constexpr std::string_view kVgLabel[] = {"vg"};
+constexpr auto kVgInfoLabelNames =
+    std::to_array<std::string_view>({"vg", "vg_uuid", "source", "origin"});
+constexpr Family kReadSuccess{"thinpool_lvm_vg_read_success",
+                              "1 if the volume group's LVM metadata was read (from a PV's "
+                              "metadata area or LVM's backup), 0 if not (the log says why).",
+                              MetricType::Gauge, kVgLabel};
+constexpr Family kVgInfo{
+    "thinpool_lvm_vg_info",
+    "Constant 1 per volume group; source is pv (the metadata area on disk) "
+    "or backup (LVM's text backup, possibly older), origin the device or file.",
+    MetricType::Gauge, kVgInfoLabelNames};
+constexpr Family kVgSize{"thinpool_lvm_vg_size_bytes", "Size of the volume group (LVM metadata).",
+                         MetricType::Gauge, kVgLabel};
+constexpr Family kVgFree{"thinpool_lvm_vg_free_bytes",
+                         "Unallocated space in the volume group (LVM metadata): what lvextend "
+                         "--poolmetadatasize can still use.",
+                         MetricType::Gauge, kVgLabel};
+constexpr Family kSeqno{"thinpool_lvm_metadata_seqno",
+                        "Sequence number of the volume group's LVM metadata; every LVM change "
+                        "bumps it.",
+                        MetricType::Gauge, kVgLabel};
+constexpr Family kTransactionId{
+    "thinpool_lvm_transaction_id",
+    "The pool's transaction_id in LVM's metadata: LVM expects thinpool_transaction_id (the "
+    "kernel's) to equal it; lvcreate fails while they differ.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kMetadataLvSize{"thinpool_lvm_metadata_lv_size_bytes",
+                                 "Size of the pool's metadata LV (_tmeta) in LVM's metadata.",
+                                 MetricType::Gauge, kPoolLabelNames};
+constexpr Family kPoolActive{
+    "thinpool_lvm_pool_active",
+    "1 for each thin pool in LVM's metadata that the kernel has active, 0 for one it has not (a "
+    "pool that was deactivated, or failed to activate); pool is the dm name while active, empty "
+    "while not.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kLvmThinVolumes{
+    "thinpool_lvm_thin_volumes",
+    "Thin LVs of the pool in LVM's metadata, active or not (thinpool_thin_volumes counts only "
+    "the active ones, and lvm2 does not activate thin snapshots by default).",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kLvmProvisioned{
+    "thinpool_lvm_provisioned_bytes",
+    "Virtual size of all thin LVs of the pool in LVM's metadata, active or not.", MetricType::Gauge,
+    kPoolLabelNames};
+constexpr Family kLvmSnapshots{
+    "thinpool_lvm_snapshots",
+    "Thin LVs of the pool in LVM's metadata that are thin snapshots (they have an origin), "
+    "active or not: each keeps blocks and metadata of its origin alive.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kMetadataAreaSize{
+    "thinpool_lvm_metadata_area_size_bytes",
+    "Size of the smallest LVM metadata area the volume group's PVs have (bytes, its header "
+    "sector included). lvm2 keeps two copies of the VG's text in each area and refuses to commit "
+    "one larger than (size - 512) / 2 - 512 bytes.",
+    MetricType::Gauge, kVgLabel};
+constexpr Family kMetadataAreaUsed{
+    "thinpool_lvm_metadata_area_used_bytes",
+    "Bytes of the volume group's current metadata text (it grows with every LV and segment).",
+    MetricType::Gauge, kVgLabel};
+constexpr Family kMissingPvs{
+    "thinpool_lvm_vg_missing_pvs",
+    "PVs the volume group's metadata lists that are flagged MISSING or that no scanned device "
+    "holds (as vgs -o vg_missing_pv_count counts them); LVs with extents on them do not activate.",
+    MetricType::Gauge, kVgLabel};
+constexpr std::string_view kVolumeLabels[] = {"pool", "vg", "lv"};
+constexpr std::string_view kVolumeInfoLabels[] = {"pool", "vg", "lv", "origin"};
+constexpr Family kVolumeCreation{
+    "thinpool_lvm_volume_creation_timestamp_seconds",
+    "When the thin LV was created (LVM's metadata), active or not; pool is the pool LV's name.",
+    MetricType::Gauge, kVolumeLabels};
+constexpr Family kVolumeInfo{
+    "thinpool_lvm_volume_info",
+    "Constant 1 per thin LV in LVM's metadata, active or not; pool is the pool LV's name, origin "
+    "the LV (or external origin) a thin snapshot was taken of, empty for other volumes.",
+    MetricType::Gauge, kVolumeInfoLabels};
+constexpr Family kAutoextendThreshold{
+    "thinpool_lvm_autoextend_threshold_ratio",
+    "Usage (data or metadata) above which lvm2 extends the pool when dmeventd monitors it: "
+    "activation/thin_pool_autoextend_threshold from lvm.conf or the pool's profile, below 50% "
+    "taken as 50% as lvm2 does; 1 when autoextend is disabled (a threshold of 100, or a percent "
+    "of 0).",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kAutoextendStep{
+    "thinpool_lvm_autoextend_step_ratio",
+    "How much lvm2 grows the pool at each autoextend, as a ratio of its size "
+    "(activation/thin_pool_autoextend_percent from lvm.conf or the pool's profile); 0 when "
+    "autoextend is disabled.",
+    MetricType::Gauge, kPoolLabelNames};
+constexpr Family kConfigReadSuccess{
+    "thinpool_lvm_config_read_success",
+    "1 if LVM's configuration (lvm.conf, lvmlocal.conf, the devices file, the pools' profiles) "
+    "was read, 0 if not: the last good one is used and the log says why.",
+    MetricType::Gauge,
+    {}};
+constexpr std::string_view kStuckLabels[] = {"vg", "device"};
+constexpr Family kPvReadStuck{
+    "thinpool_lvm_pv_read_stuck_seconds",
+    "How long a read of this physical volume has been waiting for the device to answer (one "
+    "that stopped answering: a multipath map with every path down, a hung iSCSI LUN). The VG is "
+    "read from its other PVs or LVM's backup meanwhile; the PV is read again once the read "
+    "returns.",
+    MetricType::Gauge, kStuckLabels};
+
+// A gauge per volume group that was read.
+void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
+                    uint64_t (*value)(const lvm::VolumeGroup&), MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const auto& [vg, loaded] : groups) {
+    if (loaded) {
+      samples.add({vg}, static_cast<double>(value(*loaded->vg)));
+    }
+  }
+}
+
+// A thin pool in the metadata of a VG that was read, and the kernel's pool for it (null while it
+// is not active).
+struct LvmPool {
+  std::string_view vg;
+  lvm::ThinPoolSummary summary;
+  const ThinPool* active = nullptr;
+
+  std::array<std::string_view, 3> label_values() const {
+    return {active != nullptr ? std::string_view(active->names.dm_name) : std::string_view(), vg,
+            summary.lv};
+  }
+};
+
+// Every thin pool of every VG that was read, each VG's LVs summarized once.
+std::vector<LvmPool> lvm_pools(const LoadedVolumeGroups& groups, const ThinInventory& inventory) {
+  std::map<std::pair<std::string_view, std::string_view>, const ThinPool*> active;
+  for (const ThinPool& pool : inventory.pools) {
+    active.emplace(std::make_pair(std::string_view(pool.names.vg), std::string_view(pool.names.lv)),
+                   &pool);
+  }
+  std::vector<LvmPool> pools;
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
+      continue;
+    }
+    for (lvm::ThinPoolSummary& summary : lvm::thin_pools(*loaded->vg)) {
+      LvmPool pool{vg, std::move(summary), nullptr};
+      auto found = active.find({pool.vg, pool.summary.lv});
+      pool.active = found != active.end() ? found->second : nullptr;
+      pools.push_back(std::move(pool));
+    }
+  }
+  return pools;
+}
+
+// A gauge per thin pool in LVM's metadata, active or not.
+void write_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
+                      double (*value)(const LvmPool&), MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const LvmPool& pool : pools) {
+    samples.add(pool.label_values(), value(pool));
+  }
+}
+
+// A gauge per thin pool the kernel has active (its series match the kernel's pool series).
+void write_active_pool_gauge(const Family& family, const std::vector<LvmPool>& pools,
+                             uint64_t lvm::ThinPoolSummary::*field, MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const LvmPool& pool : pools) {
+    if (pool.active != nullptr) {
+      samples.add(pool.active->names.pool_label_values(), static_cast<double>(pool.summary.*field));
+    }
+  }
+}
+
+// Per pool in LVM's metadata, the autoextend policy lvm2 applies to it (dmeventd acts on it).
+void write_autoextend_series(
+    const std::vector<LvmPool>& pools,
+    const std::function<std::optional<lvm::ThinPoolAutoextend>(const lvm::ThinPoolSummary&)>&
+        policy_of,
+    MetricWriter& out) {
+  std::vector<std::optional<lvm::ThinPoolAutoextend>> policies;
+  policies.reserve(pools.size());
+  for (const LvmPool& pool : pools) {
+    policies.push_back(policy_of(pool.summary));
+  }
+  FamilySamples threshold = out.family(kAutoextendThreshold);
+  for (size_t i = 0; i < pools.size(); ++i) {
+    if (policies[i]) {
+      threshold.add(
+          pools[i].label_values(),
+          policies[i]->enabled ? static_cast<double>(policies[i]->threshold_percent) / 100 : 1.0);
+    }
+  }
+  FamilySamples step = out.family(kAutoextendStep);
+  for (size_t i = 0; i < pools.size(); ++i) {
+    if (policies[i]) {
+      step.add(pools[i].label_values(),
+               policies[i]->enabled ? static_cast<double>(policies[i]->percent) / 100 : 0.0);
+    }
+  }
+}
+
+// The per-LV series of every thin LV of every VG that was read.
+void write_volume_series(const LoadedVolumeGroups& groups, MetricWriter& out) {
+  FamilySamples created = out.family(kVolumeCreation);
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
+      continue;
+    }
+    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
+      if (volume.lv->creation_time != 0) {
+        created.add({volume.thin->thin_pool, vg, volume.lv->name},
+                    static_cast<double>(volume.lv->creation_time));
+      }
+    }
+  }
+  FamilySamples info = out.family(kVolumeInfo);
+  for (const auto& [vg, loaded] : groups) {
+    if (!loaded) {
+      continue;
+    }
+    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
+      const std::string& origin =
+          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
+      info.add({volume.thin->thin_pool, vg, volume.lv->name, origin}, 1);
+    }
+  }
+}
+
+}  // namespace
+
+void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      MetricWriter& out) {
+  FamilySamples read_success = out.family(kReadSuccess);
+  for (const auto& [vg, loaded] : groups) {
+    read_success.add({vg}, loaded ? 1 : 0);
+  }
+  FamilySamples vg_info = out.family(kVgInfo);
+  for (const auto& [vg, loaded] : groups) {
+    if (loaded) {
+      vg_info.add({vg, loaded->vg->id, lvm::to_string(loaded->source), loaded->origin}, 1);
+    }
+  }
+  write_vg_gauge(
+      kVgSize, groups, [](const lvm::VolumeGroup& group) { return group.size_bytes(); }, out);
+  write_vg_gauge(
+      kVgFree, groups, [](const lvm::VolumeGroup& group) { return group.free_bytes(); }, out);
+  write_vg_gauge(
+      kSeqno, groups, [](const lvm::VolumeGroup& group) { return group.seqno; }, out);
+  const std::vector<LvmPool> pools = lvm_pools(groups, inventory);
+  write_active_pool_gauge(kTransactionId, pools, &lvm::ThinPoolSummary::transaction_id, out);
+  write_active_pool_gauge(kMetadataLvSize, pools, &lvm::ThinPoolSummary::metadata_size_bytes, out);
+  write_pool_gauge(
+      kPoolActive, pools, [](const LvmPool& pool) { return pool.active != nullptr ? 1.0 : 0.0; },
+      out);
+  write_pool_gauge(
+      kLvmThinVolumes, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.thin_volume_count); }, out);
+  write_pool_gauge(
+      kLvmProvisioned, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.provisioned_bytes); }, out);
+  write_pool_gauge(
+      kLvmSnapshots, pools,
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary.snapshot_count); }, out);
+  {
+    FamilySamples area_size = out.family(kMetadataAreaSize);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
+        area_size.add({vg}, static_cast<double>(loaded->smallest_metadata_area_bytes));
+      }
+    }
+    FamilySamples area_used = out.family(kMetadataAreaUsed);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded && loaded->smallest_metadata_area_bytes != 0) {
+        area_used.add({vg}, static_cast<double>(loaded->metadata_text_bytes));
+      }
+    }
+  }
+  {
+    FamilySamples missing = out.family(kMissingPvs);
+    for (const auto& [vg, loaded] : groups) {
+      if (loaded) {
+        missing.add({vg}, static_cast<double>(lvm::missing_pv_count(*loaded->vg, options.present)));
+      }
+    }
+  }
+  if (options.volume_series) {
+    write_volume_series(groups, out);
+  }
+  if (options.autoextend) {
+    write_autoextend_series(pools, options.autoextend, out);
+  }
+  if (std::optional<bool> read = options.config_read ? options.config_read() : std::nullopt) {
+    out.family(kConfigReadSuccess).add({}, *read ? 1 : 0);
+  }
+  FamilySamples stuck_reads = out.family(kPvReadStuck);
+  for (const StuckRead& read : stuck) {
+    stuck_reads.add({read.vg, read.device}, read.seconds);
+  }
+}
+
+}  // namespace thinpool

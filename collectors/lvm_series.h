@@ -1,0 +1,47 @@
+// The `lvm` collector's series: what one scrape loaded (a VG's metadata per name, the PVs whose
+// reads have not returned, the autoextend policy of each pool), written as the collector's metric
+// families. Pure: no reads, so tests and benchmarks call it on metadata they built.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "exposition/metric_writer.h"
+#include "lvm/lvm_config.h"
+#include "lvm/metadata_cache.h"
+#include "lvm/vg_model.h"
+#include "thin/inventory.h"
+
+namespace thinpool {
+
+// What one scrape loaded: per VG name, its metadata or why it could not be read.
+using LoadedVolumeGroups = std::map<std::string, Expected<lvm::LoadedVolumeGroup>>;
+
+// A PV whose read has not returned.
+struct StuckRead {
+  std::string vg;      // the volume group it was read for
+  std::string device;  // its node ("/dev/vdb"), or "<major>:<minor>"
+  double seconds = 0;  // since the read started
+};
+
+// What write_lvm_series writes beyond the per-VG and per-pool series.
+struct LvmSeriesOptions {
+  bool volume_series = true;  // the per-LV series (--collector.lvm.volume-series)
+  // thinpool_lvm_config_read_success, asked after the pools' series; empty or nullopt: not read.
+  std::function<std::optional<bool>()> config_read;
+  // The autoextend policy of a pool (thinpool_lvm_autoextend_*); empty or nullopt: not written.
+  std::function<std::optional<lvm::ThinPoolAutoextend>(const lvm::ThinPoolSummary&)> autoextend;
+  // Whether a PV the metadata lists is on the host; empty: only the MISSING flags count.
+  std::function<bool(const lvm::PhysicalVolume&)> present;
+};
+
+// The series of what `groups` holds for `inventory`'s pools, and of the stuck reads.
+void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      MetricWriter& out);
+
+}  // namespace thinpool
