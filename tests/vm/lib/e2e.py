@@ -9,8 +9,11 @@ THINPOOL_E2E_BREAK=metadata-512 breaks one expectation on purpose (metadata bloc
 show what a failure looks like.
 """
 
+import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from exposition import Scrape, parse_exposition  # noqa: F401  (re-exported for assert.py files)
@@ -213,6 +216,30 @@ def _fmt(v):
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return repr(v) if v is None or isinstance(v, (list, tuple)) else str(v)
+
+
+def promtool_series(scrape, prefix="thinpool_", minutes=80):
+    """The scrape's series whose names start with `prefix` (the exporter's own excepted), as promtool input series
+    of one target (job "thinpool", instance "vm:9966"), constant for `minutes`. Empty label values are left out, as
+    Prometheus does when it ingests them."""
+    series = []
+    for name, labels, value in scrape.samples:
+        if not name.startswith(prefix) or name.startswith("thinpool_exporter"):
+            continue
+        text = ",".join(['job="thinpool"', 'instance="vm:9966"'] +
+                        [f"{k}={json.dumps(v)}" for k, v in labels.items() if v != ""])
+        series.append({"series": f"{name}{{{text}}}", "values": f"{value!r}x{minutes}"})
+    return series
+
+
+def run_promtool_test(test, name):
+    """`promtool test rules` on the test file `test` (a dict, written as NAME_test.yml); its CompletedProcess."""
+    import yaml  # only the scenarios that use promtool need PyYAML
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{name}_test.yml")
+        with open(path, "w") as f:
+            yaml.safe_dump(test, f)
+        return subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True, timeout=120)
 
 
 def main(fn):

@@ -4,15 +4,11 @@ selects exactly them), the runbook's blocks say why and repair them (lvconvert -
 swap), and afterwards each pool is active, rw, without needs_check, with its thin volumes' data unchanged. A pool
 inactive on purpose is recognised as such. grow-metadata-to-estimate grows a pool's metadata to lvm2's estimate.
 The VG's metadata area series equal what lvm2 reports for the PV."""
-import json
-import os
-import subprocess
-import tempfile
 from pathlib import Path
 
 import yaml
 
-from e2e import main
+from e2e import main, promtool_series, run_promtool_test
 
 REPO = Path(__file__).resolve().parents[4]
 VG = "vg-act"
@@ -176,12 +172,7 @@ def check_inactive_expr(c, scrape, want):
     series of this scrape: it selects exactly the pools in `want`."""
     alerts = yaml.safe_load((REPO / "alerts" / "thinpool_alerts.yml").read_text())
     expr = next(r["expr"] for g in alerts["groups"] for r in g["rules"] if r.get("alert") == "ThinPoolInactive")
-    series = []
-    for name, labels, value in scrape.samples:
-        if name.startswith("thinpool_lvm_"):
-            text = ",".join(['job="thinpool"', 'instance="vm:9966"'] +
-                            [f"{k}={json.dumps(v)}" for k, v in labels.items() if v != ""])
-            series.append({"series": f"{name}{{{text}}}", "values": f"{value!r}x20"})
+    series = promtool_series(scrape, prefix="thinpool_lvm_", minutes=20)
     test = {
         "rule_files": [],
         "evaluation_interval": "1m",
@@ -195,11 +186,7 @@ def check_inactive_expr(c, scrape, want):
             }],
         }],
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "inactive_from_the_vm_test.yml")
-        with open(path, "w") as f:
-            yaml.safe_dump(test, f)
-        run = subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True, timeout=120)
+    run = run_promtool_test(test, "inactive_from_the_vm")
     c.remember("promtool on ThinPoolInactive's expression", run.stdout + run.stderr)
     c.eq(f"[broken] ThinPoolInactive's expression ({expr}) selects {sorted(want)} (promtool exit code)",
          run.returncode, 0)

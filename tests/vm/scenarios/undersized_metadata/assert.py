@@ -2,15 +2,11 @@
 go through the mixin's recording rules and ThinPoolMetadataUndersized's expression (promtool, the rule files as
 shipped): `big` is undersized by lvm2's estimate, `snappy` by its projection, `healthy` and `fresh` are not; and an
 empty pool uses at most the fixed part the rules assume besides the kernel's reserve."""
-import json
-import os
-import subprocess
-import tempfile
 from pathlib import Path
 
 import yaml
 
-from e2e import main
+from e2e import main, promtool_series, run_promtool_test
 
 REPO = Path(__file__).resolve().parents[4]
 MIB = 1024 * 1024
@@ -19,18 +15,6 @@ MIB = 1024 * 1024
 def pool_labels(scrape, lv):
     found = [l for l, _ in scrape.series("thinpool_info", vg="vgu", lv=lv)]
     return {"pool": found[0]["pool"], "vg": "vgu", "lv": lv} if found else None
-
-
-def promtool_inputs(scrape):
-    """Every thinpool_ series of the scrape, as promtool input series of one target, constant for 80 minutes."""
-    series = []
-    for name, labels, value in scrape.samples:
-        if not name.startswith("thinpool_") or name.startswith("thinpool_exporter"):
-            continue
-        text = ",".join([f'job="thinpool"', f'instance="vm:9966"'] +
-                        [f'{k}={json.dumps(v)}' for k, v in labels.items()])
-        series.append({"series": f"{name}{{{text}}}", "values": f"{value!r}x80"})
-    return series
 
 
 def check(c):
@@ -68,7 +52,7 @@ def check(c):
         "evaluation_interval": "1m",
         "tests": [{
             "interval": "1m",
-            "input_series": promtool_inputs(scrape),
+            "input_series": promtool_series(scrape),
             "promql_expr_test": [
                 # lvm2's estimate for 8 GiB of 64 KiB chunks: 64 bytes a chunk.
                 {"expr": 'thinpool:metadata_lvm_estimate:bytes{lv="big"}', "eval_time": "10m",
@@ -84,11 +68,7 @@ def check(c):
             ],
         }],
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "undersized_from_the_vm_test.yml")
-        with open(path, "w") as f:
-            yaml.safe_dump(test, f)
-        run = subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True, timeout=120)
+    run = run_promtool_test(test, "undersized_from_the_vm")
     c.remember("promtool", run.stdout + run.stderr)
     c.eq("promtool: the rules on the exporter's series (exit code)", run.returncode, 0)
     needed = {}
