@@ -60,8 +60,11 @@ struct Fd {
   Fd& operator=(const Fd&) = delete;
 };
 
+// EACCES, EPERM: kDmeventdPermission; every other errno kIo (kFailed is kept for timeouts).
 Error errno_error(int error, std::string_view what) {
-  return Error::from_errno(error, fmt::format("dmeventd: {}: {}", what, std::strerror(error)));
+  bool denied = error == EACCES || error == EPERM;
+  return Error{fmt::format("dmeventd: {}: {}", what, std::strerror(error)),
+               denied ? kDmeventdPermission : ErrorKind::kIo};
 }
 
 Error timed_out(std::string_view what) {
@@ -350,7 +353,7 @@ Expected<bool> DmeventdClient::is_running() {
 Expected<MonitorState> DmeventdClient::monitored(std::string_view dm_uuid,
                                                  DmeventdDeadline deadline) {
   if (!valid_uuid(dm_uuid)) {
-    return Error{fmt::format("dmeventd: \"{}\" is not a device-mapper uuid", dm_uuid)};
+    return protocol_error(fmt::format("\"{}\" is not a device-mapper uuid", dm_uuid));
   }
   auto running = is_running();
   if (!running) {

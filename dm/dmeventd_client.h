@@ -39,7 +39,8 @@ inline constexpr ErrorKind kDmeventdNotRunning = ErrorKind::kUnavailable;
 inline constexpr ErrorKind kDmeventdPermission = ErrorKind::kPermission;
 // the deadline passed: another client held the lock, or dmeventd did not answer in time;
 inline constexpr ErrorKind kDmeventdTimedOut = ErrorKind::kFailed;
-// a reply that is not dmeventd's protocol, or an error code other than "not registered";
+// a reply that is not dmeventd's protocol, an error code other than "not registered", or a uuid
+// the protocol cannot carry (empty, "-", with blanks);
 inline constexpr ErrorKind kDmeventdProtocol = ErrorKind::kParse;
 // any other failing system call: ErrorKind::kIo.
 

@@ -139,7 +139,9 @@ constexpr const char* kForbiddenSyscalls[] = {
 };
 
 // Open flags that write or create; O_RDWR stays allowed because libdevmapper opens
-// /dev/mapper/control read-write (lazily, possibly after start-up).
+// /dev/mapper/control read-write (lazily, possibly after start-up), and dm/dmeventd_client opens
+// dmeventd's FIFOs read-write as lvm2's client does (a FIFO opened so never blocks, and an
+// O_WRONLY open would need this filter to allow O_WRONLY).
 constexpr unsigned long long kWriteOpenFlags[] = {O_WRONLY, O_CREAT, O_TRUNC, O_APPEND, O_TMPFILE};
 
 // Socket families the exporter uses: local (glibc's nscd lookups), IPv4, IPv6, netlink

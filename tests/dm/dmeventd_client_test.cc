@@ -407,7 +407,8 @@ TEST(DmeventdClient, RefusesFifosLvmWouldRefuseAndWhatIsNoUuid) {
   ASSERT_EQ(chmod(daemon.paths().client_fifo.c_str(), 0666), 0);
   DmeventdClient client(daemon.paths());
   for (const char* uuid : {"", "-", "two words", "tab\tin"}) {  // dmeventd splits at blanks
-    EXPECT_FALSE(client.monitored(uuid, in(milliseconds(500))).ok()) << uuid;
+    auto refused = client.monitored(uuid, in(milliseconds(500)));
+    EXPECT_TRUE(!refused.ok() && refused.error().is(kDmeventdProtocol)) << uuid;
   }
   auto state = client.monitored(kUuid, in(milliseconds(500)));
   ASSERT_FALSE(state.ok());
