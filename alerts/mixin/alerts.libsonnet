@@ -23,6 +23,25 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
       '{{ with printf `%s` $labels.job $labels.instance $labels.vg | query }}' % expr
       + '{{ . | first | value | %s }}{{ else }}%s{{ end }}' % [format, fallback],
     local vgSel = '{job=%q,instance=%q,vg=%q}',
+    // The value of any expression, its printf arguments given as template expressions.
+    // `unit` follows the value, not the fallback.
+    local queryValue(expr, args, format, fallback, unit='') =
+      '{{ with printf `%s` %s | query }}{{ . | first | value | %s }}%s{{ else }}%s{{ end }}'
+      % [expr, std.join(' ', args), format, unit, fallback],
+    local lvArgs = ['$labels.job', '$labels.instance', '$labels.vg', '$labels.lv'],
+    local lvSel = '{job=%q,instance=%q,vg=%q,lv=%q}',
+    // The pool's next autoextend step in bytes of its data or metadata device: lvm2 grows both by the same percent.
+    local stepBytes(what) = queryValue(
+      'thinpool_' + what + '_size_bytes' + lvSel + ' * on (job, instance, vg, lv) thinpool_lvm_autoextend_step_ratio'
+      + lvSel, lvArgs + lvArgs, 'humanize1024', 'unknown', 'B'
+    ),
+    local poolBytes(metric) =
+      queryValue(metric + '{job=%q,instance=%q,pool=%q}', ['$labels.job', '$labels.instance', '$labels.pool'],
+                 'humanize1024', 'unknown', 'B'),
+    local autoextendThreshold = lvmPoolValue('thinpool_lvm_autoextend_threshold_ratio', 'humanizePercentage', 'unknown'),
+    local autoextendStep = lvmPoolValue('thinpool_lvm_autoextend_step_ratio', 'humanizePercentage', 'unknown'),
+    local vgFree = queryValue('thinpool_lvm_vg_free_bytes' + vgSel, ['$labels.job', '$labels.instance', '$labels.vg'],
+                              'humanize1024', 'unknown', 'B'),
     local areaSize = 'thinpool_lvm_metadata_area_size_bytes' + vgSel,
     local areaUsed = 'thinpool_lvm_metadata_area_used_bytes' + vgSel,
     // lvm2's largest metadata text for an area (lib/format_text/format-text.c, _vg_write_raw): the area less its
@@ -201,6 +220,73 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
               { severity: 'warning', ratio: c.lvmMetadataAreaWarningRatio },
               { severity: 'critical', ratio: c.lvmMetadataAreaCriticalRatio },
             ]
+          ]
+          + [
+            alert(
+              'ThinPoolAutoextendDisabled', 'warning',
+              '(max without () ({__name__=~"thinpool:data_usage:ratio|thinpool:metadata_usage:ratio",%s}) >= %g)'
+              % [c.thinpoolSelector, c.autoextendDisabledUsageRatio]
+              + ' and on (job, instance, vg, lv) (thinpool_lvm_autoextend_step_ratio{%s} == 0)'
+                % std.join(',', [c.thinpoolSelector]
+                                + (if c.autoextendDisabledSelector == '' then [] else [c.autoextendDisabledSelector])),
+              c.autoextendDisabledFor,
+              'Thin pool is above %s used and lvm2 will not extend it: autoextend is disabled.'
+              % percent(c.autoextendDisabledUsageRatio),
+              'Thin pool ' + where + ' has used {{ $value | humanizePercentage }} of its data or metadata space (the '
+              + 'higher of the two) and lvm2 will not extend it: autoextend is disabled for it '
+              + '(activation/thin_pool_autoextend_threshold 100 or thin_pool_autoextend_percent 0, lvm2\'s default, in '
+              + 'lvm.conf or its metadata profile). From ' + percent(c.autoextendDisabledUsageRatio) + ' any enabled '
+              + 'autoextend would already be growing it; at ' + percent(c.metadataAlmostFullWarningRatio) + ' metadata '
+              + 'lvm2 refuses new thin volumes, at 100% the pool stops serving writes. Volume group {{ $labels.vg }} '
+              + 'has ' + vgFree + ' free. Turn autoextend on for it (docs/runbook.md#enable-autoextend) or grow it '
+              + 'by hand (lvextend). ' + usage,
+            ),
+            alert(
+              'ThinPoolAutoextendNotMonitored', 'warning',
+              '(thinpool_lvm_monitored%s == 0) and on (job, instance, vg, lv) (thinpool_lvm_autoextend_step_ratio%s > 0)'
+              % [sel, sel],
+              c.autoextendNotMonitoredFor,
+              'Thin pool has autoextend configured but dmeventd does not monitor it.',
+              'Thin pool ' + where + ' is to be extended by ' + autoextendStep + ' of its size whenever its data or '
+              + 'metadata usage passes ' + autoextendThreshold + ', but dmeventd does not monitor it, so nothing '
+              + 'extends it and nobody is warned as it fills. lvm2 registers a pool with dmeventd when it activates it '
+              + 'only while activation/monitoring is 1 in lvm.conf. lvchange --monitor y {{ $labels.vg }}/{{ $labels.lv }} '
+              + 'registers it now; lvs -o+seg_monitor must then say monitored (docs/runbook.md#enable-autoextend). '
+              + usage,
+            ),
+            alert(
+              'ThinPoolDmeventdDown', 'warning',
+              '(thinpool_lvm_dmeventd_up%s == 0) and on (job, instance) ' % sel
+              + '(count by (job, instance) (thinpool_lvm_autoextend_step_ratio{%s,pool!=""} > 0))' % c.thinpoolSelector,
+              c.dmeventdDownFor,
+              'dmeventd does not run on a host whose thin pools rely on autoextend.',
+              'dmeventd does not run on {{ $labels.instance }}, where '
+              + queryValue('count(thinpool_lvm_autoextend_step_ratio{job=%q,instance=%q,pool!=""} > 0)',
+                           ['$labels.job', '$labels.instance'], 'humanize', 'some')
+              + ' active thin pool(s) have autoextend configured: none of them is extended when it fills, and lvm2 '
+              + 'logs no warning as it does. Start it (systemctl start dm-event.socket dm-event.service) and register '
+              + 'the pools again (vgchange --monitor y VG, what lvm2-monitor.service does at boot); '
+              + 'docs/runbook.md#thinpooldmeventddown.',
+            ),
+            alert(
+              'ThinPoolAutoextendNoSpace', 'warning',
+              std.join(' or ', [
+                '(thinpool_%s_size_bytes%s * on (job, instance, vg, lv) group_left () (thinpool_lvm_autoextend_step_ratio%s > 0)'
+                % [what, sel, sel]
+                + ' > on (job, instance, vg) group_left () thinpool_lvm_vg_free_bytes%s)' % sel
+                for what in ['data', 'metadata']
+              ]),
+              c.autoextendNoSpaceFor,
+              'Thin pool autoextend cannot grow the pool: its volume group lacks the free space.',
+              'Thin pool ' + where + ' is to be extended by ' + autoextendStep + ' of its size whenever its data or '
+              + 'metadata usage passes ' + autoextendThreshold + ', but volume group {{ $labels.vg }} has only '
+              + vgFree + ' free: the next extension needs ' + stepBytes('data') + ' for data (of '
+              + poolBytes('thinpool_data_size_bytes') + ') and ' + stepBytes('metadata') + ' for metadata (of '
+              + poolBytes('thinpool_metadata_size_bytes') + '; as much again when the VG has a spare metadata LV, '
+              + 'which lvm2 grows with it). lvextend --use-policies fails when dmeventd '
+              + 'runs it, and the pool fills as if autoextend were off. Add a PV to the VG (vgextend) or free extents '
+              + '(docs/runbook.md#thinpoolautoextendnospace). ' + usage,
+            ),
           ]
           + [
             alert(

@@ -87,6 +87,32 @@
     // the VG and does not activate LVs with extents on them. A multipath or iSCSI path flap is over in seconds.
     lvmPvMissingFor: '5m',
 
+    // Prevention: lvm2's autoextend (dmeventd runs `lvextend --use-policies` once a pool's data or metadata usage
+    // passes activation/thin_pool_autoextend_threshold, growing it by thin_pool_autoextend_percent), and whether it
+    // can work. From the lvm collector's thinpool_lvm_autoextend_{threshold,step}_ratio, thinpool_lvm_vg_free_bytes,
+    // thinpool_lvm_monitored and thinpool_lvm_dmeventd_up.
+    //
+    // A pool whose data or metadata usage is at or above this ratio while autoextend is disabled (step 0; lvm2's and
+    // Debian's default). 50% because it is the lowest threshold lvm2 applies (a lower one is taken as 50, and
+    // dmeventd's thin plugin does not look at a pool below 50%): any pool with autoextend enabled would be growing
+    // by now. It leaves 25 points before ThinPoolMetadataAlmostFull's 75%, where lvm2 refuses new thin volumes.
+    autoextendDisabledUsageRatio: 0.50,
+    // Usage moves slowly and the setting is deliberate: an hour keeps an edit of lvm.conf in progress, or a pool
+    // that crosses 50% and is trimmed back, out.
+    autoextendDisabledFor: '1h',
+    // Pools where autoextend is off on purpose (a VG with no room to grow, sized by hand): extra label matchers,
+    // joined to thinpoolSelector, e.g. 'vg!~"archive|fixed-.*"'. Empty: every pool is expected to autoextend.
+    autoextendDisabledSelector: '',
+    // Autoextend configured (step > 0) but dmeventd does not monitor the active pool, or dmeventd does not run.
+    // lvm2 unregisters a pool while it changes it (lvconvert, lvchange --refresh) and registers it again after an
+    // activation; dmeventd restarts in place on upgrades (dmeventd -R). Those take seconds, not 15 minutes.
+    autoextendNotMonitoredFor: '15m',
+    dmeventdDownFor: '15m',
+    // Autoextend configured but the VG's free space is smaller than the next extension: lvextend --use-policies
+    // needs step x data size (and, for metadata, step x metadata size) of free extents, or it fails. VG free space
+    // changes when someone creates or removes an LV: an hour keeps a short-lived LV out.
+    autoextendNoSpaceFor: '1h',
+
     // Devices that stop answering. A PV whose reads have waited this many seconds (the exporter reads LVM's
     // metadata from the other PVs or the backup meanwhile); a pool whose status calls block (its usage is unknown
     // meanwhile, and the I/O of its volumes is usually stuck too); a pool whose device-mapper stack stays

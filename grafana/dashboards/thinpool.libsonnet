@@ -58,16 +58,24 @@
     // A table of instant queries (format table). With several targets, Grafana names their values "Value #<refId>"
     // and the merge transformation joins their rows on the labels they share, so every target must return the same
     // label set (aggregate with `by`). columns: [[field, title, unit or null]] in display order (Time and job are
-    // hidden). sortBy: the title to sort on, highest first.
+    // hidden); a fourth element, value mappings for the column, shown as coloured text. sortBy: the title to sort
+    // on, highest first.
     local table(title, description, unit, targets, columns, sortBy=null, w=24, h=8) =
       panel('table', title, description, unit, [t { format: 'table' } for t in targets], w, h, {
         options: { showHeader: true, cellHeight: 'sm', footer: { show: false },
                    [if sortBy != null then 'sortBy']: [{ displayName: sortBy, desc: true }] },
       }) + {
         fieldConfig+: { overrides: [
-          { matcher: { id: 'byName', options: col[1] }, properties: [{ id: 'unit', value: col[2] }] }
+          {
+            matcher: { id: 'byName', options: col[1] },
+            properties: (if col[2] != null then [{ id: 'unit', value: col[2] }] else [])
+                        + (if std.length(col) > 3 then [
+                             { id: 'mappings', value: [{ type: 'value', options: col[3] }] },
+                             { id: 'custom.displayMode', value: 'color-text' },
+                           ] else []),
+          }
           for col in columns
-          if col[2] != null
+          if col[2] != null || std.length(col) > 3
         ] },
         transformations: (if std.length(targets) > 1 then [{ id: 'merge', options: {} }] else []) + [{
           id: 'organize',
@@ -121,8 +129,8 @@
       uid: c.dashboardUID,
       title: c.dashboardTitle,
       description: 'Device-mapper thin pools from thinpool_exporter: data and metadata usage, time to full, pool mode, '
-                   + 'transaction ids, thin volumes, LVM\'s pools and thin LVs active or not, VG metadata areas, exporter '
-                   + 'health. Thresholds match the alerts (alerts/mixin/config.libsonnet).',
+                   + 'transaction ids, thin volumes, LVM\'s pools and thin LVs active or not, VG metadata areas, autoextend '
+                   + 'protection, exporter health. Thresholds match the alerts (alerts/mixin/config.libsonnet).',
       tags: c.dashboardTags,
       editable: true,
       graphTooltip: 1,
@@ -266,6 +274,30 @@
                        '{{vg}}/{{lv}}', 'A', instant=true),
               ], [['instance', 'Instance', null], ['vg', 'VG', null], ['pool', 'Pool LV', null], ['lv', 'Snapshot', null],
                   ['origin', 'Origin', null], ['Value', 'Age', null]], sortBy='Age', h=9),
+
+        row('Prevention: autoextend'),
+        stat('Pools without autoextend', 'Active LVM thin pools for which lvm2\'s autoextend is disabled (thinpool_lvm_autoextend_step_ratio 0: thin_pool_autoextend_threshold 100 or thin_pool_autoextend_percent 0 in lvm.conf or the pool\'s profile; lvm2\'s and Debian\'s default). Nothing grows them but a person. Alert: ThinPoolAutoextendDisabled from %d%% data or metadata usage.' % (c.autoextendDisabledUsageRatio * 100),
+             'short', 'count(thinpool_lvm_autoextend_step_ratio{%s} == 0) or vector(0)' % poolSel, thresholds([['orange', 1]]), h=8),
+        table('Autoextend per pool', 'Per LVM thin pool (inactive ones have no dm name), whether lvm2 will grow it by itself: the usage above which dmeventd runs lvextend --use-policies (Threshold; off = disabled) and by how much of its size (Step), whether dmeventd monitors the pool (lvs -o seg_monitor) and runs on the host, and the next extension of data and metadata against the VG\'s free space. Monitored and dmeventd are empty where the exporter cannot see the host\'s dmeventd. Alerts: ThinPoolAutoextendDisabled, ThinPoolAutoextendNotMonitored, ThinPoolDmeventdDown, ThinPoolAutoextendNoSpace; docs/runbook.md#autoextend-with-dmeventd.',
+              'short', [
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_autoextend_threshold_ratio{%s,pool=~"$pool|"})' % sel, '{{vg}}/{{lv}}', 'A', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_autoextend_step_ratio{%s,pool=~"$pool|"})' % sel, '{{vg}}/{{lv}}', 'B', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_monitored{%s})' % poolSel, '{{vg}}/{{lv}}', 'C', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_dmeventd_up{%s} + on (job, instance) group_right () (0 * thinpool_lvm_autoextend_step_ratio{%s,pool=~"$pool|"}))' % [sel, sel],
+                       '{{vg}}/{{lv}}', 'D', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_data_size_bytes{%s} * on (job, instance, vg, lv) group_left () thinpool_lvm_autoextend_step_ratio{%s})' % [poolSel, sel],
+                       '{{vg}}/{{lv}}', 'E', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_metadata_size_bytes{%s} * on (job, instance, vg, lv) group_left () thinpool_lvm_autoextend_step_ratio{%s})' % [poolSel, sel],
+                       '{{vg}}/{{lv}}', 'F', instant=true),
+                target('max by (job, instance, pool, vg, lv) (thinpool_lvm_vg_free_bytes{%s} + on (job, instance, vg) group_right () (0 * thinpool_lvm_autoextend_step_ratio{%s,pool=~"$pool|"}))' % [sel, sel],
+                       '{{vg}}/{{lv}}', 'G', instant=true),
+              ], [['instance', 'Instance', null], ['vg', 'VG', null], ['lv', 'Pool LV', null], ['pool', 'dm name', null],
+                  ['Value #A', 'Threshold', 'percentunit', { '1': { text: 'off', color: 'orange', index: 0 } }],
+                  ['Value #B', 'Step', 'percentunit', { '0': { text: 'off', color: 'orange', index: 0 } }],
+                  ['Value #C', 'Monitored', null, { '0': { text: 'no', color: 'red', index: 0 }, '1': { text: 'yes', color: 'green', index: 1 } }],
+                  ['Value #D', 'dmeventd', null, { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } }],
+                  ['Value #E', 'Next data step', 'bytes'], ['Value #F', 'Next metadata step', 'bytes'],
+                  ['Value #G', 'VG free', 'bytes']], sortBy='Next data step', w=20),
 
         row('Exporter'),
         timeseries('Scrape up', 'Whether Prometheus could scrape each exporter (1) or not (0). Alert: ThinPoolExporterDown.', 'short',

@@ -6,7 +6,9 @@ Renders the mixin the way a user's configuration repository does (import it, ove
 relabeling) and `poolInactiveSeverity: 'critical'`, then runs promtool on the rendered rules: of four pools that stay
 inactive, the one in VG `archive-2023` and the one labelled `thinpool_inactive_ok="true"` stay silent, the other two
 fire as critical. The same input against the shipped rule file fires for all four, as warnings: the test fails if the
-override does nothing.
+override does nothing. The same rendering sets `autoextendDisabledSelector: 'vg!~"fixed-.*"'`: of two pools at 60%
+with autoextend disabled, the one in VG `fixed-1` stays silent; the shipped rules fire ThinPoolAutoextendDisabled
+for both.
 
 Usage: mixin_overrides_test.py REPO_ROOT
 """
@@ -34,6 +36,7 @@ def render(repo, tmp):
   _config+:: {
     poolInactiveSelector: 'vg!~"archive.*",thinpool_inactive_ok!="true"',
     poolInactiveSeverity: 'critical',
+    autoextendDisabledSelector: 'vg!~"fixed-.*"',
   },
 };
 {
@@ -79,6 +82,36 @@ def promtool_test(rule_files, firing, severity, tmp, name):
     return subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True, timeout=60)
 
 
+AUTOEXTEND_VGS = ("vg0", "fixed-1")  # a pool each, 60% data used, autoextend disabled
+
+
+def promtool_autoextend_test(rule_files, firing, tmp, name):
+    """A promtool test of the two pools expecting ThinPoolAutoextendDisabled for exactly FIRING (vg names)."""
+    def selector(l):
+        return "{" + ",".join(f"{k}={json.dumps(v)}" for k, v in l.items()) + "}"
+    inputs = []
+    for vg in AUTOEXTEND_VGS:
+        pool = dict(labels(vg, "pool", {}), pool=f"{vg.replace('-', '--')}-pool-tpool")
+        inputs += [{"series": "thinpool_data_used_bytes" + selector(pool), "values": "644245094x120"},
+                   {"series": "thinpool_data_size_bytes" + selector(pool), "values": "1073741824x120"},
+                   {"series": "thinpool_metadata_used_bytes" + selector(pool), "values": "419430x120"},
+                   {"series": "thinpool_metadata_size_bytes" + selector(pool), "values": "4194304x120"},
+                   {"series": "thinpool_lvm_autoextend_step_ratio" + selector(pool), "values": "0x120"}]
+    expected = [{"labels": "ALERTS" + selector(dict(labels(vg, "pool", {}), pool=f"{vg.replace('-', '--')}-pool-tpool",
+                                                    alertname="ThinPoolAutoextendDisabled", alertstate="firing",
+                                                    severity="warning")), "value": 1}
+                for vg in AUTOEXTEND_VGS if vg in firing]
+    test = {"rule_files": rule_files, "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": inputs,
+        "promql_expr_test": [{"expr": 'ALERTS{alertname="ThinPoolAutoextendDisabled",alertstate="firing"}',
+                              "eval_time": "90m", "exp_samples": expected}],
+    }]}
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        json.dump(test, f)  # JSON is YAML
+    return subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True, timeout=60)
+
+
 def main():
     repo = os.path.abspath(sys.argv[1])
     failures = 0
@@ -106,7 +139,21 @@ def main():
             else:
                 print(f"FAIL {what}:\n{r.stdout}{r.stderr}")
                 failures += 1
-    print(f"{len(cases) + 1 - failures} passed, {failures} failed")
+        shipped = [os.path.join(repo, "alerts", "thinpool_rules.yml"), os.path.join(repo, "alerts", "thinpool_alerts.yml")]
+        autoextend_cases = [
+            ("with autoextendDisabledSelector, the pool in VG fixed-1 is silent", rendered, {"vg0"},
+             "autoextend_override_test.json"),
+            ("the shipped rules fire ThinPoolAutoextendDisabled for both", shipped, set(AUTOEXTEND_VGS),
+             "autoextend_shipped_test.json"),
+        ]
+        for what, rule_files, firing, name in autoextend_cases:
+            r = promtool_autoextend_test(rule_files, firing, tmp, name)
+            if r.returncode == 0:
+                print(f"ok   {what}")
+            else:
+                print(f"FAIL {what}:\n{r.stdout}{r.stderr}")
+                failures += 1
+    print(f"{len(cases) + len(autoextend_cases) + 1 - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

@@ -8,12 +8,15 @@ on, and Debian's Prometheus (temporary storage, 1 s scrape and evaluation interv
             exporter reads its fixtures once), so time to full and the filling-up alerts have real growth;
   faults    tests/fixtures/faults: out_of_data_space, ro + needs_check, held metadata snapshot, Fail, Error,
             unparsable lines (parse errors grow with every scrape);
-  seed      tests/fixtures/seed-incident: data 17.81%, metadata 100%, ro, transaction id 91;
+  seed      tests/fixtures/seed-incident: data 17.81%, metadata 100%, ro, transaction id 91; with the seed's LVM
+            metadata (tests/alerts/fixtures/cinder-volumes.vg: LVM expects 92, 1012 MiB free) and Debian 12's lvm.conf
+            (tests/alerts/fixtures/lvm.conf.debian12), where autoextend is disabled, as it was in the incident;
   lvm       tests/fixtures/captured/lvm-cinder-volumes with the LVM backup captured beside it (real lvm2 2.03.16),
             edited into the seed's other half: LVM expects transaction id 6 where the kernel has 5, metadata 88%
             used, 4 MiB free in the VG (the PV's extent count cut to one past the last allocated extent); and a
             second PV, flagged MISSING, holding a second thin pool with one thin volume that the kernel does not
-            have (it could not be activated);
+            have (it could not be activated); its lvm.conf turns autoextend on at 70% by 20%, more than the 4 MiB
+            free can give;
   down      a port with no listener (up == 0).
 Then checks:
   - every rule evaluates without error (/api/v1/rules health "ok");
@@ -25,8 +28,9 @@ Then checks:
   - every dashboard variable query returns values, and every panel query, with the variables substituted as
     Grafana would ($__rate_interval as well), returns series.
 An expression without series passes only if every series it reads that has none here comes from a PV's metadata
-area (ONLY_FROM_A_PV) or exists only while a device hangs; tests/grafana/dashboard_pv_series_test.py feeds the
-former to the dashboard's queries.
+area (ONLY_FROM_A_PV), from the host's dmeventd (ONLY_WITH_DMEVENTD), or exists only while a device hangs;
+tests/grafana/dashboard_pv_series_test.py and dashboard_dmeventd_series_test.py feed the first two to the
+dashboard's queries.
 
 Usage: promql_live_test.py EXPORTER_BINARY REPO_ROOT
 Bounded: gives up after DEADLINE seconds; every process it started is stopped on the way out.
@@ -52,7 +56,7 @@ EXPECTED_ACTIVE = {
     "ThinPoolMetadataAlmostFull", "ThinPoolMetadataFillingUp", "ThinPoolDataAlmostFull", "ThinPoolDataFillingUp",
     "ThinPoolNotWritable", "ThinPoolNeedsCheck", "ThinPoolMetadataSnapshotHeld", "ThinPoolParseErrors",
     "ThinPoolExporterDown", "ThinPoolTransactionIdMismatch", "ThinPoolMetadataCannotGrow", "ThinPoolMetadataUndersized",
-    "ThinPoolInactive", "ThinPoolLvmPvMissing",
+    "ThinPoolInactive", "ThinPoolLvmPvMissing", "ThinPoolAutoextendDisabled", "ThinPoolAutoextendNoSpace",
 }
 # Series that exist only while a device hangs, which fixtures cannot do: the VM scenario named here makes them.
 ONLY_WHILE_A_DEVICE_HANGS = {
@@ -63,7 +67,18 @@ ONLY_WHILE_A_DEVICE_HANGS = {
 ONLY_FROM_A_PV = dict.fromkeys(
     ("thinpool_lvm_metadata_area_size_bytes", "thinpool_lvm_metadata_area_used_bytes"),
     "tests/vm/scenarios/lvm_scan and runbook_activation (against vgs -o vg_mda_size,vg_mda_free on a real PV)")
+# Series the exporter has only from a running dmeventd on the host it watches, which fixture runs have not: the VM
+# scenario named here checks them against lvs -o seg_monitor with a real dmeventd.
+ONLY_WITH_DMEVENTD = dict.fromkeys(
+    ("thinpool_lvm_monitored", "thinpool_lvm_dmeventd_up"),
+    "tests/vm/scenarios/dmeventd_monitor (against lvs -o seg_monitor and a real dmeventd)")
+# Series -> (where only it comes from, the VM scenario that checks it).
+EXEMPT = dict({n: ("a PV's metadata area, which a backup has not", v) for n, v in ONLY_FROM_A_PV.items()},
+              **{n: ("the host's dmeventd, which fixture runs have not", v) for n, v in ONLY_WITH_DMEVENTD.items()})
 EXPORTERS = ("growing", "faults", "seed", "lvm")
+# lvm.conf of the lvm exporter: autoextend on, as the runbook's enable-autoextend-host block writes it.
+AUTOEXTEND_LVM_CONF = "activation {\n\tthin_pool_autoextend_threshold = 70\n\tthin_pool_autoextend_percent = 20\n" \
+                      "\tmonitoring = 1\n}\n"
 SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 LVM_POOL_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 1048576 thin-pool 5) 123/1024 ", re.M)
 GROWING_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 2097152 thin-pool) 3 398/1024 2918/16384 ",
@@ -263,11 +278,24 @@ def main():
         # Only the lvm exporter reads LVM backups; the others read none (never the host's /etc/lvm/backup).
         backup_dirs = dict.fromkeys(EXPORTERS, "")
         fixtures["lvm"], backup_dirs["lvm"] = make_lvm_fixture(repo, tmp)
+        backup_dirs["seed"] = os.path.join(tmp, "seed-backup")
+        os.makedirs(backup_dirs["seed"])
+        shutil.copy(os.path.join(repo, "tests/alerts/fixtures/cinder-volumes.vg"),
+                    os.path.join(backup_dirs["seed"], "cinder-volumes"))
+        # Only these two read an lvm.conf (fixture runs read none unless asked: never the host's).
+        config_dirs = {"seed": os.path.join(tmp, "seed-etc-lvm"), "lvm": os.path.join(tmp, "lvm-etc-lvm")}
+        for name, text in (("seed", open(os.path.join(repo, "tests/alerts/fixtures/lvm.conf.debian12")).read()),
+                           ("lvm", AUTOEXTEND_LVM_CONF)):
+            os.makedirs(config_dirs[name])
+            with open(os.path.join(config_dirs[name], "lvm.conf"), "w") as f:
+                f.write(text)
 
         def start_exporter(name):
+            config = [f"--collector.lvm.config-dir={config_dirs[name]}"] if name in config_dirs else []
             proc, log = procs.start(name, [exporter, f"--web.listen-address=127.0.0.1:{ports[name]}",
                                            f"--devmapper.fixtures={fixtures[name]}",
-                                           f"--collector.lvm.backup-dir={backup_dirs[name]}", "--log.level=warn"])
+                                           f"--collector.lvm.backup-dir={backup_dirs[name]}", "--log.level=warn"]
+                                    + config)
             wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
 
         for name in EXPORTERS:
@@ -342,9 +370,9 @@ def check_expr(prom, checks, what, expr):
         absent = [n for n in names if not prom.query(f"count({n})")]
         if base_result:
             checks.ok(f"{what}: below its threshold here; {base} has {len(base_result)} series")
-        elif absent and all(n in ONLY_FROM_A_PV for n in absent):
-            checks.ok(f"{what}: {', '.join(absent)} come from a PV's metadata area, which a backup has not; "
-                      + "; ".join(sorted({ONLY_FROM_A_PV[n] for n in absent})) + " checks them")
+        elif absent and all(n in EXEMPT for n in absent):
+            checks.ok(f"{what}: " + "; ".join(f"{n} comes from {EXEMPT[n][0]}" for n in absent) + "; "
+                      + "; ".join(sorted({EXEMPT[n][1] for n in absent})) + " checks them")
         elif hanging:
             checks.ok(f"{what}: {base} exists only while a device hangs; {ONLY_WHILE_A_DEVICE_HANGS[hanging[0]]} "
                       "checks it")
@@ -404,6 +432,23 @@ def check_alerts(prom, checks):
         checks.ok("inactive pool: only the pool on the missing PV, with its thin volume and size from LVM")
     else:
         checks.fail(f"inactive pool: expected one alert for cinder-volumes/cinder-volumes-cold: {inactive}")
+    disabled = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolAutoextendDisabled"]
+    if [a["labels"].get("pool") for a in disabled] == [SEED_POOL] and all(
+            s in disabled[0]["annotations"]["description"] for s in (
+                "has used 100% of its data or metadata space", "Volume group cinder-volumes has 1012MiB free",
+                "Data 17.81% used, metadata 100% used")):
+        checks.ok("autoextend disabled: only the seed's pool (Debian's lvm.conf), at 100% metadata, 1012 MiB free")
+    else:
+        checks.fail(f"autoextend disabled: expected one alert for the seed's pool with its numbers: {disabled}")
+    no_space = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolAutoextendNoSpace"]
+    if [a["labels"].get("lv") for a in no_space] == ["cinder-volumes-pool"] and all(
+            s in no_space[0]["annotations"]["description"] for s in (
+                "is to be extended by 20% of its size whenever its data or metadata usage passes 70%",
+                "has only 4MiB free: the next extension needs 102.4MiB for data (of 512MiB) and 819.2kiB for "
+                "metadata (of 4MiB")):
+        checks.ok("autoextend without room: the lvm pool, its 20% steps against the VG's 4 MiB free")
+    else:
+        checks.fail(f"autoextend without room: expected one alert for the lvm pool with its numbers: {no_space}")
     growing = [a for a in alerts if a["labels"]["alertname"] == "ThinPoolMetadataFillingUp"]
     if any(re.search(r"metadata [0-9.]+(ms|s|m|h|d)\b", a["annotations"]["description"]) for a in growing):
         checks.ok("filling up: description gives a time to full from real growth")

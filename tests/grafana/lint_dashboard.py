@@ -12,7 +12,8 @@ matchers and `vector()`), legendFormat set when a query returns several series.
 Tables that merge several queries (Grafana joins their rows on the labels they share): every query is an instant
 table query aggregated `by` the same labels, so that rows join and no query brings a label the others lack.
 Panels operators rely on (REQUIRED_SERIES) exist and read the series named there, e.g. "Metadata sizing" shows the
-projection and lvm2's estimate beside the metadata size.
+projection and lvm2's estimate beside the metadata size, "Autoextend per pool" the policy, dmeventd's monitoring and the
+next step against the VG's free space.
 
 Usage: lint_dashboard.py [--self-test] DASHBOARD.json...
   --self-test: also break each dashboard in the ways the rules forbid and check the linter notices every one.
@@ -43,6 +44,10 @@ REQUIRED_SERIES = {
     "LVM metadata area usage": ["thinpool_lvm_metadata_area_used_bytes", "thinpool_lvm_metadata_area_size_bytes"],
     "Missing PVs per VG": ["thinpool_lvm_vg_missing_pvs"],
     "Oldest thin snapshots": ["thinpool_lvm_volume_info", "thinpool_lvm_volume_creation_timestamp_seconds"],
+    "Pools without autoextend": ["thinpool_lvm_autoextend_step_ratio"],
+    "Autoextend per pool": ["thinpool_lvm_autoextend_threshold_ratio", "thinpool_lvm_autoextend_step_ratio",
+                            "thinpool_lvm_monitored", "thinpool_lvm_dmeventd_up", "thinpool_data_size_bytes",
+                            "thinpool_metadata_size_bytes", "thinpool_lvm_vg_free_bytes"],
 }
 
 
@@ -211,6 +216,8 @@ BREAKAGES = [
     ("metadata sizing without lvm2's estimate", lambda d: panel_titled(d, "Metadata sizing").update(
         targets=[t for t in panel_titled(d, "Metadata sizing")["targets"] if "lvm_estimate" not in t["expr"]])),
     ("no inactive pools table", lambda d: d.update(panels=[p for p in d["panels"] if p["title"] != "Inactive thin pools"])),
+    ("autoextend table without dmeventd monitoring", lambda d: panel_titled(d, "Autoextend per pool").update(
+        targets=[t for t in panel_titled(d, "Autoextend per pool")["targets"] if "lvm_monitored" not in t["expr"]])),
 ]
 
 
