@@ -93,7 +93,7 @@ void BM_WriteLvmSeries(benchmark::State& state) {
   loaded.smallest_metadata_area_bytes = 1044480;
   groups.emplace("vgbench", std::move(loaded));
   const ThinInventory inventory;
-  const LvmSeriesOptions options{state.range(1) != 0, nullptr, nullptr, nullptr};
+  const LvmSeriesOptions options{state.range(1) != 0, nullptr, nullptr, nullptr, std::nullopt};
   std::string text;
   for (auto _ : state) {
     text.clear();

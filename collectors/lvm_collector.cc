@@ -16,53 +16,7 @@ namespace {
 
 constexpr std::string_view kDefaultConfigDir = "/etc/lvm";
 
-// Where a block device's node may be, from sysfs (which answers whatever the device does):
-// /dev/mapper/<name> for a device-mapper device (a multipath map, a dm-crypt mapping), the
-// kernel's DEVNAME (/dev/sdb1, /dev/dm-3), and /dev/block/<major>:<minor> last.
-std::vector<std::string> node_paths(DeviceNumber dev) {
-  const std::string sys = fmt::format("/sys/dev/block/{}/", to_string(dev));
-  std::vector<std::string> paths;
-  std::string line;
-  if (std::ifstream dm_name(sys + "dm/name"); std::getline(dm_name, line) && !line.empty()) {
-    paths.push_back("/dev/mapper/" + line);
-  }
-  std::ifstream uevent(sys + "uevent");
-  while (std::getline(uevent, line)) {
-    if (line.starts_with("DEVNAME=")) {
-      paths.push_back("/dev/" + line.substr(8));
-    }
-  }
-  paths.push_back(fmt::format("/dev/block/{}", to_string(dev)));
-  return paths;
-}
-
-// The node of a block device for messages and labels: the first of its node_paths that sysfs
-// named, or "<major>:<minor>".
-std::string device_node(DeviceNumber dev) {
-  std::vector<std::string> paths = node_paths(dev);
-  return paths.size() > 1 ? std::move(paths.front()) : to_string(dev);
-}
-
 }  // namespace
-
-Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
-  std::string reasons;
-  for (const std::string& path : node_paths(dev)) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || major(st.st_rdev) != dev.major ||
-        minor(st.st_rdev) != dev.minor) {
-      reasons += fmt::format("{}{} is not block device {}", reasons.empty() ? "" : "; ", path,
-                             to_string(dev));
-      continue;
-    }
-    auto reader = lvm::FileBlockReader::open(path);
-    if (!reader) {
-      return reader.error();
-    }
-    return std::unique_ptr<lvm::BlockReader>(std::move(*reader));
-  }
-  return Error{fmt::format("no device node for {}: {}", to_string(dev), reasons)};
-}
 
 LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
                            const std::shared_ptr<BlockingCallPool>& threads, bool volume_series,
@@ -76,6 +30,8 @@ LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
       config_dir_(std::move(config_dir)),
       config_failures_(spdlog::level::warn, "lvm: cannot read LVM's configuration ({}): {}",
                        "lvm: LVM's configuration ({}) reads again"),
+      dmeventd_failures_(spdlog::level::warn, "lvm: cannot ask dmeventd ({}): {}",
+                         "lvm: dmeventd answers again ({})"),
       failures_(spdlog::level::warn, "lvm: cannot read the metadata of volume group {}: {}",
                 "lvm: the metadata of volume group {} reads again"),
       stuck_(spdlog::level::warn, "lvm: a read of {} has not returned: {}",
@@ -163,8 +119,12 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
   std::unique_lock scanning(scan_mutex_, std::try_to_lock);
   if (scanning.owns_lock()) {
     using Labels = decltype(label_reads_);
+    // New devices' labels get half the time left: a device that hangs on its first read leaves
+    // the other half to the VGs' reads (it is not asked again while that read is in flight).
+    const Clock::time_point now = Clock::now();
+    const Clock::time_point labels_by = now < deadline ? now + (deadline - now) / 2 : deadline;
     auto scanned = scanner_->scan([&](const BlockDevice& device) {
-      auto result = label_reads_.run(to_string(device.dev), deadline, WhenBusy::kSkip,
+      auto result = label_reads_.run(to_string(device.dev), labels_by, WhenBusy::kSkip,
                                      [this, dev = device.dev]() -> Expected<lvm::PvLabel> {
                                        auto reader = opener_(dev);
                                        if (!reader) {
@@ -325,6 +285,34 @@ std::optional<lvm::ThinPoolAutoextend> LvmCollector::autoextend(const lvm::ThinP
   return config_->thin_pool_autoextend(&*known->second);
 }
 
+std::optional<MonitoringView> LvmCollector::ask_dmeventd(const ThinInventory& inventory,
+                                                         Clock::time_point deadline) {
+  if (dmeventd_ == nullptr) {
+    return std::nullopt;
+  }
+  std::unique_lock asking(dmeventd_mutex_, std::try_to_lock);
+  if (!asking.owns_lock()) {
+    std::lock_guard lock(found_mutex_);
+    return last_monitoring_;
+  }
+  std::vector<std::string> uuids;
+  for (const ThinPool& pool : inventory.pools) {
+    if (!pool.names.vg.empty()) {
+      uuids.push_back(pool.uuid);
+    }
+  }
+  Expected<MonitorStatus> status = query_monitoring(*dmeventd_, uuids, deadline);
+  if (status) {
+    dmeventd_failures_.working("dmeventd");
+  } else {
+    dmeventd_failures_.failing("dmeventd", status.error().message);
+  }
+  MonitoringView view = monitoring_view(status, uuids);
+  std::lock_guard lock(found_mutex_);
+  last_monitoring_ = view;
+  return view;
+}
+
 std::function<bool(const lvm::PhysicalVolume&)> LvmCollector::presence() const {
   std::lock_guard lock(found_mutex_);
   if (scanner_ == nullptr || !scanned_) {
@@ -394,7 +382,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
     }
   }
   LoadedVolumeGroups groups = load(**inventory, deadline);
-  LvmSeriesOptions options{volume_series_, nullptr, nullptr, presence()};
+  LvmSeriesOptions options{volume_series_, nullptr, nullptr, presence(), std::nullopt};
   if (!config_dir_.empty()) {
     {
       std::lock_guard lock(found_mutex_);
@@ -407,6 +395,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
       return config_read_ && profiles_read_;
     };
   }
+  options.monitoring = ask_dmeventd(**inventory, deadline);
   write_lvm_series(groups, **inventory, stuck_reads(), options, out);
   return {};
 }
@@ -423,6 +412,12 @@ CollectorDefinition lvm_collector_definition() {
             "LVM's configuration folder: lvm.conf's filters, scan_lvs and devices file decide "
             "which block devices are scanned for PVs, as lvm2 itself does (empty: scan every "
             "device)."},
+           {"dmeventd", "true",
+            "Ask dmeventd (read-only, never started) whether it monitors each active LVM pool: "
+            "thinpool_lvm_monitored, thinpool_lvm_dmeventd_up. Turn off where the exporter cannot "
+            "see the host's dmeventd (a container without the host's /run): those series are then "
+            "left out rather than reported as 0",
+            true},
            {"volume-series", "true",
             "Export two series per thin LV in LVM's metadata "
             "(thinpool_lvm_volume_creation_timestamp_seconds, thinpool_lvm_volume_info): about "
@@ -437,11 +432,15 @@ CollectorDefinition lvm_collector_definition() {
             if (dependencies.scan_block_devices) {
               scanner = std::make_unique<PvScanner>(sysfs_block_devices(), PvScanner::Options{});
             }
-            return std::make_unique<LvmCollector>(
+            auto collector = std::make_unique<LvmCollector>(
                 dependencies.option("backup-dir"),
                 dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
                 dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner),
                 config_dir);
+            if (dependencies.scan_block_devices && dependencies.enabled("dmeventd")) {
+              collector->set_dmeventd(std::make_unique<DmeventdClient>());
+            }
+            return collector;
           }};
 }
 

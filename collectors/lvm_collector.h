@@ -28,15 +28,12 @@
 #include "collectors/collector.h"
 #include "collectors/lvm_series.h"
 #include "collectors/pv_scan.h"
+#include "dm/dmeventd_client.h"
 #include "lvm/devices_file.h"
 #include "lvm/lvm_config.h"
 #include "lvm/metadata_cache.h"
 
 namespace thinpool {
-
-// The real BlockDeviceOpener: sysfs names the node (/dev/mapper/<name> for a device-mapper
-// device, else DEVNAME, /dev/block/<maj:min> last), opened only if its st_rdev matches.
-Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
 
 class LvmCollector : public Collector {
  public:
@@ -48,6 +45,10 @@ class LvmCollector : public Collector {
       bool volume_series = true, std::unique_ptr<PvScanner> scanner = nullptr,
       std::string config_dir = "");
   Status collect(ScrapeContext& context, MetricWriter& out) override;
+
+  // Asks `dmeventd` every scrape whether it monitors each active LVM pool (read-only: it is never
+  // started); without one, thinpool_lvm_monitored and thinpool_lvm_dmeventd_up are not written.
+  void set_dmeventd(std::unique_ptr<DmeventdMonitor> dmeventd) { dmeventd_ = std::move(dmeventd); }
 
   // The metadata of every VG the scan finds and of every VG that holds one of `inventory`'s
   // pools; reads of PVs that have not answered by `deadline` are left in flight (stuck_reads()).
@@ -73,6 +74,10 @@ class LvmCollector : public Collector {
   // The VGs of the PVs the scanner finds, and the smallest metadata area of each.
   void load_scanned(LoadedVolumeGroups& groups, Clock::time_point deadline);
 
+  // What dmeventd says about `inventory`'s LVM pools; the last answer while another scrape asks.
+  std::optional<MonitoringView> ask_dmeventd(const ThinInventory& inventory,
+                                             Clock::time_point deadline);
+
   std::string backup_dir_;
   bool volume_series_ = true;
   BlockDeviceOpener opener_;
@@ -92,6 +97,10 @@ class LvmCollector : public Collector {
   std::map<std::string, Expected<lvm::LvmProfile>> profiles_;  // by name, under found_mutex_
   bool profiles_read_ = true;                                  // this scrape's profiles read
   ConditionLog config_failures_;
+  ConditionLog dmeventd_failures_;
+  std::unique_ptr<DmeventdMonitor> dmeventd_;
+  std::mutex dmeventd_mutex_;
+  std::optional<MonitoringView> last_monitoring_;  // under found_mutex_
   // What the last scan found; one scrape scans at a time, the others use its result.
   std::mutex scan_mutex_;
   mutable std::mutex found_mutex_;

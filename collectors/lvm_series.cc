@@ -96,6 +96,17 @@ constexpr Family kAutoextendStep{
     "(activation/thin_pool_autoextend_percent from lvm.conf or the pool's profile); 0 when "
     "autoextend is disabled.",
     MetricType::Gauge, kPoolLabelNames};
+constexpr Family kDmeventdUp{
+    "thinpool_lvm_dmeventd_up",
+    "1 if dmeventd runs (its pid file is locked by a process called dmeventd), 0 if not: then no "
+    "pool is monitored and nothing extends a pool by itself. Asked read-only; never started.",
+    MetricType::Gauge,
+    {}};
+constexpr Family kMonitored{
+    "thinpool_lvm_monitored",
+    "1 if dmeventd monitors the active pool (what lvs -o seg_monitor calls monitored), 0 if not: "
+    "autoextend only happens for monitored pools.",
+    MetricType::Gauge, kPoolLabelNames};
 constexpr Family kConfigReadSuccess{
     "thinpool_lvm_config_read_success",
     "1 if LVM's configuration (lvm.conf, lvmlocal.conf, the devices file, the pools' profiles) "
@@ -234,6 +245,24 @@ void write_volume_series(const LoadedVolumeGroups& groups, MetricWriter& out) {
 
 }  // namespace
 
+MonitoringView monitoring_view(const Expected<MonitorStatus>& status,
+                               const std::vector<std::string>& uuids) {
+  MonitoringView view;
+  if (!status || !status->daemon_up) {
+    for (const std::string& uuid : uuids) {
+      view.monitored.emplace(uuid, false);  // no dmeventd: nothing watches any pool
+    }
+    return view;
+  }
+  view.daemon_up = true;
+  for (const auto& [uuid, answer] : status->monitored) {
+    if (answer) {
+      view.monitored.emplace(uuid, *answer == MonitorState::kMonitored);
+    }
+  }
+  return view;
+}
+
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
                       const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
                       MetricWriter& out) {
@@ -295,6 +324,19 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
   }
   if (options.autoextend) {
     write_autoextend_series(pools, options.autoextend, out);
+  }
+  if (options.monitoring) {
+    out.family(kDmeventdUp).add({}, options.monitoring->daemon_up ? 1 : 0);
+    FamilySamples monitored = out.family(kMonitored);
+    for (const LvmPool& pool : pools) {
+      if (pool.active == nullptr) {
+        continue;
+      }
+      auto answer = options.monitoring->monitored.find(pool.active->uuid);
+      if (answer != options.monitoring->monitored.end()) {
+        monitored.add(pool.label_values(), answer->second ? 1 : 0);
+      }
+    }
   }
   if (std::optional<bool> read = options.config_read ? options.config_read() : std::nullopt) {
     out.family(kConfigReadSuccess).add({}, *read ? 1 : 0);

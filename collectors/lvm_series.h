@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "dm/dmeventd_client.h"
 #include "exposition/metric_writer.h"
 #include "lvm/lvm_config.h"
 #include "lvm/metadata_cache.h"
@@ -28,6 +29,19 @@ struct StuckRead {
   double seconds = 0;  // since the read started
 };
 
+// What dmeventd said this scrape: whether it runs, and per active pool (by its dm uuid) whether it
+// monitors it. A pool it could not be asked about is left out.
+struct MonitoringView {
+  bool daemon_up = false;
+  std::map<std::string, bool> monitored;
+};
+
+// The view of one query_monitoring answer for the pools `uuids`: a pool dmeventd could not be
+// asked about is left out; when it does not run or could not be asked at all, nothing counts as
+// monitored (what stops us from asking stops lvm too).
+MonitoringView monitoring_view(const Expected<MonitorStatus>& status,
+                               const std::vector<std::string>& uuids);
+
 // What write_lvm_series writes beyond the per-VG and per-pool series.
 struct LvmSeriesOptions {
   bool volume_series = true;  // the per-LV series (--collector.lvm.volume-series)
@@ -37,6 +51,8 @@ struct LvmSeriesOptions {
   std::function<std::optional<lvm::ThinPoolAutoextend>(const lvm::ThinPoolSummary&)> autoextend;
   // Whether a PV the metadata lists is on the host; empty: only the MISSING flags count.
   std::function<bool(const lvm::PhysicalVolume&)> present;
+  // thinpool_lvm_dmeventd_up and thinpool_lvm_monitored; nullopt: not asked (not written).
+  std::optional<MonitoringView> monitoring;
 };
 
 // The series of what `groups` holds for `inventory`'s pools, and of the stuck reads.

@@ -81,6 +81,26 @@ std::multimap<DeviceNumber, std::string> disk_links() {
   return links;
 }
 
+// Where a block device's node may be, from sysfs (which answers whatever the device does):
+// /dev/mapper/<name> for a device-mapper device (a multipath map, a dm-crypt mapping), the
+// kernel's DEVNAME (/dev/sdb1, /dev/dm-3), and /dev/block/<major>:<minor> last.
+std::vector<std::string> node_paths(DeviceNumber dev) {
+  const std::string sys = fmt::format("/sys/dev/block/{}/", to_string(dev));
+  std::vector<std::string> paths;
+  std::string line;
+  if (std::ifstream dm_name(sys + "dm/name"); std::getline(dm_name, line) && !line.empty()) {
+    paths.push_back("/dev/mapper/" + line);
+  }
+  std::ifstream uevent(sys + "uevent");
+  while (std::getline(uevent, line)) {
+    if (line.starts_with("DEVNAME=")) {
+      paths.push_back("/dev/" + line.substr(8));
+    }
+  }
+  paths.push_back(fmt::format("/dev/block/{}", to_string(dev)));
+  return paths;
+}
+
 class SysfsBlockDevices final : public BlockDeviceSource {
  public:
   std::string generation() override { return read_attribute("/sys/kernel/uevent_seqnum"); }
@@ -137,6 +157,32 @@ class SysfsBlockDevices final : public BlockDeviceSource {
 };
 
 }  // namespace
+
+// The first of its node_paths that sysfs
+// named, or "<major>:<minor>".
+std::string device_node(DeviceNumber dev) {
+  std::vector<std::string> paths = node_paths(dev);
+  return paths.size() > 1 ? std::move(paths.front()) : to_string(dev);
+}
+
+Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
+  std::string reasons;
+  for (const std::string& path : node_paths(dev)) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || major(st.st_rdev) != dev.major ||
+        minor(st.st_rdev) != dev.minor) {
+      reasons += fmt::format("{}{} is not block device {}", reasons.empty() ? "" : "; ", path,
+                             to_string(dev));
+      continue;
+    }
+    auto reader = lvm::FileBlockReader::open(path);
+    if (!reader) {
+      return reader.error();
+    }
+    return std::unique_ptr<lvm::BlockReader>(std::move(*reader));
+  }
+  return Error{fmt::format("no device node for {}: {}", to_string(dev), reasons)};
+}
 
 std::unique_ptr<BlockDeviceSource> sysfs_block_devices() {
   return std::make_unique<SysfsBlockDevices>();

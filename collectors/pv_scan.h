@@ -28,6 +28,7 @@
 
 #include "base/device_number.h"
 #include "base/result.h"
+#include "lvm/block_reader.h"
 #include "lvm/pv_reader.h"
 
 namespace thinpool {
@@ -50,6 +51,14 @@ class BlockDeviceSource {
   // components, empty and suspended devices left out.
   virtual Expected<std::vector<BlockDevice>> list(bool scan_lvs) = 0;
 };
+
+// The real BlockDeviceOpener: sysfs names the node (/dev/mapper/<name> for a device-mapper
+// device, else DEVNAME, /dev/block/<maj:min> last), opened only if its st_rdev matches.
+Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
+
+// A block device's node for messages and labels ("/dev/vdb"), from sysfs, which answers whatever
+// the device does; "<major>:<minor>" when sysfs names none.
+std::string device_node(DeviceNumber dev);
 
 // /sys/class/block, /sys/kernel/uevent_seqnum and the /dev/disk/by-* links.
 std::unique_ptr<BlockDeviceSource> sysfs_block_devices();

@@ -10,7 +10,9 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
+#include "dm/dmeventd_client.h"
 #include "dm/fake_device_mapper.h"
 #include "tests/support/exposition_text.h"
 
@@ -136,6 +138,43 @@ TEST(LvmCollector, WritesEveryThinLvWithItsCreationTimeAndOriginUnlessSwitchedOf
   text = scrape(quiet, reader);
   EXPECT_EQ(text.find("thinpool_lvm_volume_"), std::string::npos) << text;
   EXPECT_TRUE(has_line(text, "thinpool_lvm_thin_volumes{" + kPoolLabels + "} 5")) << text;
+}
+
+TEST(LvmCollector, SaysWhetherDmeventdMonitorsEachActivePoolOnlyWhenAskedTo) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  auto inventory = reader.read();
+  ASSERT_TRUE(inventory.ok());
+  const std::string uuid = (*inventory)->pools.at(0).uuid;
+  ASSERT_TRUE(uuid.ends_with("-tpool")) << uuid;
+  const std::string image = gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz");
+
+  LvmCollector unasked("", image_opener(image));
+  std::string text = scrape(unasked, reader);
+  EXPECT_EQ(text.find("thinpool_lvm_monitored"), std::string::npos) << text;
+  EXPECT_EQ(text.find("thinpool_lvm_dmeventd_up"), std::string::npos) << text;
+
+  for (const auto& [running, state, up, monitored] :
+       {std::tuple{true, MonitorState::kMonitored, "1", "1"},
+        std::tuple{true, MonitorState::kNotMonitored, "1", "0"},
+        std::tuple{true, MonitorState::kPending, "1", "0"},
+        std::tuple{false, MonitorState::kMonitored, "0", "0"}}) {
+    auto dmeventd = std::make_unique<FakeDmeventdMonitor>();
+    dmeventd->set_running(running);
+    dmeventd->set_answer(uuid, state);
+    FakeDmeventdMonitor& asked = *dmeventd;
+    LvmCollector collector("", image_opener(image));
+    collector.set_dmeventd(std::move(dmeventd));
+    text = scrape(collector, reader);
+    const std::string what =
+        std::string(monitor_state_name(state)) + (running ? "" : ", not running");
+    EXPECT_TRUE(has_line(text, std::string("thinpool_lvm_dmeventd_up ") + up)) << what << text;
+    EXPECT_TRUE(has_line(text, "thinpool_lvm_monitored{" + kPoolLabels + "} " + monitored))
+        << what << text;
+    // A dmeventd that does not run is not asked about any pool.
+    EXPECT_EQ(asked.asked().size(), running ? 1U : 0U) << what;
+  }
 }
 
 TEST(LvmCollector, ParsesTheMetadataOnlyWhenLvmCommittedANewVersion) {

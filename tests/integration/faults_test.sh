@@ -43,9 +43,12 @@ rc=0
 grep -q 'info line .*only-a-name.* is not' "$work/broken.log" || fail "broken fixtures: $(cat "$work/broken.log")"
 echo "ok: broken fixtures"
 
-# --version and --help exit 0 on stdout.
-"$BIN" --version | grep -q '^thinpool_exporter version ' || fail "--version"
-"$BIN" --help | grep -q -- '--no-collector.thin' || fail "--help does not list --no-collector.thin"
+# --version and --help exit 0 on stdout. Captured first: `grep -q` stops reading at its match, and the
+# exporter, still writing the rest of --help, would then die of SIGPIPE and fail the pipeline.
+version=$("$BIN" --version) || fail "--version exited $?"
+grep -q '^thinpool_exporter version ' <<<"$version" || fail "--version: $version"
+help=$("$BIN" --help) || fail "--help exited $?"
+grep -q -- '--no-collector.thin' <<<"$help" || fail "--help does not list --no-collector.thin"
 echo "ok: --version, --help"
 
 # A disabled collector reports nothing at all.
