@@ -88,8 +88,24 @@ def check(c):
     c.eq("vgsmall: the small metadata area pvcreate made (124 KiB: 64 KiB asked, grown to the 128 KiB alignment)",
          scrape.value("thinpool_lvm_metadata_area_size_bytes", vg="vgsmall"), 126976.0)
 
-    # A PV detached, a VG filtered out.
+    # The guest's lvm.conf sets thin_pool_autoextend_threshold = 100: autoextend disabled.
+    for vg in ("vga", "vgidle"):
+        c.eq(f"{vg}/pool: autoextend threshold with lvm.conf's 100 (disabled)",
+             scrape.value("thinpool_lvm_autoextend_threshold_ratio", vg=vg, lv="pool"), 1.0)
+        c.eq(f"{vg}/pool: autoextend step, disabled", scrape.value("thinpool_lvm_autoextend_step_ratio", vg=vg, lv="pool"),
+             0.0)
+
+    # A PV detached, a VG filtered out; profiles for vga/pool (70%, +20%) and for vgidle (40% is used as 50%, +5%).
     state, scrape = c.check_checkpoint("changed")
+    profiles = (c.run / "results" / "profiles.txt").read_text()
+    c.remember("lvs -o lv_profile,vg_profile", profiles)
+    c.true("lvm2 took the profiles", "thin-fast" in profiles and "thin-slow" in profiles, profiles)
+    for vg, threshold, step in (("vga", 0.7, 0.2), ("vgidle", 0.5, 0.05)):
+        c.eq(f"{vg}/pool: threshold from its profile",
+             scrape.value("thinpool_lvm_autoextend_threshold_ratio", vg=vg, lv="pool"), threshold)
+        c.eq(f"{vg}/pool: step from its profile",
+             scrape.value("thinpool_lvm_autoextend_step_ratio", vg=vg, lv="pool"), step)
+    c.eq("lvm.conf and the profiles read", scrape.value("thinpool_lvm_config_read_success"), 1.0)
     vgs = check_vgs(c, "changed", scrape)
     check_lvs(c, "changed", scrape)
     c.eq("vgmiss: one PV missing (vgs)", vgs.get("vgmiss", {}).get("vg_missing_pv_count"), "1")

@@ -3,7 +3,8 @@
 # `vgidle` (a pool, deactivated: nothing of it is active, as after a failed activation at boot), `vgmiss` (two
 # PVs, one detached while the exporter runs), `vgsmall` (a PV made with a small metadata area, filled with LVs
 # until lvm2 refuses to commit) and `vgfilt` (put behind lvm.conf's global_filter while the exporter runs: lvm2
-# and the exporter both stop seeing it). The host compares the exporter with lvs/vgs/pvs at each checkpoint.
+# and the exporter both stop seeing it). Then metadata profiles for one pool and one VG override lvm.conf's
+# autoextend threshold of 100. The host compares the exporter with lvs/vgs/pvs at each checkpoint.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 
@@ -60,6 +61,17 @@ echo "$idle $miss0 $miss1 $small $filt" >"$RESULTS/loop-devices"
 start_exporter
 report scanned
 checkpoint scanned
+
+say "autoextend: a profile for vga/pool, another for the whole of vgidle (lvm.conf keeps threshold 100)"
+mkdir -p /etc/lvm/profile
+printf 'activation {\n\tthin_pool_autoextend_threshold = 70\n\tthin_pool_autoextend_percent = 20\n}\n' \
+	>/etc/lvm/profile/thin-fast.profile
+printf 'activation {\n\tthin_pool_autoextend_threshold = 40\n\tthin_pool_autoextend_percent = 5\n}\n' \
+	>/etc/lvm/profile/thin-slow.profile
+lvchange -q --metadataprofile thin-fast vga/pool
+vgchange -q --metadataprofile thin-slow vgidle >/dev/null
+lvs -o vg_name,lv_name,lv_profile,vg_profile vga/pool vgidle/pool >"$RESULTS/profiles.txt" 2>&1
+lvmconfig --profile thin-slow activation/thin_pool_autoextend_threshold >>"$RESULTS/profiles.txt" 2>&1 || true
 
 say "detaching $miss1 (a PV of vgmiss) and hiding $filt behind global_filter"
 losetup -d "$miss1"
