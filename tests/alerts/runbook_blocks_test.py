@@ -67,7 +67,13 @@ case "$*" in
   *"-o lv_profile $VG/$POOL")
     if [ -f "$STUB_DIR/lv_profile" ]; then echo "  $(cat "$STUB_DIR/lv_profile")"; else echo "  $STUB_LV_PROFILE"; fi ;;
   *"-o seg_monitor $VG/$POOL")
-    if [ -f "$STUB_DIR/monitored" ]; then echo "  monitored"; else echo "  $STUB_SEG_MONITOR"; fi ;;
+    # After --monitor y, "pending" for as many reads as STUB_PENDING_READS says, then "monitored".
+    if [ -f "$STUB_DIR/monitored" ]; then
+      n=$(cat "$STUB_DIR/pending" 2>/dev/null || echo 0)
+      if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$STUB_DIR/pending"; echo "  pending"; else echo "  monitored"; fi
+    else
+      echo "  $STUB_SEG_MONITOR"
+    fi ;;
   *"--units b --nosuffix -o lv_size,lv_metadata_size $VG/$POOL") echo "  $STUB_DATA_B $STUB_META_B" ;;
   *) echo "  LV   VG   Attr  LSize" ;;
 esac
@@ -102,7 +108,10 @@ if [ "$1" = --metadataprofile ]; then
   [ -f "$LVM_SYSTEM_DIR/profile/$2.profile" ] || { echo "  Failed to load metadata profile $2." >&2; exit 5; }
   echo "$2" >"$STUB_DIR/lv_profile"
 fi
-if [ "$1 $2" = "--monitor y" ] && [ "$STUB_MONITOR_WORKS" = 1 ]; then : >"$STUB_DIR/monitored"; fi
+if [ "$1 $2" = "--monitor y" ] && [ "$STUB_MONITOR_WORKS" = 1 ]; then
+  : >"$STUB_DIR/monitored"
+  echo "$STUB_PENDING_READS" >"$STUB_DIR/pending"
+fi
 """,
     "lvconvert": "",
     "lvm": r"""
@@ -136,7 +145,7 @@ esac
 }
 
 
-BUSYBOX_APPLETS = ["awk", "sed", "grep", "tr", "diff", "cat", "cp", "tail", "head", "echo", "printf", "rm", "mkdir",
+BUSYBOX_APPLETS = ["awk", "sed", "grep", "tr", "diff", "cat", "cp", "tail", "head", "echo", "printf", "rm", "mkdir", "sleep",
                    "ps", "test", "["]
 
 
@@ -183,11 +192,12 @@ class Runner:
             "STUB_AUTO": "enabled", "STUB_VG_AUTO": "enabled", "STUB_MISSING": "0", "STUB_LVCHANGE_OUT": "",
             "STUB_LVCHANGE_RC": "0", "STUB_VOLUME_LIST": "", "STUB_AUTO_LIST": "",
             "STUB_LV_PROFILE": "", "STUB_VG_PROFILE": "", "STUB_SEG_MONITOR": "not monitored", "STUB_MONITOR_WORKS": "1",
+            "STUB_PENDING_READS": "0",
             "STUB_VG_FILE": os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "cinder-volumes.vg"),
         }
         env.update({"STUB_" + k.upper(): v for k, v in stub.items()})
         env.update(environ or {})
-        for leftover in ("log", "restored.vg", "lv_profile", "monitored"):
+        for leftover in ("log", "restored.vg", "lv_profile", "monitored", "pending"):
             if os.path.exists(os.path.join(self.dir, leftover)):
                 os.remove(os.path.join(self.dir, leftover))
         r = subprocess.run(["busybox", "sh", "-e", "-c", self.blocks[name]], env=env, capture_output=True,
@@ -341,6 +351,13 @@ def dead_pid():
     return child.pid
 
 
+def fake_dmeventd(directory):
+    """A process whose name (/proc/PID/comm) is dmeventd: a copy of sleep. The caller kills it."""
+    path = os.path.join(directory, "dmeventd")
+    shutil.copy(shutil.which("sleep"), path)
+    return subprocess.Popen([path, "600"])
+
+
 def profile_text(threshold, percent):
     return f"activation {{\n\tthin_pool_autoextend_threshold = {threshold}\n\tthin_pool_autoextend_percent = {percent}\n}}\n"
 
@@ -351,7 +368,15 @@ def changes(log):
 
 def prevention_blocks(t, show):
     """autoextend-status, enable-autoextend, enable-autoextend-host, monitor-pool."""
-    alive = os.getpid()
+    dmeventd = fake_dmeventd(t.dir)
+    try:
+        prevention_blocks_with(t, show, dmeventd.pid)
+    finally:
+        dmeventd.kill()
+        dmeventd.wait()
+
+
+def prevention_blocks_with(t, show, alive):
     mon1 = {"lvm.conf": HAND_LVM_CONF.replace("monitoring = 0", "monitoring = 1")}
     # 4 GiB of data and 2 MiB of metadata (the stub's pool); by 20%: 858993459 and 419430 bytes.
     protected = dict(files=dict(mon1, **{"profile/thin-autoextend-70-20.profile": profile_text(70, 20)}),
@@ -377,6 +402,8 @@ def prevention_blocks(t, show):
     for what, change, want in [
         ("dmeventd does not run (no pid file)", {"dmeventd_pid": None}, "dmeventd does not run"),
         ("dmeventd does not run (a stale pid file)", {"dmeventd_pid": dead_pid()}, "dmeventd does not run"),
+        ("dmeventd does not run (its pid now another process's)", {"dmeventd_pid": os.getpid()},
+         "dmeventd does not run"),
         ("the pool is not monitored", {"seg_monitor": "not monitored"}, "dmeventd does not monitor the pool"),
         ("activation/monitoring 0", {"files": dict(protected["files"], **{"lvm.conf": HAND_LVM_CONF})},
          "activation/monitoring is not 1"),
@@ -465,6 +492,12 @@ def prevention_blocks(t, show):
     r, log, _ = t.run("monitor-pool", files=mon1)
     t.expect("monitor-pool registers the pool and sees it monitored", r.returncode == 0 and
              changes(log) == [f"lvchange --monitor y {VG}/{POOL}"] and not r.stderr, show(r, log))
+    r, log, _ = t.run("monitor-pool", files=mon1, pending_reads="2")
+    t.expect("monitor-pool waits while dmeventd answers pending", r.returncode == 0 and not r.stderr and
+             log.count(f"lvs --noheadings -o seg_monitor {VG}/{POOL}") == 3, show(r, log))
+    r, log, _ = t.run("enable-autoextend", files=mon1, pending_reads="1")
+    t.expect("enable-autoextend waits while dmeventd answers pending", r.returncode == 0 and not r.stderr,
+             show(r, log))
     r, log, _ = t.run("monitor-pool", files={"lvm.conf": HAND_LVM_CONF})
     t.expect("monitor-pool warns about activation/monitoring 0", r.returncode == 0 and
              "activation/monitoring is 0" in r.stderr, show(r, log))
