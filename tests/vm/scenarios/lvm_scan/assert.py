@@ -75,8 +75,8 @@ def check(c):
     state, scrape = c.check_checkpoint("scanned")
     vgs = check_vgs(c, "scanned", scrape)
     check_lvs(c, "scanned", scrape)
-    c.eq("five VGs (vga, vgidle, vgmiss, vgsmall, vgfilt)", sorted(vgs),
-         ["vga", "vgfilt", "vgidle", "vgmiss", "vgsmall"])
+    c.eq("six VGs (vga, vgidle, vgmiss, vgnested on an LV, vgsmall, vgfilt)", sorted(vgs),
+         ["vga", "vgfilt", "vgidle", "vgmiss", "vgnested", "vgsmall"])
     c.eq("lvm.conf read", scrape.value("thinpool_lvm_config_read_success"), 1.0)
     c.eq("vgidle's pool: inactive", scrape.value("thinpool_lvm_pool_active", pool="", vg="vgidle", lv="pool"), 0.0)
     c.eq("vgidle's pool: its thin LVs", scrape.value("thinpool_lvm_thin_volumes", vg="vgidle", lv="pool"), 2.0)
@@ -129,6 +129,12 @@ def check(c):
         per_lv = used / max(lvs, 1)
         c.true(f"vgsmall: {lvs} LVs, text {used:.0f} of at most {limit:.0f} bytes: within two LVs of the limit",
                limit - 2 * per_lv <= used <= limit, f"size {size}, used {used}, limit {limit}, {per_lv:.0f} per LV")
+
+    # A devices file listing /dev/vda and vgidle's loop device: lvm2 and the exporter see those two VGs only.
+    state, scrape = c.check_checkpoint("devices")
+    c.remember("lvmdevices and system.devices", (c.run / "results" / "lvmdevices.out").read_text())
+    vgs = check_vgs(c, "devices", scrape)
+    c.eq("with the devices file: vga and vgidle (vgs)", sorted(vgs), ["vga", "vgidle"])
 
 
 main(check)

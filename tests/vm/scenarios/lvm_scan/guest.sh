@@ -4,7 +4,8 @@
 # PVs, one detached while the exporter runs), `vgsmall` (a PV made with a small metadata area, filled with LVs
 # until lvm2 refuses to commit) and `vgfilt` (put behind lvm.conf's global_filter while the exporter runs: lvm2
 # and the exporter both stop seeing it). Then metadata profiles for one pool and one VG override lvm.conf's
-# autoextend threshold of 100. The host compares the exporter with lvs/vgs/pvs at each checkpoint.
+# autoextend threshold of 100; a PV on an LV with devices/scan_lvs; and at the end a devices file listing two PVs.
+# The host compares the exporter with lvs/vgs/pvs at each checkpoint.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 
@@ -30,8 +31,17 @@ report() {
 		>"$RESULTS/$1-lvs.json" 2>"$RESULTS/$1-lvs.err" || true
 }
 
+# devices/scan_lvs = 1 and a filter that accepts one LV: a PV on an LV (vgnested on vga/nested) is seen by lvm2,
+# and must be by the exporter (which otherwise skips LVs).
+awk '/^\tfilter = / { print "\tscan_lvs = 1"; print "\tfilter = [ \"a|^/dev/vd|\", \"a|^/dev/loop|\", \"a|^/dev/mapper/vga-nested$|\", \"r|.*|\" ]"; next } { print }' \
+	/etc/lvm/lvm.conf >/tmp/lvm.conf
+cat /tmp/lvm.conf >/etc/lvm/lvm.conf
+
 lvm_pv_on_vda 1024
 vgcreate -q vga /dev/vda >/dev/null
+lvcreate -q -L 64m -n nested vga >/dev/null
+pvcreate -q /dev/mapper/vga-nested >/dev/null
+vgcreate -q vgnested /dev/mapper/vga-nested >/dev/null
 lvcreate -q -L 256m -c 64k --thinpool pool vga >/dev/null
 lvcreate -q -V 1g --thin -n vol vga/pool >/dev/null
 write_mb /dev/vga/vol 0 8
@@ -96,4 +106,14 @@ done
 cat "$RESULTS/lvcreate-small.out"
 report full
 checkpoint full
+
+say "devices file: only /dev/vda and $idle listed (lvm lvmdevices), use_devicesfile = 1"
+awk '/^\tuse_devicesfile = / { print "\tuse_devicesfile = 1"; next } { print }' /etc/lvm/lvm.conf >/tmp/lvm.conf
+cat /tmp/lvm.conf >/etc/lvm/lvm.conf
+mkdir -p /etc/lvm/devices
+lvm lvmdevices -q --adddev /dev/vda >"$RESULTS/lvmdevices.out" 2>&1
+lvm lvmdevices -q --adddev "$idle" >>"$RESULTS/lvmdevices.out" 2>&1
+cat /etc/lvm/devices/system.devices >>"$RESULTS/lvmdevices.out"
+report devices
+checkpoint devices
 stop_exporter
