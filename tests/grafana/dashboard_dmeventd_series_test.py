@@ -12,12 +12,9 @@ expected here. A query on those series that this test has no expectation for fai
 Usage: dashboard_dmeventd_series_test.py DASHBOARD.json
 """
 import json
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
+
+from panel_queries import queries_reading, report, run_promtool
 
 DMEVENTD_SERIES = ("thinpool_lvm_monitored", "thinpool_lvm_dmeventd_up")
 # (instance, pool, vg, lv, autoextend step, monitored or None for an inactive pool)
@@ -28,7 +25,6 @@ POOLS = [
     ("host2:9966", "vg0-pool-tpool", "vg0", "pool", 0.2, 0),
 ]
 DMEVENTD_UP = {"host1:9966": 1, "host2:9966": 0}
-VARIABLES = {"job": "thinpool", "instance": ".+", "pool": ".+"}
 
 # Panel title and refId -> the samples the query must return: {(instance, pool, vg, lv): value}.
 EXPECTED = {
@@ -39,11 +35,6 @@ EXPECTED = {
 }
 
 
-def substitute(expr):
-    expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "15s").replace("$__range", "5m")
-    for name, value in VARIABLES.items():
-        expr = expr.replace("${" + name + "}", value).replace("$" + name, value)
-    return expr
 
 
 def labels(**kv):
@@ -52,18 +43,8 @@ def labels(**kv):
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        dashboard = json.load(f)
-    targets = [(p["title"], t["refId"], substitute(t["expr"])) for p in dashboard["panels"] for t in p.get("targets", [])
-               if any(re.search(r"\b" + s + r"\b", t.get("expr", "")) for s in DMEVENTD_SERIES)]
     failed = []
-    for title, ref, _ in targets:
-        if (title, ref) not in EXPECTED:
-            failed.append(f"panel {title!r} {ref} reads {', '.join(DMEVENTD_SERIES)}: add its expected values here")
-    for key in EXPECTED:
-        if key not in {(title, ref) for title, ref, _ in targets}:
-            failed.append(f"panel {key[0]!r} {key[1]}: no such query on {', '.join(DMEVENTD_SERIES)} in the dashboard")
-    checked = [(title, ref, expr) for title, ref, expr in targets if (title, ref) in EXPECTED]
+    checked = queries_reading(sys.argv[1], DMEVENTD_SERIES, EXPECTED, failed)
 
     series = [{"series": "thinpool_lvm_dmeventd_up" + labels(job="thinpool", instance=i), "values": f"{up}x10"}
               for i, up in DMEVENTD_UP.items()]
@@ -77,26 +58,8 @@ def main():
         "exp_samples": [{"labels": labels(instance=i, job="thinpool", lv=lv, pool=p, vg=vg), "value": v}
                         for (i, p, vg, lv), v in sorted(EXPECTED[(title, ref)].items())],
     } for title, ref, expr in checked]
-    tmp = tempfile.mkdtemp(prefix="dashboard-dmeventd-series-")
-    try:
-        path = os.path.join(tmp, "test.yml")
-        with open(path, "w") as f:
-            json.dump({"rule_files": [], "evaluation_interval": "1m",  # JSON is YAML
-                       "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": tests}]}, f)
-        if tests:
-            run = subprocess.run([shutil.which("promtool") or "/usr/bin/promtool", "test", "rules", path],
-                                 capture_output=True, text=True, timeout=60)
-            if run.returncode != 0:
-                failed.append(f"promtool: {run.stdout}{run.stderr}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    for title, ref, expr in checked:
-        if not failed:
-            print(f"ok   panel {title!r} {ref}: {len(EXPECTED[(title, ref)])} rows: {expr}")
-    for problem in failed:
-        print(f"FAIL {problem}")
-    print(f"{len(checked) if not failed else 0} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    run_promtool(series, tests, failed)
+    return report(checked, failed, lambda title, ref, expr: f"panel {title!r} {ref}: {len(EXPECTED[(title, ref)])} rows: {expr}")
 
 
 if __name__ == "__main__":

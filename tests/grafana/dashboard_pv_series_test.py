@@ -9,13 +9,9 @@ metadata text / ((area size - 512) / 2 - 512). A query on those series that this
 
 Usage: dashboard_pv_series_test.py DASHBOARD.json
 """
-import json
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
+
+from panel_queries import queries_reading, report, run_promtool
 
 PV_SERIES = ("thinpool_lvm_metadata_area_size_bytes", "thinpool_lvm_metadata_area_used_bytes")
 # (instance, vg, area size, metadata text), as the exporter reports them: lvm2's default 1020 KiB area at 77% and
@@ -25,7 +21,6 @@ VGS = [
     ("host1:9966", "vg1", 67108864, 476160),
     ("host2:9966", "vg0", 1044480, 476160),
 ]
-VARIABLES = {"job": "thinpool", "instance": ".+", "pool": ".+"}
 
 
 def limit(size):
@@ -38,26 +33,11 @@ EXPECTED = {
 }
 
 
-def substitute(expr):
-    expr = expr.replace("$__rate_interval", "1m").replace("$__interval", "15s").replace("$__range", "5m")
-    for name, value in VARIABLES.items():
-        expr = expr.replace("${" + name + "}", value).replace("$" + name, value)
-    return expr
 
 
 def main():
-    with open(sys.argv[1]) as f:
-        dashboard = json.load(f)
-    targets = [(p["title"], t["refId"], substitute(t["expr"])) for p in dashboard["panels"] for t in p.get("targets", [])
-               if any(re.search(r"\b" + s + r"\b", t.get("expr", "")) for s in PV_SERIES)]
     failed = []
-    for title, ref, _ in targets:
-        if (title, ref) not in EXPECTED:
-            failed.append(f"panel {title!r} {ref} reads {', '.join(PV_SERIES)}: add its expected values here")
-    for key in EXPECTED:
-        if key not in {(title, ref) for title, ref, _ in targets}:
-            failed.append(f"panel {key[0]!r} {key[1]}: no such query on {', '.join(PV_SERIES)} in the dashboard")
-    checked = [(title, ref, expr) for title, ref, expr in targets if (title, ref) in EXPECTED]
+    checked = queries_reading(sys.argv[1], PV_SERIES, EXPECTED, failed)
 
     series = []
     for instance, vg, size, used in VGS:
@@ -69,26 +49,8 @@ def main():
         "exp_samples": [{"labels": f'{{instance="{i}",job="thinpool",vg="{vg}"}}', "value": v}
                         for (i, vg), v in sorted(EXPECTED[(title, ref)].items())],
     } for title, ref, expr in checked]
-    tmp = tempfile.mkdtemp(prefix="dashboard-pv-series-")
-    try:
-        path = os.path.join(tmp, "test.yml")
-        with open(path, "w") as f:
-            json.dump({"rule_files": [], "evaluation_interval": "1m",  # JSON is YAML
-                       "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": tests}]}, f)
-        if tests:
-            run = subprocess.run([shutil.which("promtool") or "/usr/bin/promtool", "test", "rules", path],
-                                 capture_output=True, text=True, timeout=60)
-            if run.returncode != 0:
-                failed.append(f"promtool: {run.stdout}{run.stderr}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    for title, ref, expr in checked:
-        if not failed:
-            print(f"ok   panel {title!r} {ref}: {len(EXPECTED[(title, ref)])} VGs, lvm2's limit: {expr}")
-    for problem in failed:
-        print(f"FAIL {problem}")
-    print(f"{len(checked) if not failed else 0} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    run_promtool(series, tests, failed)
+    return report(checked, failed, lambda title, ref, expr: f"panel {title!r} {ref}: {len(EXPECTED[(title, ref)])} VGs, lvm2's limit: {expr}")
 
 
 if __name__ == "__main__":
