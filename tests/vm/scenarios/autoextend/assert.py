@@ -1,7 +1,7 @@
 """Prevention made visible, with Debian 12's real dmeventd and the exporter as start_exporter runs it (privileges
 dropped, seccomp filter): lvm.conf's autoextend policy (70%, +20%) and dmeventd's monitoring as the exporter
-reports them, against lvs at every checkpoint; dmeventd extending the pool itself once its data passes 70%, and the
-next scrape's size equal to lvs's; ThinPoolAutoextendNotMonitored's expression (promtool, as shipped) selecting
+reports them, against lvs at every checkpoint; dmeventd extending one pool itself once its data passes 70%, another
+once its metadata does, and the next scrape's sizes equal to lvs's; ThinPoolAutoextendNotMonitored's expression (promtool, as shipped) selecting
 the pool exactly while it is not monitored, and the runbook's monitor-pool block registering it again; dmeventd
 killed: reported down and not monitored, and no dmeventd started by the scrapes."""
 import json
@@ -21,10 +21,10 @@ def read(c, name):
     return (c.run / "results" / name).read_text()
 
 
-def pool_labels(c, checkpoint, scrape):
-    found = scrape.series("thinpool_info", vg=VG, lv=POOL)
-    c.eq(f"[{checkpoint}] one thinpool_info for {VG}/{POOL}", len(found), 1)
-    return {"pool": found[0][0]["pool"] if found else "?", "vg": VG, "lv": POOL}
+def pool_labels(c, checkpoint, scrape, lv=POOL):
+    found = scrape.series("thinpool_info", vg=VG, lv=lv)
+    c.eq(f"[{checkpoint}] one thinpool_info for {VG}/{lv}", len(found), 1)
+    return {"pool": found[0][0]["pool"] if found else "?", "vg": VG, "lv": lv}
 
 
 def check_policy(c, checkpoint, scrape, labels, monitored, up=1.0):
@@ -45,15 +45,15 @@ def check_seg_monitor(c, checkpoint, want):
     c.eq(f"[{checkpoint}] lvs seg_monitor of {VG}/{POOL}", got, want)
 
 
-def lvs_size(c, checkpoint, state):
-    row = state.lv(VG, POOL)
-    c.true(f"[{checkpoint}] lvs reports {VG}/{POOL}", row is not None, ", ".join(x["lv_name"] for x in state.lvs))
-    return float(row["lv_size"]) if row else None
+def lvs_size(c, checkpoint, state, lv=POOL, field="lv_size"):
+    row = state.lv(VG, lv)
+    c.true(f"[{checkpoint}] lvs reports {VG}/{lv}", row is not None, ", ".join(x["lv_name"] for x in state.lvs))
+    return float(row[field]) if row else None
 
 
 def check_alert_expr(c, checkpoint, scrape, labels, selected):
     """ThinPoolAutoextendNotMonitored's expression as shipped, by promtool on this scrape's series: it selects the
-    pool (with thinpool_lvm_monitored's labels) if `selected`, nothing otherwise."""
+    pool `labels` (with thinpool_lvm_monitored's labels) and nothing else if `selected`, nothing otherwise."""
     alerts = yaml.safe_load((REPO / "alerts" / "thinpool_alerts.yml").read_text())
     expr = next((r["expr"] for g in alerts["groups"] for r in g["rules"] if r.get("alert") == ALERT), None)
     if not c.true(f"{ALERT} is in alerts/thinpool_alerts.yml", expr is not None):
@@ -110,6 +110,7 @@ def check(c):
     c.check_lvs("monitored", state, scrape)
     labels = pool_labels(c, "monitored", scrape)
     check_policy(c, "monitored", scrape, labels, monitored=1.0)
+    check_policy(c, "monitored", scrape, pool_labels(c, "monitored", scrape, "meta"), monitored=1.0)
     check_seg_monitor(c, "monitored", "monitored")
     c.eq("[monitored] lvs: the pool starts at 64 MiB", lvs_size(c, "monitored", state), float(64 * MIB))
     check_alert_expr(c, "monitored", scrape, labels, selected=False)
@@ -134,8 +135,8 @@ def check(c):
     labels = pool_labels(c, "extended", scrape)
     check_policy(c, "extended", scrape, labels, monitored=1.0)
     size = lvs_size(c, "extended", state)
-    c.eq("[extended] lvs: dmeventd extended the pool from 64 MiB by 20% in whole 4 MiB extents (80 MiB)", size,
-         float(80 * MIB))
+    c.eq("[extended] lvs: dmeventd extended the pool from 64 MiB by 20% in whole 1 MiB extents (77 MiB)", size,
+         float(77 * MIB))
     c.eq("[extended] thinpool_data_size_bytes equals lvs's new size",
          scrape.value("thinpool_data_size_bytes", **labels), size)
     used = scrape.value("thinpool_data_used_bytes", **labels)
@@ -144,21 +145,45 @@ def check(c):
            used is not None and used / (64 * MIB) > 0.7 and used / size < 0.7, f"{used} of {size}")
     kernel = read(c, "thin-kernel-messages.txt")
     c.remember("kernel messages (device-mapper: thin)", kernel)
-    c.true("the kernel sent the low water mark event and grew the data device from 1024 to 1280 blocks of 64 KiB",
+    c.true("the kernel sent the low water mark event and grew the data device from 1024 to 1232 blocks of 64 KiB",
            "reached low water mark for data device: sending event" in kernel
-           and "growing the data device from 1024 to 1280 blocks" in kernel, kernel)
+           and "growing the data device from 1024 to 1232 blocks" in kernel, kernel)
     dmeventd_log = read(c, "dmeventd.log")
     resized = [l for l in dmeventd_log.splitlines() if "Size of logical volume" in l]
     c.remember("dmeventd.log: resizes", "\n".join(resized))
-    c.eq("dmeventd itself (its lvm thread) extended the pool's data, once",
+    c.eq("dmeventd itself (its lvm thread) extended the pool's data once and meta's metadata once",
          [l.split("lvm", 1)[-1].strip() for l in resized],
-         ["Size of logical volume vg0/pool_tdata changed from 64.00 MiB (16 extents) to 80.00 MiB (20 extents)."])
+         ["Size of logical volume vg0/pool_tdata changed from 64.00 MiB (64 extents) to 77.00 MiB (77 extents).",
+          "Size of logical volume vg0/meta_tmeta changed from 2.00 MiB (2 extents) to 3.00 MiB (3 extents)."])
+
+    # meta's metadata past 70% of its 2 MiB: dmeventd extended it, and the scrape right after has lvs's size.
+    rounds = read(c, "meta-rounds.txt")
+    c.remember("meta: round, metadata blocks used, of", rounds)
+    c.remember("meta: metadata blocks used, of, when the rounds stopped", read(c, "meta-passed.status"))
+    c.true("the kernel grew meta's metadata device from 512 to 768 blocks of 4 KiB",
+           "growing the metadata device from 512 to 768 blocks" in kernel, kernel)
+    state, scrape = c.check_checkpoint("meta-extended")
+    c.check_lvs("meta-extended", state, scrape)
+    for lv in (POOL, "meta"):
+        check_policy(c, "meta-extended", scrape, pool_labels(c, "meta-extended", scrape, lv), monitored=1.0)
+    meta = pool_labels(c, "meta-extended", scrape, "meta")
+    msize = lvs_size(c, "meta-extended", state, "meta", "lv_metadata_size")
+    c.eq("[meta-extended] lvs: dmeventd extended meta's metadata from 2 MiB by 20% in whole extents (3 MiB)", msize,
+         float(3 * MIB))
+    c.eq("[meta-extended] thinpool_metadata_size_bytes of meta equals lvs's new lv_metadata_size",
+         scrape.value("thinpool_metadata_size_bytes", **meta), msize)
+    mused = scrape.value("thinpool_metadata_used_bytes", **meta)
+    c.true("[meta-extended] meta's metadata passed 70% of the old size and is below 70% of the new one",
+           mused is not None and mused / (2 * MIB) > 0.7 and mused / msize < 0.7, f"{mused} of {msize}")
+    c.eq("[meta-extended] meta's data size unchanged (1 GiB, below the threshold)",
+         scrape.value("thinpool_data_size_bytes", **meta), float(1024 * MIB))
 
     # 3. Not monitored: the alert's expression selects the pool; monitor-pool registers it again.
     state, scrape = c.check_checkpoint("unmonitored")
     c.check_lvs("unmonitored", state, scrape)
     labels = pool_labels(c, "unmonitored", scrape)
     check_policy(c, "unmonitored", scrape, labels, monitored=0.0)
+    check_policy(c, "unmonitored", scrape, pool_labels(c, "unmonitored", scrape, "meta"), monitored=1.0)
     check_seg_monitor(c, "unmonitored", "not monitored")
     check_alert_expr(c, "unmonitored", scrape, labels, selected=True)
     c.true("autoextend-status on the unmonitored pool fails and sends to monitor-pool",
@@ -185,6 +210,7 @@ def check(c):
         c.remember(f"scrape '{name}' (thinpool_lvm_* lines)",
                    "\n".join(l for l in scrape.thinpool_lines() if l.startswith("thinpool_lvm_")))
         check_policy(c, name, scrape, labels, monitored=0.0, up=0.0)
+        check_policy(c, name, scrape, meta, monitored=0.0, up=0.0)
         c.eq(f"[{name}] thinpool_data_size_bytes still lvs's last size",
              scrape.value("thinpool_data_size_bytes", **labels), size)
     c.eq("[down] no dmeventd after two scrapes: the exporter started none",
