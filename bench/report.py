@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 SHAPES = [(1, 10), (1, 1000), (1, 10000), (100, 10)]
 TARGET_SCRAPE_MS = 20.0
@@ -392,8 +393,8 @@ def main():
     parser.add_argument("--build-dir", default="build-bench")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--scrapes", type=int, default=21, help="scrapes per process (median)")
-    parser.add_argument("--only", default="parsers,scrape,process,http,profile",
-                        help="comma-separated sections (parsers, scrape, process, http, profile, vm)")
+    parser.add_argument("--only", default="parsers,scrape,process,http,crowd,profile",
+                        help="comma-separated sections (parsers, scrape, process, http, crowd, profile, vm)")
     parser.add_argument("--vm", action="store_true", help="also run the real-kernel VM comparison (minutes)")
     parser.add_argument("--vm-volumes", default="300 1000")
     parser.add_argument("--vm-reps", type=int, default=21)
@@ -428,6 +429,13 @@ def main():
         print("The binary holds the fixture's dmsetup text and its parsed copy (the fake device-mapper) as well. "
               "VmHWM is the peak resident memory of the exporter process.\n")
         print("\n".join(section_http(build, args.scrapes)) + "\n")
+    if "crowd" in sections:
+        print("### A crowd of bad clients against one scraper (`bench/http_crowd.py`)\n")
+        print("2,000 idle connections, 500 requests sent a byte a second, 100 clients that never read, 50 half TLS "
+              "handshakes, from 127.0.0.2 and up; a scrape every 100 ms from 127.0.0.1 on a new connection.\n")
+        run = subprocess.run([sys.executable, str(Path(__file__).with_name("http_crowd.py")),
+                              "--exporter", f"{build}/thinpool_exporter"], capture_output=True, text=True)
+        print("```\n" + (run.stdout + run.stderr).strip() + "\n```\n")
     if "profile" in sections:
         print("### What a scrape spends its instructions on (callgrind, inclusive counts)\n")
         print("\n".join(section_profile(build)) + "\n")
