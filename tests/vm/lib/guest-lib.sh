@@ -189,3 +189,20 @@ dm_node() {
 	dmsetup mknodes "$1" >/dev/null 2>&1 || true
 	echo "/dev/mapper/$1"
 }
+
+# start_dmeventd: turns monitoring on in lvm.conf (the shared one has it off), tells lvm where dmeventd is, and
+# runs Debian's dmeventd in the foreground as a child of the scenario (reaped once killed), logging with debug to
+# $RESULTS/dmeventd.log; waits for its pid file and FIFOs. Sets DMEVENTD_PID.
+start_dmeventd() {
+	sed -i 's/^\([[:space:]]*\)monitoring = 0/\1monitoring = 1/' /etc/lvm/lvm.conf
+	grep -q 'monitoring = 1' /etc/lvm/lvm.conf
+	printf 'dmeventd {\n\texecutable = "/sbin/dmeventd"\n}\n' >>/etc/lvm/lvm.conf
+	/sbin/dmeventd -f -l -ddd >"$RESULTS/dmeventd.log" 2>&1 &
+	DMEVENTD_PID=$!
+	for _ in $(seq 100); do
+		[ -s /run/dmeventd.pid ] && [ -p /run/dmeventd-client ] && [ -p /run/dmeventd-server ] && break
+		sleep 0.1
+	done
+	say "dmeventd pid $DMEVENTD_PID, pid file says $(cat /run/dmeventd.pid)"
+	[ "$(cat /run/dmeventd.pid)" = "$DMEVENTD_PID" ]
+}

@@ -13,25 +13,13 @@ VG=vg0
 POOL=pool
 MIB=1048576
 
-# Monitoring and autoextend for this scenario only (the shared lvm.conf has monitoring 0 and threshold 100), and
-# where lvm finds dmeventd.
-sed -i -e 's/^\([[:space:]]*\)monitoring = 0/\1monitoring = 1/' \
-	-e 's/^\([[:space:]]*\)thin_pool_autoextend_threshold = 100/\1thin_pool_autoextend_threshold = 70\n\1thin_pool_autoextend_percent = 20/' \
+# Autoextend for this scenario only (the shared lvm.conf has threshold 100); start_dmeventd turns monitoring on.
+sed -i 's/^\([[:space:]]*\)thin_pool_autoextend_threshold = 100/\1thin_pool_autoextend_threshold = 70\n\1thin_pool_autoextend_percent = 20/' \
 	/etc/lvm/lvm.conf
-printf 'dmeventd {\n\texecutable = "/sbin/dmeventd"\n}\n' >>/etc/lvm/lvm.conf
+start_dmeventd
 lvm config --typeconfig full activation/monitoring activation/thin_pool_autoextend_threshold \
 	activation/thin_pool_autoextend_percent >"$RESULTS/lvm-config.txt"
 cat "$RESULTS/lvm-config.txt"
-
-# dmeventd in the foreground (a child of this script, so that it is reaped once killed), logging with debug.
-/sbin/dmeventd -f -l -ddd >"$RESULTS/dmeventd.log" 2>&1 &
-DMEVENTD_PID=$!
-for _ in $(seq 100); do
-	[ -s /run/dmeventd.pid ] && [ -p /run/dmeventd-client ] && [ -p /run/dmeventd-server ] && break
-	sleep 0.1
-done
-say "dmeventd pid $DMEVENTD_PID, pid file says $(cat /run/dmeventd.pid)"
-[ "$(cat /run/dmeventd.pid)" = "$DMEVENTD_PID" ]
 
 # A 1.5 GiB PV with 1 MiB extents. `pool` (64 MiB data, 4 MiB metadata) is driven past 70% data; `meta` (1 GiB of
 # 64 KiB chunks, lvm2's smallest metadata, 2 MiB) past 70% metadata: thin volume `origin` with 256 MiB written,

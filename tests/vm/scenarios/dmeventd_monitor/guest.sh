@@ -7,20 +7,7 @@
 . /scenario/lib/states.sh
 QUERY=/usr/bin/thinpool_dmeventd_query
 
-# Monitoring on for this scenario only (the shared lvm.conf has it off), and where lvm finds dmeventd.
-sed -i 's/^\([[:space:]]*\)monitoring = 0/\1monitoring = 1/' /etc/lvm/lvm.conf
-printf 'dmeventd {\n\texecutable = "/sbin/dmeventd"\n}\n' >>/etc/lvm/lvm.conf
-grep -q 'monitoring = 1' /etc/lvm/lvm.conf
-
-# dmeventd in the foreground (a child of this script, so that it is reaped once killed), logging with debug.
-/sbin/dmeventd -f -l -ddd >"$RESULTS/dmeventd.log" 2>&1 &
-DMEVENTD_PID=$!
-for _ in $(seq 100); do
-	[ -s /run/dmeventd.pid ] && [ -p /run/dmeventd-client ] && [ -p /run/dmeventd-server ] && break
-	sleep 0.1
-done
-say "dmeventd pid $DMEVENTD_PID, pid file says $(cat /run/dmeventd.pid)"
-[ "$(cat /run/dmeventd.pid)" = "$DMEVENTD_PID" ]
+start_dmeventd
 
 lvm_pv_on_vda 256
 vgcreate -q vg0 /dev/vda >/dev/null
