@@ -3,7 +3,8 @@ dropped, seccomp filter): lvm.conf's autoextend policy (70%, +20%) and dmeventd'
 reports them, against lvs at every checkpoint; dmeventd extending one pool itself once its data passes 70%, another
 once its metadata does, and the next scrape's sizes equal to lvs's; ThinPoolAutoextendNotMonitored's expression (promtool, as shipped) selecting
 the pool exactly while it is not monitored, and the runbook's monitor-pool block registering it again; dmeventd
-killed: reported down and not monitored, and no dmeventd started by the scrapes."""
+killed: reported down and not monitored, ThinPoolDmeventdDown's expression selecting the host, and no dmeventd
+started by the scrapes."""
 import json
 from pathlib import Path
 
@@ -51,12 +52,12 @@ def lvs_size(c, checkpoint, state, lv=POOL, field="lv_size"):
     return float(row[field]) if row else None
 
 
-def check_alert_expr(c, checkpoint, scrape, labels, selected):
-    """ThinPoolAutoextendNotMonitored's expression as shipped, by promtool on this scrape's series: it selects the
-    pool `labels` (with thinpool_lvm_monitored's labels) and nothing else if `selected`, nothing otherwise."""
+def check_alert_expr(c, checkpoint, scrape, labels, selected, alert=ALERT, series="thinpool_lvm_monitored"):
+    """The alert's expression as shipped, by promtool on this scrape's series: it selects the one sample of
+    `series` with `labels` (value 0) and nothing else if `selected`, nothing otherwise."""
     alerts = yaml.safe_load((REPO / "alerts" / "thinpool_alerts.yml").read_text())
-    expr = next((r["expr"] for g in alerts["groups"] for r in g["rules"] if r.get("alert") == ALERT), None)
-    if not c.true(f"{ALERT} is in alerts/thinpool_alerts.yml", expr is not None):
+    expr = next((r["expr"] for g in alerts["groups"] for r in g["rules"] if r.get("alert") == alert), None)
+    if not c.true(f"{alert} is in alerts/thinpool_alerts.yml", expr is not None):
         return
     text = ",".join(f'{k}="{v}"' for k, v in dict(job="thinpool", instance="vm:9966", **labels).items())
     test = {
@@ -67,13 +68,13 @@ def check_alert_expr(c, checkpoint, scrape, labels, selected):
             "input_series": promtool_series(scrape, prefix="thinpool_", minutes=20),
             "promql_expr_test": [{
                 "expr": expr, "eval_time": "10m",
-                "exp_samples": [{"labels": f"thinpool_lvm_monitored{{{text}}}", "value": 0}] if selected else [],
+                "exp_samples": [{"labels": f"{series}{{{text}}}", "value": 0}] if selected else [],
             }],
         }],
     }
-    run = run_promtool_test(test, f"not_monitored_{checkpoint}")
-    c.remember(f"promtool on {ALERT}'s expression at '{checkpoint}'", run.stdout + run.stderr)
-    c.eq(f"[{checkpoint}] {ALERT}'s expression selects {'the pool' if selected else 'nothing'} (promtool exit code)",
+    run = run_promtool_test(test, f"{alert}_{checkpoint}")
+    c.remember(f"promtool on {alert}'s expression at '{checkpoint}'", run.stdout + run.stderr)
+    c.eq(f"[{checkpoint}] {alert}'s expression selects {'it' if selected else 'nothing'} (promtool exit code)",
          run.returncode, 0)
 
 
@@ -198,6 +199,8 @@ def check(c):
     check_policy(c, "remonitored", scrape, labels, monitored=1.0)
     check_seg_monitor(c, "remonitored", "monitored")
     check_alert_expr(c, "remonitored", scrape, labels, selected=False)
+    check_alert_expr(c, "remonitored", scrape, {}, selected=False, alert="ThinPoolDmeventdDown",
+                     series="thinpool_lvm_dmeventd_up")
 
     # 4. dmeventd killed, its pid file and FIFOs left behind.
     run_files = read(c, "down-run-files.txt")
@@ -213,6 +216,9 @@ def check(c):
         check_policy(c, name, scrape, meta, monitored=0.0, up=0.0)
         c.eq(f"[{name}] thinpool_data_size_bytes still lvs's last size",
              scrape.value("thinpool_data_size_bytes", **labels), size)
+        # Both pools have autoextend configured and nothing watches them: ThinPoolDmeventdDown selects the host.
+        check_alert_expr(c, name, scrape, {}, selected=True, alert="ThinPoolDmeventdDown",
+                         series="thinpool_lvm_dmeventd_up")
     c.eq("[down] no dmeventd after two scrapes: the exporter started none",
          dmeventd_processes(c, "down-ps-after.txt"), [])
 
