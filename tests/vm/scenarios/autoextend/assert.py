@@ -85,9 +85,12 @@ def dmeventd_processes(c, name):
 
 
 def check(c):
+    c.remember("the runbook's enable-autoextend-host block", read(c, "enable-autoextend-host.out"))
+    c.eq("the runbook's enable-autoextend-host block, verbatim, succeeds",
+         read(c, "enable-autoextend-host.rc").strip(), "0")
     conf = read(c, "lvm-config.txt")
     c.remember("lvm config in the guest", conf)
-    c.true("the guest's lvm.conf: monitoring 1, threshold 70, percent 20",
+    c.true("the guest's lvm.conf after the block: monitoring 1, threshold 70, percent 20",
            all(f"{k}={v}" in conf.replace(" ", "") for k, v in
                (("monitoring", 1), ("thin_pool_autoextend_threshold", 70), ("thin_pool_autoextend_percent", 20))),
            conf)

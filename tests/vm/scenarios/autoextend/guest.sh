@@ -13,13 +13,9 @@ VG=vg0
 POOL=pool
 MIB=1048576
 
-# Autoextend for this scenario only (the shared lvm.conf has threshold 100); start_dmeventd turns monitoring on.
-sed -i 's/^\([[:space:]]*\)thin_pool_autoextend_threshold = 100/\1thin_pool_autoextend_threshold = 70\n\1thin_pool_autoextend_percent = 20/' \
-	/etc/lvm/lvm.conf
+# dmeventd for this scenario (monitoring on); autoextend is turned on below by the runbook's enable-autoextend-host
+# block, verbatim, on the shared lvm.conf's threshold 100.
 start_dmeventd
-lvm config --typeconfig full activation/monitoring activation/thin_pool_autoextend_threshold \
-	activation/thin_pool_autoextend_percent >"$RESULTS/lvm-config.txt"
-cat "$RESULTS/lvm-config.txt"
 
 # A 1.5 GiB PV with 1 MiB extents. `pool` (64 MiB data, 4 MiB metadata) is driven past 70% data; `meta` (1 GiB of
 # 64 KiB chunks, lvm2's smallest metadata, 2 MiB) past 70% metadata: thin volume `origin` with 256 MiB written,
@@ -57,6 +53,16 @@ runbook() {
 }
 
 processes() { ps -o pid,args >"$RESULTS/$1"; }
+
+# Autoextend on (70%, +20%: the block's defaults) in lvm.conf and the pool monitored, as an operator would do it.
+runbook enable-autoextend-host enable-autoextend-host
+# lvm2 sets a pool's low water mark (the kernel's event at the threshold) when it activates the pool: reactivated,
+# the pools get the new threshold's mark; without it dmeventd's 10 s check would still see the pool pass it.
+vgchange -q -an "$VG" >/dev/null
+vgchange -q -ay "$VG" >/dev/null
+lvm config --typeconfig full activation/monitoring activation/thin_pool_autoextend_threshold \
+	activation/thin_pool_autoextend_percent >"$RESULTS/lvm-config.txt"
+cat "$RESULTS/lvm-config.txt"
 
 start_exporter
 grep -E '^(CapEff|NoNewPrivs|Seccomp):' "/proc/$EXPORTER_PID/status" >"$RESULTS/proc-status.txt"
