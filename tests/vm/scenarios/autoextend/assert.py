@@ -88,6 +88,11 @@ def check(c):
     c.remember("the runbook's enable-autoextend-host block", read(c, "enable-autoextend-host.out"))
     c.eq("the runbook's enable-autoextend-host block, verbatim, succeeds",
          read(c, "enable-autoextend-host.rc").strip(), "0")
+    c.remember("the runbook's enable-autoextend block on meta", read(c, "enable-autoextend-meta.out"))
+    c.eq("the runbook's enable-autoextend block, verbatim, on meta succeeds",
+         read(c, "enable-autoextend-meta.rc").strip(), "0")
+    c.eq("meta has the block's profile (lvs lv_profile)", read(c, "meta-profile.txt").strip(),
+         "thin-autoextend-70-20")
     conf = read(c, "lvm-config.txt")
     c.remember("lvm config in the guest", conf)
     c.true("the guest's lvm.conf after the block: monitoring 1, threshold 70, percent 20",

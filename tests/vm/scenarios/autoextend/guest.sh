@@ -56,6 +56,9 @@ processes() { ps -o pid,args >"$RESULTS/$1"; }
 
 # Autoextend on (70%, +20%: the block's defaults) in lvm.conf and the pool monitored, as an operator would do it.
 runbook enable-autoextend-host enable-autoextend-host
+# `meta` gets the same policy from a profile of its own, by the runbook's enable-autoextend block (70%, +20%).
+POOL=meta runbook enable-autoextend enable-autoextend-meta
+lvs --noheadings -o lv_profile "$VG/meta" >"$RESULTS/meta-profile.txt"
 # lvm2 sets a pool's low water mark (the kernel's event at the threshold) when it activates the pool: reactivated,
 # the pools get the new threshold's mark; without it dmeventd's 10 s check would still see the pool pass it.
 vgchange -q -an "$VG" >/dev/null
