@@ -78,6 +78,29 @@ def check_alert_expr(c, checkpoint, scrape, labels, selected, alert=ALERT, serie
          run.returncode, 0)
 
 
+def check_alert_fires(c, checkpoint, scrape, alert, firing, **labels):
+    """The alert as Prometheus's rule engine runs it (promtool, with the shipped rule files loaded): this scrape's
+    series held for 25 minutes, past every `for`; at 20 minutes ALERTS has the alert firing for `labels` if
+    `firing`, else not at all."""
+    selector = ",".join([f'alertname="{alert}"', 'alertstate="firing"'] + [f'{k}="{v}"' for k, v in labels.items()])
+    test = {
+        "rule_files": [str(REPO / "alerts" / "thinpool_rules.yml"), str(REPO / "alerts" / "thinpool_alerts.yml")],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": promtool_series(scrape, prefix="thinpool_", minutes=25),
+            "promql_expr_test": [{
+                "expr": f"count(ALERTS{{{selector}}})", "eval_time": "20m",
+                "exp_samples": [{"labels": "{}", "value": 1}] if firing else [],
+            }],
+        }],
+    }
+    run = run_promtool_test(test, f"{alert}_fires_{checkpoint}")
+    c.remember(f"promtool: {alert} firing at '{checkpoint}'", run.stdout + run.stderr)
+    c.eq(f"[{checkpoint}] {alert} {'fires' if firing else 'does not fire'} ({labels}; promtool exit code)",
+         run.returncode, 0)
+
+
 def dmeventd_processes(c, name):
     text = read(c, name)
     c.remember(name, text)
@@ -195,6 +218,8 @@ def check(c):
     check_policy(c, "unmonitored", scrape, pool_labels(c, "unmonitored", scrape, "meta"), monitored=1.0)
     check_seg_monitor(c, "unmonitored", "not monitored")
     check_alert_expr(c, "unmonitored", scrape, labels, selected=True)
+    check_alert_fires(c, "unmonitored", scrape, ALERT, True, vg="vg0", lv=POOL)
+    check_alert_fires(c, "unmonitored", scrape, ALERT, False, vg="vg0", lv="meta")
     c.true("autoextend-status on the unmonitored pool fails and sends to monitor-pool",
            read(c, "autoextend-status-unmonitored.rc").strip() != "0" and "dmeventd does not monitor the pool "
            "(monitor-pool)" in read(c, "autoextend-status-unmonitored.out"),
@@ -207,6 +232,7 @@ def check(c):
     check_policy(c, "remonitored", scrape, labels, monitored=1.0)
     check_seg_monitor(c, "remonitored", "monitored")
     check_alert_expr(c, "remonitored", scrape, labels, selected=False)
+    check_alert_fires(c, "remonitored", scrape, ALERT, False)
     check_alert_expr(c, "remonitored", scrape, {}, selected=False, alert="ThinPoolDmeventdDown",
                      series="thinpool_lvm_dmeventd_up")
 
@@ -227,6 +253,7 @@ def check(c):
         # Both pools have autoextend configured and nothing watches them: ThinPoolDmeventdDown selects the host.
         check_alert_expr(c, name, scrape, {}, selected=True, alert="ThinPoolDmeventdDown",
                          series="thinpool_lvm_dmeventd_up")
+        check_alert_fires(c, name, scrape, "ThinPoolDmeventdDown", True)
     c.eq("[down] no dmeventd after two scrapes: the exporter started none",
          dmeventd_processes(c, "down-ps-after.txt"), [])
 
