@@ -39,19 +39,22 @@ LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
       scan_failures_(spdlog::level::warn, "lvm: cannot {} the host's block devices for PVs: {}",
                      "lvm: the {} of the host's block devices works again") {}
 
-std::optional<Expected<lvm::LoadedVolumeGroup>> LvmCollector::read_pv(DeviceNumber dev,
-                                                                      const std::string& vg,
-                                                                      Clock::time_point deadline) {
+LvmCollector::PvRead LvmCollector::start_pv_read(DeviceNumber dev) {
+  return reads_.start(to_string(dev), WhenBusy::kSkip,
+                      [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
+                        auto reader = opener_(dev);
+                        if (!reader) {
+                          return reader.error();
+                        }
+                        return cache_.load_from_pv(**reader);
+                      });
+}
+
+std::optional<Expected<lvm::LoadedVolumeGroup>> LvmCollector::finish_pv_read(
+    DeviceNumber dev, const std::string& vg, const PvRead& read, Clock::time_point deadline) {
   using Reads = decltype(reads_);
   const std::string key = to_string(dev);
-  auto result =
-      reads_.run(key, deadline, WhenBusy::kSkip, [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
-        auto reader = opener_(dev);
-        if (!reader) {
-          return reader.error();
-        }
-        return cache_.load_from_pv(**reader);
-      });
+  auto result = reads_.wait(read, deadline);
   if (result.outcome != Reads::Outcome::kDone) {
     // The node's name (from sysfs) only for what is reported: a healthy PV costs no sysfs read.
     const std::string node = device_node(dev);
@@ -78,6 +81,12 @@ std::optional<Expected<lvm::LoadedVolumeGroup>> LvmCollector::read_pv(DeviceNumb
         Error{fmt::format("{}: the read failed unexpectedly", device_node(dev))});
   }
   return *result.value;
+}
+
+std::optional<Expected<lvm::LoadedVolumeGroup>> LvmCollector::read_pv(DeviceNumber dev,
+                                                                      const std::string& vg,
+                                                                      Clock::time_point deadline) {
+  return finish_pv_read(dev, vg, start_pv_read(dev), deadline);
 }
 
 Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
@@ -156,22 +165,37 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
     std::lock_guard lock(found_mutex_);
     found = found_;
   }
-  for (const ScannedDevice& pv : found) {
-    if (pv.label->metadata_areas.empty()) {
-      continue;  // a PV made with --metadatacopies 0: present, but holds no VG text
-    }
-    std::string vg;
-    {
-      std::lock_guard lock(found_mutex_);
-      if (auto known = vg_of_.find(pv.device.dev); known != vg_of_.end()) {
-        vg = known->second;
+  // One PV per VG known from earlier scrapes, and every PV whose VG is not known yet, read at once
+  // (in parallel: a PV that does not answer takes no time from the others); a VG whose chosen PV
+  // did not read is then read from its other PVs in turn.
+  struct Chosen {
+    const ScannedDevice* pv;
+    std::string vg;  // from an earlier scrape, or ""
+    PvRead read;
+  };
+  std::vector<Chosen> chosen;
+  std::vector<std::pair<const ScannedDevice*, std::string>> others;
+  {
+    std::set<std::string> picked;
+    std::lock_guard lock(found_mutex_);
+    for (const ScannedDevice& pv : found) {
+      if (pv.label->metadata_areas.empty()) {
+        continue;  // a PV made with --metadatacopies 0: present, but holds no VG text
+      }
+      auto known = vg_of_.find(pv.device.dev);
+      const std::string vg = known != vg_of_.end() ? known->second : std::string();
+      if (!vg.empty() && !picked.insert(vg).second) {
+        others.emplace_back(&pv, vg);
+      } else {
+        chosen.push_back({&pv, vg, {}});
       }
     }
-    auto already = groups.find(vg);
-    if (!vg.empty() && already != groups.end() && already->second) {
-      continue;  // read from another of its PVs in this scrape
-    }
-    std::optional<Expected<lvm::LoadedVolumeGroup>> loaded = read_pv(pv.device.dev, vg, deadline);
+  }
+  for (Chosen& pick : chosen) {
+    pick.read = start_pv_read(pick.pv->device.dev);
+  }
+  auto take = [&](const ScannedDevice& pv, const std::string& vg,
+                  std::optional<Expected<lvm::LoadedVolumeGroup>> loaded) {
     if (!loaded || !*loaded) {
       // A PV outside any VG, or one that does not read: the VG's other PVs may (or the backup).
       if (!vg.empty()) {
@@ -179,7 +203,7 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
             vg, loaded ? loaded->error()
                        : Error{fmt::format("{} does not answer", device_node(pv.device.dev))});
       }
-      continue;
+      return;
     }
     const std::string& name = (*loaded)->vg->name;
     {
@@ -189,6 +213,15 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
     auto [group, inserted] = groups.try_emplace(name, std::move(*loaded));
     if (!inserted && !group->second) {
       group->second = std::move(*loaded);
+    }
+  };
+  for (const Chosen& pick : chosen) {
+    take(*pick.pv, pick.vg, finish_pv_read(pick.pv->device.dev, pick.vg, pick.read, deadline));
+  }
+  for (const auto& [pv, vg] : others) {
+    auto group = groups.find(vg);
+    if (group == groups.end() || !group->second) {
+      take(*pv, vg, read_pv(pv->device.dev, vg, deadline));
     }
   }
   // The smallest metadata area of each VG, over every PV of it the scan found.
@@ -210,79 +243,6 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
       }
     }
   }
-}
-
-void LvmCollector::refresh_config() {
-  if (config_dir_.empty() ||
-      (config_ && !config_->changed() && selection_ && !selection_->changed())) {
-    return;
-  }
-  Expected<lvm::LvmConfig> config = lvm::LvmConfig::load(config_dir_);
-  Expected<lvm::DeviceSelection> selection =
-      config ? lvm::DeviceSelection::load(*config) : Expected<lvm::DeviceSelection>(config.error());
-  {
-    std::lock_guard lock(found_mutex_);
-    config_read_ = selection.ok();
-  }
-  if (!selection) {
-    // The last good configuration stays; it is tried again when a file changes.
-    config_failures_.failing("lvm.conf", selection.error().message);
-    if (!config_) {
-      // The first read failed: lvm2's defaults (every device) until it works.
-      std::lock_guard lock(found_mutex_);
-      config_ = std::make_shared<const lvm::LvmConfig>(config_dir_);
-      selection_.reset();
-    }
-    return;
-  }
-  config_failures_.working("lvm.conf");
-  for (const std::string& warning : config->warnings()) {
-    spdlog::warn("lvm: {}", warning);
-  }
-  auto shared = std::make_shared<const lvm::DeviceSelection>(std::move(*selection));
-  {
-    std::lock_guard lock(found_mutex_);
-    config_ = std::make_shared<const lvm::LvmConfig>(std::move(*config));
-    selection_ = shared;
-  }
-  if (scanner_ == nullptr) {
-    return;
-  }
-  PvScanner::Options options;
-  options.scan_lvs = config_->scan_lvs();
-  options.accept = [shared](const BlockDevice& device) {
-    // With a devices file the PVID decides, once the label is read.
-    return shared->uses_devices_file() || shared->selects({device.names, std::nullopt, {}, {}});
-  };
-  options.accept_pv = [shared](const BlockDevice& device, const lvm::PvLabel& label) {
-    return shared->selects({device.names, std::nullopt, {}, lvm::normalize_pvid(label.pv_uuid)});
-  };
-  scanner_->set_options(std::move(options));
-}
-
-std::optional<lvm::ThinPoolAutoextend> LvmCollector::autoextend(const lvm::ThinPoolSummary& pool) {
-  std::lock_guard lock(found_mutex_);
-  if (!config_) {
-    return std::nullopt;
-  }
-  if (pool.profile.empty()) {
-    return config_->thin_pool_autoextend();
-  }
-  auto known = profiles_.find(pool.profile);
-  if (known == profiles_.end() || (known->second && known->second->changed())) {
-    Expected<lvm::LvmProfile> loaded = config_->load_profile(pool.profile);
-    if (loaded) {
-      config_failures_.working("profile " + pool.profile);
-    } else {
-      config_failures_.failing("profile " + pool.profile, loaded.error().message);
-    }
-    known = profiles_.insert_or_assign(pool.profile, std::move(loaded)).first;
-  }
-  if (!known->second) {
-    profiles_read_ = false;
-    return std::nullopt;
-  }
-  return config_->thin_pool_autoextend(&*known->second);
 }
 
 std::optional<MonitoringView> LvmCollector::ask_dmeventd(const ThinInventory& inventory,

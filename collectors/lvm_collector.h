@@ -67,8 +67,14 @@ class LvmCollector : public Collector {
   Expected<lvm::LoadedVolumeGroup> load_group(const std::string& vg,
                                               const std::vector<DeviceNumber>& physical_devices,
                                               Clock::time_point deadline);
-  // One PV's VG through reads_; nullopt (and a stuck report, for `vg`) when it did not answer by
-  // the deadline.
+  // One PV's VG through reads_, started on a worker, then waited for until the deadline: nullopt
+  // (and a stuck report, for `vg`) when it did not answer by then.
+  using PvRead = SingleFlight<Expected<lvm::LoadedVolumeGroup>>::Handle;
+  PvRead start_pv_read(DeviceNumber dev);
+  std::optional<Expected<lvm::LoadedVolumeGroup>> finish_pv_read(DeviceNumber dev,
+                                                                 const std::string& vg,
+                                                                 const PvRead& read,
+                                                                 Clock::time_point deadline);
   std::optional<Expected<lvm::LoadedVolumeGroup>> read_pv(DeviceNumber dev, const std::string& vg,
                                                           Clock::time_point deadline);
   // The VGs of the PVs the scanner finds, and the smallest metadata area of each.
