@@ -27,7 +27,9 @@ fi
 
 # The commands, as the README's quick start writes them (its first sh block), at HEAD: the commit
 # the fresh root gets a clone of.
-quickstart=$(git -C "$repo" show HEAD:README.md | awk '/^## Quick start/ {on = 1; next} on && /^## / {exit} on')
+# (awk reads to the end: an early exit would leave git writing into a closed pipe, SIGPIPE)
+readme=$(git -C "$repo" show HEAD:README.md)
+quickstart=$(awk '/^## Quick start/ {on = 1; next} /^## / {on = 0} on' <<<"$readme")
 block=$(awk '/^```sh/ {on = 1; next} on && /^```/ {exit} on' <<<"$quickstart")
 [ -n "$block" ] || fail "README.md: no sh block in the Quick start section"
 readme_line() {
@@ -52,7 +54,7 @@ relay_pid=""
 cleanup() {
   [ -z "$relay_pid" ] || kill "$relay_pid" 2>/dev/null || true
   # The namespaces' mounts are gone with them; this only guards against a bind seen from here.
-  if findmnt -rn -o TARGET | grep -q -F "$work/"; then fail "mounts left under $work"; fi
+  if findmnt -rn -o TARGET | grep -F "$work/" >/dev/null; then fail "mounts left under $work"; fi
   if [ -n "${THINPOOL_QUICKSTART_KEEP:-}" ]; then echo "kept $work (THINPOOL_QUICKSTART_KEEP)"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
