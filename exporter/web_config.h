@@ -11,7 +11,8 @@
 //   basic_auth_users:
 //     prometheus: $2y$10$...         # bcrypt, e.g. from `htpasswd -nBC 10 prometheus`
 //
-// The files are read once, at start-up, before privileges are dropped; restart to rotate them.
+// The server reads the file again (and the files it names) when one of them changes, for the next
+// connections; a file that does not read or parse keeps the last good config in use.
 #pragma once
 
 #include <map>
@@ -19,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 
@@ -46,12 +49,24 @@ struct TlsServerConfig {
   TlsVersion min_version = TlsVersion::kTls12;
   std::optional<TlsVersion> max_version;
   bool prefer_server_cipher_suites = true;
+  // Go's names, as exporter-toolkit takes them: cipher_suites ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+  // TLS 1.2 and older; empty: OpenSSL's defaults), curve_preferences ("CurveP256", "X25519").
+  std::vector<std::string> cipher_suites;
+  std::vector<std::string> curve_preferences;
+  // client_allowed_sans: when not empty, a client certificate is accepted only if one of its
+  // subject alternative names (DNS, IP, e-mail, URI) is in this list.
+  std::vector<std::string> client_allowed_sans;
 };
 
 struct WebConfig {
   std::optional<TlsServerConfig> tls;
   // user name -> bcrypt hash; empty: no authentication.
   std::map<std::string, std::string> basic_auth_users;
+  // http_server_config.headers: added to every response.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Every file the config was read from (the config file itself, certificate, key, client CA):
+  // the server reads the config again when one of them changes.
+  std::vector<std::string> files;
 };
 
 // Parses the YAML text of a web config. Relative file names are taken relative to `base_dir`.
@@ -94,6 +109,10 @@ std::optional<std::string> decode_base64(std::string_view text);
 // Sets up an OpenSSL SSL_CTX (passed as void* so that OpenSSL stays out of this header) from
 // `tls`: certificate chain, key, protocol versions, client certificate policy.
 Status configure_tls_context(void* ssl_ctx, const TlsServerConfig& tls);
+
+// True when `allowed` is empty or the peer certificate of the TLS connection `ssl` (an SSL*) has one
+// of the names in `allowed` among its subject alternative names.
+bool client_sans_allowed(void* ssl, const std::vector<std::string>& allowed);
 
 // configure_tls_context() on a scratch context: reports a bad PEM or a key that does not match
 // its certificate at start-up, with the file name.
