@@ -1,7 +1,8 @@
-// The OpenSSL side of --web.config.file. civetweb creates the SSL_CTX and hands it to its
-// init_ssl callback; returning 1 there tells civetweb that the context is complete, so this file
-// decides everything about TLS: the certificate chain and key (from PEM text read at start-up,
-// which keeps working after privileges are dropped), protocol versions and client certificates.
+// The OpenSSL side of --web.config.file. The server creates an SSL_CTX with
+// SSL_CTX_new(TLS_server_method()) and hands it to configure_tls_context(), which decides
+// everything about TLS: the certificate chain and key (from PEM text read at start-up, which keeps
+// working after privileges are dropped), protocol versions and client certificates. A changed
+// config builds a new context; connections already open keep theirs.
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -11,13 +12,6 @@
 #include <memory>
 
 #include "exporter/web_config.h"
-
-// Defined by the two shims that make Debian's civetweb work with OpenSSL 3 (see
-// civetweb_openssl_shim.cc); referenced so that the linker keeps them as dependencies.
-extern "C" int thinpool_libssl_shim();
-extern "C" int thinpool_libcrypto_shim();
-__attribute__((used)) static int (*const kOpensslShims[])() = {thinpool_libssl_shim,
-                                                               thinpool_libcrypto_shim};
 
 namespace thinpool {
 namespace {
