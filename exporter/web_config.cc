@@ -1,12 +1,15 @@
 // Parsing and validation of the exporter-toolkit web config. The checks follow exporter-toolkit's
-// (web/tls_config.go) so that a file Prometheus's exporters accept means the same here; options
-// that cannot be honoured with civetweb and OpenSSL are refused rather than silently ignored,
-// because ignoring a security setting (e.g. client_allowed_sans) would weaken it unnoticed.
+// (web/tls_config.go, web/handler.go) so that a file Prometheus's exporters accept means the same
+// here. Where exporter-toolkit would silently not apply a security setting (client_allowed_sans
+// without a verified client certificate), or an option cannot be honoured (HTTP/2), the file is
+// refused instead, because ignoring it would weaken the setup unnoticed.
 #include "exporter/web_config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -52,10 +55,17 @@ void check_keys(const YAML::Node& map, const std::string& where,
   }
 }
 
-std::string read_file(const std::string& base_dir, const std::string& name,
-                      const std::string& key) {
-  std::string path =
-      !name.empty() && name.front() != '/' && !base_dir.empty() ? base_dir + "/" + name : name;
+std::string resolve(const std::string& base_dir, const std::string& name) {
+  return !name.empty() && name.front() != '/' && !base_dir.empty() ? base_dir + "/" + name : name;
+}
+
+// Reads a file the config names; its path (resolved against the config's folder) goes to `files`.
+std::string read_file(const std::string& base_dir, const std::string& name, const std::string& key,
+                      std::vector<std::string>& files) {
+  std::string path = resolve(base_dir, name);
+  if (std::find(files.begin(), files.end(), path) == files.end()) {
+    files.push_back(path);
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     fail(fmt::format("{} \"{}\": {}", key, path, std::strerror(errno)));
@@ -101,7 +111,84 @@ TlsVersion parse_tls_version(const std::string& value, const std::string& key) {
   return it->second;
 }
 
-std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::string& base_dir) {
+std::vector<std::string> string_list(const YAML::Node& node, const std::string& key) {
+  std::vector<std::string> values;
+  if (node.IsNull()) {
+    return values;
+  }
+  if (!node.IsSequence()) {
+    fail(fmt::format("{} must be a list of strings", key));
+  }
+  for (const auto& item : node) {
+    values.push_back(scalar(item, key));
+  }
+  return values;
+}
+
+std::vector<std::string> parse_cipher_suites(const YAML::Node& node, TlsServerConfig& tls) {
+  const std::string key = "tls_server_config.cipher_suites";
+  std::vector<std::string> names = string_list(node, key);
+  bool tls12_suite = false;
+  for (const std::string& name : names) {
+    std::optional<std::string> openssl = openssl_cipher_name(name);
+    if (!openssl) {
+      fail(
+          fmt::format("{}: unknown cipher \"{}\" (Go's names from crypto/tls CipherSuites(), e.g. "
+                      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)",
+                      key, name));
+    }
+    tls12_suite = tls12_suite || !openssl->empty();
+  }
+  // TLS 1.3 names are accepted and not applied, as in Go; a list of only those leaves TLS 1.2 and
+  // older without a suite, which Go lets fail at every such handshake.
+  if (!names.empty() && !tls12_suite) {
+    if (tls.max_version && *tls.max_version <= TlsVersion::kTls12) {
+      fail(
+          fmt::format("{} lists only TLS 1.3 suites, but max_version is {}: no connection could "
+                      "be made",
+                      key, *tls.max_version == TlsVersion::kTls12 ? "TLS12" : "below TLS12"));
+    }
+    tls.min_version = TlsVersion::kTls13;
+  }
+  return names;
+}
+
+std::vector<std::string> parse_curves(const YAML::Node& node) {
+  const std::string key = "tls_server_config.curve_preferences";
+  std::vector<std::string> names = string_list(node, key);
+  for (const std::string& name : names) {
+    if (!openssl_group_name(name)) {
+      fail(fmt::format("{}: unknown curve \"{}\" (one of CurveP256, CurveP384, CurveP521, X25519)",
+                       key, name));
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> parse_allowed_sans(const YAML::Node& node, ClientAuth client_auth) {
+  const std::string key = "tls_server_config.client_allowed_sans";
+  if (node.IsSequence() && node.size() == 0) {
+    fail(key + " is empty: it would refuse every client; list the allowed names or remove it");
+  }
+  std::vector<std::string> names = string_list(node, key);
+  for (const std::string& name : names) {
+    if (name.empty()) {
+      fail(key + ": an empty name never matches a certificate");
+    }
+  }
+  // exporter-toolkit checks the names only when a client certificate was asked for, and also on
+  // certificates it did not verify, whose names anybody can choose.
+  if (!names.empty() && client_auth != ClientAuth::kRequireAndVerifyClientCert &&
+      client_auth != ClientAuth::kVerifyClientCertIfGiven) {
+    fail(key +
+         " needs client_auth_type RequireAndVerifyClientCert (or VerifyClientCertIfGiven) and "
+         "client_ca_file: the names of a certificate that was not verified prove nothing");
+  }
+  return names;
+}
+
+std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::string& base_dir,
+                                         std::vector<std::string>& files) {
   if (node.IsNull()) {
     return std::nullopt;
   }
@@ -110,14 +197,6 @@ std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::stri
              {"cert_file", "key_file", "cert", "key", "client_auth_type", "client_ca_file",
               "client_allowed_sans", "min_version", "max_version", "cipher_suites",
               "prefer_server_cipher_suites", "curve_preferences"});
-  for (const char* unsupported : {"cipher_suites", "curve_preferences", "client_allowed_sans"}) {
-    if (node[unsupported]) {
-      fail(
-          fmt::format("{}.{} is not supported by thinpool_exporter (OpenSSL's defaults apply to "
-                      "ciphers and curves); remove it",
-                      where, unsupported));
-    }
-  }
   auto get = [&](const char* key) {
     return node[key] ? scalar(node[key], where + "." + key) : std::string();
   };
@@ -147,8 +226,9 @@ std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::stri
   tls.cert_source = cert_file.empty() ? where + ".cert" : cert_file;
   tls.key_source = key_file.empty() ? where + ".key" : key_file;
   tls.cert_pem =
-      cert_file.empty() ? cert_inline : read_file(base_dir, cert_file, where + ".cert_file");
-  tls.key_pem = key_file.empty() ? key_inline : read_file(base_dir, key_file, where + ".key_file");
+      cert_file.empty() ? cert_inline : read_file(base_dir, cert_file, where + ".cert_file", files);
+  tls.key_pem =
+      key_file.empty() ? key_inline : read_file(base_dir, key_file, where + ".key_file", files);
   tls.client_auth = parse_client_auth(client_auth_type);
   if (!client_ca_file.empty()) {
     if (tls.client_auth == ClientAuth::kNoClientCert) {
@@ -156,7 +236,7 @@ std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::stri
            ": client_ca_file is set but client_auth_type is NoClientCert (set "
            "client_auth_type, e.g. RequireAndVerifyClientCert)");
     }
-    tls.client_ca_pem = read_file(base_dir, client_ca_file, where + ".client_ca_file");
+    tls.client_ca_pem = read_file(base_dir, client_ca_file, where + ".client_ca_file", files);
   } else if (tls.client_auth == ClientAuth::kVerifyClientCertIfGiven ||
              tls.client_auth == ClientAuth::kRequireAndVerifyClientCert) {
     fail(fmt::format("{}: client_auth_type {} needs client_ca_file", where, client_auth_type));
@@ -174,20 +254,84 @@ std::optional<TlsServerConfig> parse_tls(const YAML::Node& node, const std::stri
     tls.prefer_server_cipher_suites =
         boolean(node["prefer_server_cipher_suites"], where + ".prefer_server_cipher_suites");
   }
+  if (node["cipher_suites"]) {
+    tls.cipher_suites = parse_cipher_suites(node["cipher_suites"], tls);
+  }
+  if (node["curve_preferences"]) {
+    tls.curve_preferences = parse_curves(node["curve_preferences"]);
+  }
+  if (node["client_allowed_sans"]) {
+    tls.client_allowed_sans = parse_allowed_sans(node["client_allowed_sans"], tls.client_auth);
+  }
   return tls;
 }
 
-void parse_http_server_config(const YAML::Node& node) {
+// exporter-toolkit's extraHTTPHeaders (web/handler.go): the only headers a config may add, and
+// for two of them the only values. The names are matched exactly, as there.
+const std::map<std::string, std::vector<std::string>>& allowed_headers() {
+  static const std::map<std::string, std::vector<std::string>> kAllowed = {
+      {"Strict-Transport-Security", {}},
+      {"X-Content-Type-Options", {"nosniff"}},
+      {"X-Frame-Options", {"deny", "sameorigin"}},
+      {"X-XSS-Protection", {}},
+      {"Content-Security-Policy", {}},
+  };
+  return kAllowed;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_headers(const YAML::Node& node) {
+  std::vector<std::pair<std::string, std::string>> headers;
   if (node.IsNull()) {
-    return;
+    return headers;
+  }
+  if (!node.IsMap()) {
+    fail("http_server_config.headers must be a mapping of header name to value");
+  }
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    std::string name = entry.first.as<std::string>();
+    std::string key = "http_server_config.headers." + name;
+    auto allowed = allowed_headers().find(name);
+    if (allowed == allowed_headers().end()) {
+      fail(fmt::format(
+          "http_server_config.headers: HTTP header \"{}\" can not be configured (only "
+          "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, "
+          "Content-Security-Policy)",
+          name));
+    }
+    if (!seen.insert(name).second) {
+      fail(key + " is given twice");
+    }
+    std::string value = entry.second.IsNull() ? std::string() : scalar(entry.second, key);
+    const std::vector<std::string>& values = allowed->second;
+    if (!values.empty() && std::find(values.begin(), values.end(), value) == values.end()) {
+      fail(fmt::format("{} \"{}\" is not one of {}", key, value, fmt::join(values, ", ")));
+    }
+    if (std::any_of(value.begin(), value.end(),
+                    [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; })) {
+      fail(key + " must not contain control characters (line breaks)");
+    }
+    if (!value.empty()) {  // blank: the header is not sent
+      headers.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  return headers;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_http_server_config(const YAML::Node& node) {
+  if (node.IsNull()) {
+    return {};
   }
   check_keys(node, "http_server_config", {"http2", "headers"});
-  if (node["http2"]) {
-    boolean(node["http2"], "http_server_config.http2");  // civetweb speaks HTTP/1.1 only
+  // exporter-toolkit's default is true, but without TLS and for scrapes it serves HTTP/1.1, which
+  // is all this server speaks: absent and false mean the same here, true cannot be honoured.
+  if (node["http2"] && boolean(node["http2"], "http_server_config.http2")) {
+    fail(
+        "http_server_config.http2: true is not supported: thinpool_exporter serves HTTP/1.1 only "
+        "(Prometheus scrapes over HTTP/1.1); remove the key or set it to false");
   }
-  if (node["headers"] && !node["headers"].IsNull()) {
-    fail("http_server_config.headers is not supported by thinpool_exporter; remove it");
-  }
+  return node["headers"] ? parse_headers(node["headers"])
+                         : std::vector<std::pair<std::string, std::string>>{};
 }
 
 std::map<std::string, std::string> parse_users(const YAML::Node& node) {
@@ -230,10 +374,10 @@ Expected<WebConfig> parse_web_config(std::string_view yaml, const std::string& b
     check_keys(root, "the top level",
                {"tls_server_config", "http_server_config", "basic_auth_users"});
     if (root["tls_server_config"]) {
-      config.tls = parse_tls(root["tls_server_config"], base_dir);
+      config.tls = parse_tls(root["tls_server_config"], base_dir, config.files);
     }
     if (root["http_server_config"]) {
-      parse_http_server_config(root["http_server_config"]);
+      config.headers = parse_http_server_config(root["http_server_config"]);
     }
     if (root["basic_auth_users"]) {
       config.basic_auth_users = parse_users(root["basic_auth_users"]);
@@ -268,6 +412,7 @@ Expected<WebConfig> load_web_config(const std::string& path) {
   if (!config) {
     return Error{fmt::format("--web.config.file \"{}\": {}", path, config.error().message)};
   }
+  config->files.insert(config->files.begin(), path);
   return config;
 }
 

@@ -49,8 +49,9 @@ struct TlsServerConfig {
   TlsVersion min_version = TlsVersion::kTls12;
   std::optional<TlsVersion> max_version;
   bool prefer_server_cipher_suites = true;
-  // Go's names, as exporter-toolkit takes them: cipher_suites ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-  // TLS 1.2 and older; empty: OpenSSL's defaults), curve_preferences ("CurveP256", "X25519").
+  // Go's names, as exporter-toolkit takes them: cipher_suites
+  // ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", TLS 1.2 and older; empty: OpenSSL's defaults),
+  // curve_preferences ("CurveP256", "X25519").
   std::vector<std::string> cipher_suites;
   std::vector<std::string> curve_preferences;
   // client_allowed_sans: when not empty, a client certificate is accepted only if one of its
@@ -107,12 +108,26 @@ bool looks_like_bcrypt(std::string_view hash);
 std::optional<std::string> decode_base64(std::string_view text);
 
 // Sets up an OpenSSL SSL_CTX (passed as void* so that OpenSSL stays out of this header) from
-// `tls`: certificate chain, key, protocol versions, client certificate policy.
+// `tls`: certificate chain, key, protocol versions, cipher suites (TLS 1.2 and older), curves,
+// client certificate policy. client_allowed_sans is not part of it: see client_sans_allowed().
 Status configure_tls_context(void* ssl_ctx, const TlsServerConfig& tls);
 
-// True when `allowed` is empty or the peer certificate of the TLS connection `ssl` (an SSL*) has one
-// of the names in `allowed` among its subject alternative names.
+// True when `allowed` is empty or the peer certificate of the TLS connection `ssl` (an SSL*) has
+// one of the names in `allowed` among its subject alternative names, compared exactly as
+// exporter-toolkit does: DNS names and e-mail addresses as written, IP addresses as Go prints them
+// ("127.0.0.1", "::1", "2001:db8::1"), URIs as written. False without a peer certificate. The
+// server calls it after the handshake and closes the connection, without a response, on false.
 bool client_sans_allowed(void* ssl, const std::vector<std::string>& allowed);
+
+// OpenSSL's name of the cipher suite that Go's crypto/tls calls `go_name` (one of
+// tls.CipherSuites(), e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" ->
+// "ECDHE-RSA-AES128-GCM-SHA256");
+// "" for Go's TLS 1.3 suite names, which Go accepts in a config but does not apply (TLS 1.3 suites
+// are not configurable there); nullopt for a name Go does not accept.
+std::optional<std::string> openssl_cipher_name(std::string_view go_name);
+
+// OpenSSL's group name for exporter-toolkit's curve names: CurveP256, CurveP384, CurveP521, X25519.
+std::optional<std::string> openssl_group_name(std::string_view go_name);
 
 // configure_tls_context() on a scratch context: reports a bad PEM or a key that does not match
 // its certificate at start-up, with the file name.

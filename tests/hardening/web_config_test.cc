@@ -1,15 +1,19 @@
 #include "exporter/web_config.h"
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
+#include <fstream>
+#include <memory>
 #include <ostream>
+#include <sstream>
 #include <string>
+
+#include "tests/hardening/tls_handshake.h"
 
 namespace thinpool {
 namespace {
-
-const std::string kTestData = THINPOOL_HARDENING_TESTDATA;
 
 // bcrypt (cost 4) of "s3cret: with colon" in the three spellings libxcrypt accepts.
 constexpr const char* kHash2a = "$2a$04$CUka7tlkWWq5SABBqCl7vON3LzCg1eGT7.a4/y8jbHj88qUZVCnjG";
@@ -81,6 +85,83 @@ TEST(WebConfig, ClientCertificates) {
   EXPECT_FALSE(config->tls->client_ca_pem.empty());
 }
 
+TEST(WebConfig, CipherSuitesAndCurvesInGoNames) {
+  auto config = parse(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "  cipher_suites:\n  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
+      "  - TLS_AES_128_GCM_SHA256\n  - TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n"
+      "  curve_preferences: [X25519, CurveP256, CurveP384, CurveP521]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->tls->cipher_suites.size(), 3U);
+  EXPECT_EQ(config->tls->curve_preferences,
+            (std::vector<std::string>{"X25519", "CurveP256", "CurveP384", "CurveP521"}));
+  EXPECT_EQ(config->tls->min_version, TlsVersion::kTls12);  // a TLS 1.2 suite is listed
+  EXPECT_EQ(openssl_cipher_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+            "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(openssl_cipher_name("TLS_AES_256_GCM_SHA384"), "");  // TLS 1.3: not configurable
+  EXPECT_FALSE(openssl_cipher_name("ECDHE-RSA-AES128-GCM-SHA256"));
+  EXPECT_EQ(openssl_group_name("CurveP521"), "P-521");
+  EXPECT_FALSE(openssl_group_name("P-256"));
+  // Only TLS 1.3 names: as in Go, TLS 1.2 has no suite left, so only TLS 1.3 is offered.
+  auto only13 = parse(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n");
+  ASSERT_TRUE(only13.ok()) << only13.error().message;
+  EXPECT_EQ(only13->tls->min_version, TlsVersion::kTls13);
+}
+
+TEST(WebConfig, HeadersExporterToolkitAllows) {
+  auto config = parse(
+      "http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n"
+      "    Strict-Transport-Security: max-age=31536000; includeSubDomains\n"
+      "    X-Content-Type-Options: nosniff\n    X-XSS-Protection: 1\n"
+      "    Content-Security-Policy: \"default-src 'self'\"\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->headers,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"X-Frame-Options", "deny"},
+                {"Strict-Transport-Security", "max-age=31536000; includeSubDomains"},
+                {"X-Content-Type-Options", "nosniff"},
+                {"X-XSS-Protection", "1"},
+                {"Content-Security-Policy", "default-src 'self'"}}));
+  // Blank means "not sent" (exporter-toolkit's documentation), http2 absent means its default.
+  auto blank = parse("http_server_config:\n  headers:\n    X-XSS-Protection:\n");
+  ASSERT_TRUE(blank.ok()) << blank.error().message;
+  EXPECT_TRUE(blank->headers.empty());
+  EXPECT_TRUE(parse("http_server_config:\n  headers: {}\n").ok());
+  EXPECT_TRUE(parse("http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n").ok());
+}
+
+TEST(WebConfig, ClientAllowedSans) {
+  auto config = parse(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: server.crt\n"
+      "  client_allowed_sans: [scraper.example, 127.0.0.1, \"::1\"]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->tls->client_allowed_sans,
+            (std::vector<std::string>{"scraper.example", "127.0.0.1", "::1"}));
+}
+
+TEST(WebConfig, ListsEveryFileItWasReadFrom) {
+  std::string dir = testing::TempDir() + "web_config_files";
+  std::string self = dir + "/web.yml";
+  ASSERT_EQ(std::system(("mkdir -p " + dir + " && cp " + kTestData + "/server.crt " + kTestData +
+                         "/server.key " + dir + "/")
+                            .c_str()),
+            0);
+  std::ofstream(self) << "tls_server_config:\n  cert_file: server.crt\n  key_file: " << dir
+                      << "/server.key\n  client_auth_type: RequireAndVerifyClientCert\n"
+                         "  client_ca_file: server.crt\n";
+  auto config = load_web_config(self);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->files,
+            (std::vector<std::string>{self, dir + "/server.crt", dir + "/server.key"}));
+  std::ofstream(self) << "basic_auth_users: {}\n";
+  auto plain = load_web_config(self);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->files, std::vector<std::string>{self});
+}
+
 TEST(WebConfig, LoadResolvesRelativeNamesAgainstTheFile) {
   auto missing = load_web_config(kTestData + "/no-such-web.yml");
   ASSERT_FALSE(missing.ok());
@@ -145,12 +226,68 @@ INSTANTIATE_TEST_SUITE_P(
                   "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
                   "  min_version: TLS13\n  max_version: TLS12\n",
                   "max_version is lower than min_version"},
-        BadConfig{"CipherSuites",
+        BadConfig{"UnknownCipher",
                   "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-                  "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
-                  "cipher_suites is not supported"},
-        BadConfig{"Headers", "http_server_config:\n  headers:\n    X-Frame-Options: deny\n",
-                  "http_server_config.headers is not supported"},
+                  "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA2048]\n",
+                  "tls_server_config.cipher_suites: unknown cipher "
+                  "\"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA2048\""},
+        BadConfig{"InsecureCipher",  // in Go's InsecureCipherSuites(), refused there too
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA256]\n",
+                  "unknown cipher \"TLS_RSA_WITH_AES_128_CBC_SHA256\""},
+        BadConfig{"CipherSuitesNotAList",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  cipher_suites: TLS_AES_128_GCM_SHA256\n",
+                  "tls_server_config.cipher_suites must be a list of strings"},
+        BadConfig{"OnlyTls13SuitesWithMaxTls12",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  max_version: TLS12\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
+                  "cipher_suites lists only TLS 1.3 suites, but max_version is TLS12"},
+        BadConfig{"UnknownCurve",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  curve_preferences: [CurveP999]\n",
+                  "tls_server_config.curve_preferences: unknown curve \"CurveP999\""},
+        BadConfig{"SansWithoutClientAuth",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  client_allowed_sans: [one]\n",
+                  "client_allowed_sans needs client_auth_type RequireAndVerifyClientCert"},
+        BadConfig{"SansWithUnverifiedCert",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  client_auth_type: RequireAnyClientCert\n  client_allowed_sans: [one]\n",
+                  "client_allowed_sans needs client_auth_type RequireAndVerifyClientCert"},
+        BadConfig{"SansEmpty",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.crt\n"
+                  "  client_allowed_sans: []\n",
+                  "client_allowed_sans is empty"},
+        BadConfig{"SansNotStrings",
+                  "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                  "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.crt\n"
+                  "  client_allowed_sans: [[a]]\n",
+                  "tls_server_config.client_allowed_sans must be a string"},
+        BadConfig{"HeaderNotAllowed", "http_server_config:\n  headers:\n    Server: x\n",
+                  "http_server_config.headers: HTTP header \"Server\" can not be configured"},
+        BadConfig{"HeaderNameCase", "http_server_config:\n  headers:\n    x-frame-options: deny\n",
+                  "HTTP header \"x-frame-options\" can not be configured"},
+        BadConfig{
+            "FrameOptionsValue", "http_server_config:\n  headers:\n    X-Frame-Options: foo\n",
+            "http_server_config.headers.X-Frame-Options \"foo\" is not one of deny, sameorigin"},
+        BadConfig{"FrameOptionsBlank",
+                  "http_server_config:\n  headers:\n    X-Frame-Options: \"\"\n",
+                  "X-Frame-Options \"\" is not one of deny, sameorigin"},
+        BadConfig{"ContentTypeOptionsValue",
+                  "http_server_config:\n  headers:\n    X-Content-Type-Options: NOSNIFF\n",
+                  "X-Content-Type-Options \"NOSNIFF\" is not one of nosniff"},
+        BadConfig{"HeaderLineBreak",
+                  "http_server_config:\n  headers:\n    Content-Security-Policy: "
+                  "\"a\\r\\nSet-Cookie: x\"\n",
+                  "headers.Content-Security-Policy must not contain control characters"},
+        BadConfig{"HeadersNotAMap", "http_server_config:\n  headers: [X-Frame-Options]\n",
+                  "http_server_config.headers must be a mapping"},
+        BadConfig{"Http2True", "http_server_config:\n  http2: true\n",
+                  "http_server_config.http2: true is not supported"},
+        BadConfig{"Http2NotBool", "http_server_config:\n  http2: maybe\n",
+                  "http_server_config.http2 must be true or false"},
         BadConfig{"UsersNotAMap", "basic_auth_users: [alice]\n", "must be a mapping"},
         BadConfig{"PlainPassword", "basic_auth_users:\n  alice: hunter2\n",
                   "basic_auth_users.alice is not a bcrypt hash"},
@@ -223,6 +360,62 @@ TEST(BasicAuthenticator, RemembersSuccessSoScrapesDoNotPayBcryptEachTime) {
   auto elapsed = std::chrono::steady_clock::now() - start;
   // 200 bcrypt checks at cost 10 would take about 10 s; remembered ones take microseconds.
   EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST_F(TlsHandshake, MatchesDnsNamesExactly) {
+  make_client_certificate("DNS:scraper.example,email:ops@example.com,URI:spiffe://example/scraper");
+  SslPtr server = handshake(ClientAuth::kRequireAndVerifyClientCert);
+  ASSERT_TRUE(server);
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"other", "scraper.example"}));
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"ops@example.com"}));
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"spiffe://example/scraper"}));
+  EXPECT_FALSE(client_sans_allowed(server.get(), {"Scraper.example"}));
+  EXPECT_FALSE(client_sans_allowed(server.get(), {"scraper"}));  // the CN is not a SAN
+  EXPECT_FALSE(client_sans_allowed(server.get(), {"*.example"}));
+}
+
+TEST_F(TlsHandshake, MatchesIpAddressesAsGoPrintsThem) {
+  make_client_certificate("IP:127.0.0.1,IP:::1,IP:2001:db8:0:0:1:0:0:1,IP:::ffff:10.0.0.1");
+  SslPtr server = handshake(ClientAuth::kRequireAndVerifyClientCert);
+  ASSERT_TRUE(server);
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"127.0.0.1"}));
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"::1"}));
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"2001:db8::1:0:0:1"}));
+  EXPECT_TRUE(client_sans_allowed(server.get(), {"10.0.0.1"}));
+  EXPECT_FALSE(client_sans_allowed(server.get(), {"0:0:0:0:0:0:0:1"}));
+  EXPECT_FALSE(client_sans_allowed(server.get(), {"127.0.0.2", "localhost"}));
+}
+
+TEST_F(TlsHandshake, EmptyListAllowsAndNoCertificateRefuses) {
+  make_client_certificate("DNS:scraper.example");
+  SslPtr with_cert = handshake(ClientAuth::kVerifyClientCertIfGiven);
+  ASSERT_TRUE(with_cert);
+  EXPECT_TRUE(client_sans_allowed(with_cert.get(), {}));
+  SslPtr without_cert = handshake(ClientAuth::kVerifyClientCertIfGiven, /*with_cert=*/false);
+  ASSERT_TRUE(without_cert);
+  EXPECT_TRUE(client_sans_allowed(without_cert.get(), {}));
+  EXPECT_FALSE(client_sans_allowed(without_cert.get(), {"scraper.example"}));
+}
+
+TEST_F(TlsHandshake, CipherSuitesReachTheContext) {
+  TlsServerConfig tls;
+  tls.cert_pem = read_testdata("server.crt");
+  tls.key_pem = read_testdata("server.key");
+  tls.cipher_suites = {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"};
+  tls.curve_preferences = {"CurveP384"};
+  std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_server_method()));
+  ASSERT_TRUE(configure_tls_context(ctx.get(), tls).ok());
+  std::vector<std::string> tls12;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx.get());
+  for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    std::string name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(ciphers, i));
+    if (name.rfind("TLS_", 0) != 0) {  // OpenSSL's TLS 1.3 suites keep their standard names
+      tls12.push_back(name);
+    }
+  }
+  EXPECT_EQ(tls12, std::vector<std::string>{"ECDHE-ECDSA-AES256-GCM-SHA384"});
+  tls.cipher_suites = {"TLS_NOT_A_SUITE"};
+  EXPECT_FALSE(configure_tls_context(ctx.get(), tls).ok());
 }
 
 }  // namespace
