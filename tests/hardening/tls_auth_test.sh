@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # --web.config.file against the real binary with curl: basic auth (none, wrong, unknown user, right),
-# TLS (plain HTTP refused, old protocol refused), client certificates (required, verified), and
+# TLS (plain HTTP refused, old protocol refused), cipher suites and curves, client certificates
+# (required, verified, client_allowed_sans), http_server_config.headers on every response, and
 # invalid configs refused at start-up with one clear line. Certificates are made with openssl here.
 # Usage: tls_auth_test.sh EXPORTER FIXTURES_DIR
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$(realpath "$1")
 FIXTURES=$2
@@ -27,6 +29,9 @@ sign() {  # sign NAME CN [EXTENSIONS]
 }
 sign server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"
 sign client prometheus
+sign client-named prometheus "subjectAltName=DNS:prometheus.example"
+sign client-ip prometheus "subjectAltName=IP:192.0.2.10"
+sign client-other prometheus "subjectAltName=DNS:intruder.example"
 new_key intruder.key
 openssl_quiet req -x509 -new -key intruder.key -out intruder.crt -days 2 -subj /CN=prometheus
 
@@ -91,6 +96,80 @@ expect "a certificate from another CA" 000 \
 expect "the client certificate" 200 "$(status_of "$https/metrics" "${tls[@]}" --cert client.crt --key client.key)"
 stop_exporter
 
+echo "== cipher_suites (TLS 1.2) and curve_preferences"
+cat >suites.yml <<EOT
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]
+  curve_preferences: [CurveP384]
+EOT
+start_exporter log4 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=suites.yml
+https=https://localhost:$PORT
+tls=(--cacert ca.crt --resolve "localhost:$PORT:127.0.0.1")
+expect "TLS 1.2 with a suite in the list" 200 \
+  "$(status_of "$https/metrics" "${tls[@]}" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256)"
+expect "TLS 1.2 with only a suite not in the list" 000 \
+  "$(status_of "$https/metrics" "${tls[@]}" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES256-GCM-SHA384)"
+expect "TLS 1.3 (its suites are not configurable, as in Go)" 200 \
+  "$(status_of "$https/metrics" "${tls[@]}" --tlsv1.3)"
+expect "a curve in the list" 200 "$(status_of "$https/metrics" "${tls[@]}" --curves P-384)"
+expect "only a curve not in the list" 000 "$(status_of "$https/metrics" "${tls[@]}" --curves X25519)"
+stop_exporter
+
+echo "== client_allowed_sans"
+cat >sans.yml <<EOT
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  client_allowed_sans: [prometheus.example, 192.0.2.10]
+EOT
+start_exporter log5 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=sans.yml
+https=https://localhost:$PORT
+tls=(--cacert ca.crt --resolve "localhost:$PORT:127.0.0.1")
+expect "a DNS SAN in the list" 200 \
+  "$(status_of "$https/metrics" "${tls[@]}" --cert client-named.crt --key client-named.key)"
+expect "an IP SAN in the list" 200 \
+  "$(status_of "$https/metrics" "${tls[@]}" --cert client-ip.crt --key client-ip.key)"
+expect "same CA, SAN not in the list: no response" 000 \
+  "$(status_of "$https/metrics" "${tls[@]}" --cert client-other.crt --key client-other.key)"
+expect "same CA, no SAN at all: no response" 000 \
+  "$(status_of "$https/metrics" "${tls[@]}" --cert client.crt --key client.key)"
+stop_exporter
+
+echo "== http_server_config.headers on every response"
+cat >headers.yml <<EOT
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+http_server_config:
+  http2: false
+  headers:
+    X-Frame-Options: deny
+    Strict-Transport-Security: max-age=31536000; includeSubDomains
+basic_auth_users:
+  prometheus: $hash
+EOT
+start_exporter log6 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=headers.yml
+https=https://localhost:$PORT
+tls=(--cacert ca.crt --resolve "localhost:$PORT:127.0.0.1")
+for case in "200 /metrics with-password" "401 /metrics" "404 /no-such-page with-password"; do
+  read -r want path with_password <<<"$case"
+  credentials=()
+  if [ -n "$with_password" ]; then credentials=(-u "prometheus:$password"); fi
+  curl -s -D "headers-$want.txt" -o /dev/null --max-time 10 "${tls[@]}" "${credentials[@]}" \
+    "$https$path" || true
+  expect "status of $path" "$want" "$(awk 'NR == 1 { print $2 }' "headers-$want.txt")"
+  grep -q -i -x $'X-Frame-Options: deny\r' "headers-$want.txt" ||
+    fail "the $want response has no X-Frame-Options: deny: $(cat "headers-$want.txt")"
+  grep -q -i -x $'Strict-Transport-Security: max-age=31536000; includeSubDomains\r' "headers-$want.txt" ||
+    fail "the $want response has no Strict-Transport-Security: $(cat "headers-$want.txt")"
+  echo "ok: the $want response carries the configured headers"
+done
+stop_exporter
+
 echo "== basic auth without TLS"
 printf 'basic_auth_users:\n  prometheus: %s\n' "$hash" >auth.yml
 start_exporter log3 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=auth.yml
@@ -104,7 +183,7 @@ refuses() {  # refuses NAME EXPECTED_TEXT YAML
   local rc=0
   timeout 10 "$BIN" --web.listen-address=127.0.0.1:0 --devmapper.fixtures="$FIXTURES/empty" \
     --web.config.file="bad-$1.yml" 2>"bad-$1.log" || rc=$?
-  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "$1: exit status $rc, want a refusal"
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then fail "$1: exit status $rc, want a refusal"; fi
   grep -q 'listening on' "bad-$1.log" && fail "$1: it listened anyway"
   local errors
   errors=$(grep -c 'level=error' "bad-$1.log" || true)
@@ -119,5 +198,12 @@ refuses wrong-key "does not match the certificate" \
 refuses no-such-file "No such file or directory" \
   $'tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n'
 refuses typo "unknown field \\\"basic_auth_user\\\"" $'basic_auth_user:\n  a: b\n'
+refuses http2 "http_server_config.http2: true is not supported" $'http_server_config:\n  http2: true\n'
+refuses cipher "tls_server_config.cipher_suites: unknown cipher" \
+  $'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  cipher_suites: [RC4]\n'
+refuses header "HTTP header \\\"Server\\\" can not be configured" \
+  $'http_server_config:\n  headers:\n    Server: thinpool\n'
+refuses sans-unverified "client_allowed_sans needs client_auth_type" \
+  $'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_allowed_sans: [a]\n'
 grep -q hunter2 bad-plain-password.log && fail "a plain password was echoed in the error"
 echo "PASS: TLS, basic auth and client certificates behave as exporter-toolkit's"
