@@ -18,7 +18,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ make cmake pkg-config ca-certificates \
-      prometheus-cpp-dev libcivetweb-dev libssl-dev zlib1g-dev libdevmapper-dev libcli11-dev \
+      prometheus-cpp-dev libboost-dev libsystemd-dev libssl-dev zlib1g-dev libdevmapper-dev libcli11-dev \
       libspdlog-dev libfmt-dev libyaml-cpp-dev libcap-dev libseccomp-dev libcrypt-dev libdeflate-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -32,7 +32,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFI
  && cmake --install /build --prefix /out/usr --strip --component Unspecified \
  && /out/usr/bin/thinpool_exporter --version
 # The runtime stage installs exactly the Debian packages that own the shared libraries the binary
-# loads (its own OpenSSL shims in /usr/lib/thinpool_exporter excepted).
+# loads.
 RUN ldd /out/usr/bin/thinpool_exporter \
     | awk '$2 == "=>" && $3 ~ "^/" && $3 !~ "^/out/" {print $3}' \
     | while read -r lib; do \

@@ -102,9 +102,14 @@ std::set<std::string> enabled_collectors(const std::vector<CollectorDefinition>&
 HttpConfig make_http_config(const Options& options, std::shared_ptr<const WebConfig> web_config,
                             const std::vector<std::pair<std::string, bool>>& collector_states) {
   HttpConfig http;
+  for (const std::string& address : options.listen_addresses) {
+    http.listen.push_back(*parse_listen_address(address));  // checked with the flags
+  }
+  http.systemd_socket = options.systemd_socket;
   http.max_connections = options.max_connections;
+  http.max_connections_per_ip = options.max_connections_per_ip;
   http.web_config = std::move(web_config);
-  http.listen_address = options.listen_address;
+  http.web_config_file = options.web_config_file;
   http.telemetry_path = options.telemetry_path;
   http.max_requests = options.max_requests;
   http.request_timeout_ms = options.request_timeout_ms;
@@ -121,23 +126,10 @@ Clock::time_point scrape_deadline(const ScrapeRequest& request, const Options& o
          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(budget));
 }
 
-std::string join_ports(const std::vector<int>& ports) {
-  std::string text;
-  for (int port : ports) {
-    // Appended piece by piece: `"," + std::to_string(port)` makes g++ 12 at -O3 report a false
-    // -Wrestrict in the inlined string insert.
-    if (!text.empty()) {
-      text += ',';
-    }
-    text += std::to_string(port);
-  }
-  return text;
-}
-
 // Everything after the flags and the logger: sets the process up, serves until SIGINT or
 // SIGTERM, and returns the exit code.
 int serve(const Options& options, const std::vector<CollectorDefinition>& definitions) {
-  // One malloc arena for the process: glibc gives every civetweb worker that serves a scrape an
+  // One malloc arena for the process: glibc gives every worker thread that serves a scrape an
   // arena of its own and keeps freed memory there, so the workers ended up holding one scrape's
   // worth each (10,000 volumes, 40 scrapes: 120 MB resident instead of 36 MB; BENCHMARKS.md).
   mallopt(M_ARENA_MAX, 1);
@@ -184,8 +176,15 @@ int serve(const Options& options, const std::vector<CollectorDefinition>& defini
     spdlog::error("{}", server.error().message);
     return 1;
   }
-  spdlog::info("listening on {} (port {}), metrics at {}", options.listen_address,
-               join_ports((*server)->ports()), options.telemetry_path);
+  const std::vector<int> ports = (*server)->ports();
+  const std::vector<std::string> bound = (*server)->bound_addresses();
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const std::string given = options.systemd_socket ? std::string("a socket from systemd")
+                              : i < options.listen_addresses.size() ? options.listen_addresses[i]
+                                                                    : std::string();
+    spdlog::info("listening on {} at {} (port {}), metrics at {}", given, bound.at(i), ports[i],
+                 options.telemetry_path);
+  }
 
   int received = 0;
   sigwait(&shutdown_signals, &received);

@@ -58,37 +58,32 @@ std::string version_text() {
                      __GNUC_PATCHLEVEL__);
 }
 
-Expected<std::string> to_civetweb_listen(const std::string& address) {
+Expected<ListenAddress> parse_listen_address(const std::string& address) {
   auto bad = [&](std::string_view why) {
     return Error{fmt::format("--web.listen-address \"{}\": {}", address, why)};
   };
   auto colon = address.rfind(':');
   if (colon == std::string::npos) {
-    return bad("expected [host]:port, e.g. :9966 or 127.0.0.1:9966");
+    return bad("expected [host]:port, e.g. :9966, 127.0.0.1:9966 or [::1]:9966");
   }
-  std::string host = address.substr(0, colon);
-  std::string port = address.substr(colon + 1);
+  ListenAddress listen{address, address.substr(0, colon), 0};
+  std::string_view port = std::string_view(address).substr(colon + 1);
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
     return bad("the port must be a number from 0 (any free port) to 65535");
   }
-  if (host.empty() || host == "0.0.0.0") {
-    return port;  // every IPv4 address
-  }
-  if (host.front() == '[') {
-    if (host.back() != ']') {
+  listen.port = static_cast<uint16_t>(value);
+  std::string& host = listen.host;
+  if (!host.empty() && host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
       return bad("an IPv6 host must be written [addr]");
     }
-    return host + ":" + port;
-  }
-  if (host.find(':') != std::string::npos) {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of(":[]") != std::string::npos) {
     return bad("an IPv6 host must be written [addr]");
   }
-  if (host == "localhost") {
-    host = "127.0.0.1";
-  }
-  return host + ":" + port;
+  return listen;
 }
 
 FlagsResult parse_flags(int argc, const char* const* argv,
@@ -102,21 +97,32 @@ FlagsResult parse_flags(int argc, const char* const* argv,
   app.option_defaults()->always_capture_default();
   app.formatter(std::make_shared<HelpFormatter>());
   app.set_version_flag("--version", version_text(), "Print the version and exit.");
-  app.add_option("--web.listen-address", options.listen_address,
-                 "Address to listen on for the web interface and telemetry: [host]:port.");
+  app.add_option("--web.listen-address", options.listen_addresses,
+                 "Address to listen on for the web interface and telemetry: [host]:port. "
+                 "Repeat it to listen on several addresses (IPv4 and IPv6 each on their own "
+                 "socket).")
+      ->take_all();
+  app.add_flag("--web.systemd-socket", options.systemd_socket,
+               "Listen on the sockets systemd passes (socket activation, LISTEN_FDS) instead of "
+               "--web.listen-address.");
   app.add_option("--web.telemetry-path", options.telemetry_path,
                  "Path under which to expose metrics.");
   app.add_option("--web.max-requests", options.max_requests,
-                 "Maximum number of requests served at once (worker threads); more wait.")
+                 "Maximum number of requests handled at once (scrapes rendered by worker "
+                 "threads); more are answered 503 at once.")
       ->check(CLI::Range(1, 1000));
   app.add_option("--web.request-timeout", options.request_timeout_ms,
-                 "Milliseconds a client may take to send its request or read the response.")
+                 "Milliseconds a connection may take to send a complete request (TLS handshake "
+                 "included; also its idle time between requests) and to read the response.")
       ->check(CLI::Range(100, 3600000));
   app.add_option("--web.max-connections", options.max_connections,
-                 "Maximum number of connections accepted at once: those being served "
-                 "(--web.max-requests) and those waiting for a worker; more wait in the kernel's "
-                 "listen backlog.")
-      ->check(CLI::Range(1, 100000));
+                 "Maximum number of open connections. At the limit, the oldest connection that "
+                 "has not sent a complete request is closed to make room for a new one.")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--web.max-connections-per-ip", options.max_connections_per_ip,
+                 "Maximum number of open connections from one client address; at the limit, "
+                 "that address's oldest connection without a complete request is closed.")
+      ->check(CLI::Range(1, 1000000));
   std::string scrape_timeout = "10s";
   std::string scrape_timeout_offset = "500ms";
   app.add_option("--scrape.timeout", scrape_timeout,
@@ -214,9 +220,15 @@ FlagsResult parse_flags(int argc, const char* const* argv,
       result.output = fmt::format("thinpool_exporter: {} (see --help)\n", status.error().message);
     }
   };
-  if (auto listen = to_civetweb_listen(options.listen_address); !listen) {
-    check(listen.error());
-  } else if (options.max_connections < options.max_requests) {
+  for (const std::string& address : options.listen_addresses) {
+    if (auto listen = parse_listen_address(address); !listen && !result.exit) {
+      check(listen.error());
+    }
+  }
+  if (result.exit) {
+    return result;
+  }
+  if (options.max_connections < options.max_requests) {
     check(Error{fmt::format("--web.max-connections ({}) must be at least --web.max-requests ({})",
                             options.max_connections, options.max_requests)});
   } else if (options.telemetry_path.empty() || options.telemetry_path.front() != '/' ||

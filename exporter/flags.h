@@ -1,6 +1,7 @@
 // Command-line flags, in the style of the Prometheus exporters (CLI11).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,15 +12,29 @@
 
 namespace thinpool {
 
+// One --web.listen-address: "[host]:port". An empty host (":9966") is every address, IPv6 and
+// IPv4 on one socket where the host has IPv6; "0.0.0.0" every IPv4 address, "[::]" every address.
+struct ListenAddress {
+  std::string text;  // as given
+  std::string host;  // without brackets; empty for every address
+  uint16_t port = 0;
+};
+
+// Parses "[host]:port"; an error names the flag and the value.
+Expected<ListenAddress> parse_listen_address(const std::string& address);
+
 struct Options {
-  std::string listen_address = ":9966";
+  // --web.listen-address, repeatable: a listening socket each.
+  std::vector<std::string> listen_addresses = {":9966"};
+  bool systemd_socket = false;  // --web.systemd-socket: listen on the sockets systemd passes
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   std::string log_format = "logfmt";
-  std::string fixtures_dir;  // --devmapper.fixtures: serve captured text, not the kernel
-  int max_requests = 40;     // --web.max-requests: concurrent requests (worker threads)
-  int request_timeout_ms = 30000;
-  int max_connections = 100;  // --web.max-connections: accepted connections, served or waiting
+  std::string fixtures_dir;         // --devmapper.fixtures: serve captured text, not the kernel
+  int max_requests = 40;            // --web.max-requests: requests handled at once; more get a 503
+  int request_timeout_ms = 30000;   // --web.request-timeout: to send a request, to read a reply
+  int max_connections = 1024;       // --web.max-connections: open connections in total
+  int max_connections_per_ip = 64;  // --web.max-connections-per-ip
   // --scrape.timeout: how long a scrape may take when the client does not say (Prometheus sends
   // X-Prometheus-Scrape-Timeout-Seconds; 10 s is its default scrape_timeout).
   double scrape_timeout_seconds = 10;
@@ -45,10 +60,6 @@ struct FlagsResult {
 
 FlagsResult parse_flags(int argc, const char* const* argv,
                         const std::vector<CollectorDefinition>& collectors);
-
-// Turns "[host]:port" into civetweb's listening_ports syntax ("127.0.0.1:9966", "9966",
-// "[::1]:9966"); an error names the flag and the value.
-Expected<std::string> to_civetweb_listen(const std::string& address);
 
 // A duration flag's value in seconds: "10s", "1500ms", "1m", or a bare number of seconds; nullopt
 // for anything else or a negative one.

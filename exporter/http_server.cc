@@ -1,353 +1,370 @@
+// The server: listening sockets, admission of connections under the caps, and what each complete
+// request gets (exporter/http_server.h). The connections themselves are in http_connection.cc.
 #include "exporter/http_server.h"
 
-#include <CivetServer.h>
 #include <fmt/format.h>
-#include <libdeflate.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <memory>
-#include <mutex>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/version.hpp>
 
-#include "exporter/flags.h"
+#include "exporter/http_internal.h"
 
 namespace thinpool {
 namespace {
 
+using http::Request;
+using http::Response;
+namespace bhttp = boost::beast::http;
+
 constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-void send(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-          std::string_view content_encoding = {}) {
-  mg_response_header_start(conn, status);
-  mg_response_header_add(conn, "Content-Type", content_type.data(),
-                         static_cast<int>(content_type.size()));
-  std::string length = std::to_string(body.size());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  if (!content_encoding.empty()) {
-    mg_response_header_add(conn, "Content-Encoding", content_encoding.data(),
-                           static_cast<int>(content_encoding.size()));
+}  // namespace
+
+namespace http {
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
   }
-  mg_response_header_add(conn, "Vary", "Accept-Encoding", -1);
-  mg_response_header_send(conn);
-  const mg_request_info* request = mg_get_request_info(conn);
-  if (request == nullptr || std::string_view(request->request_method) != "HEAD") {
-    mg_write(conn, body.data(), body.size());
+  ready_.notify_all();
+  for (std::thread& thread : threads_) {
+    thread.join();
   }
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
+void WorkerPool::post(std::function<void()> task) {
+  std::lock_guard lock(mutex_);
+  tasks_.push_back(std::move(task));
+  if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
+    threads_.emplace_back([this] { run(); });
+  } else {
+    ready_.notify_one();
+  }
+}
+
+void WorkerPool::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ++idle_;
+    ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    --idle_;
+    if (tasks_.empty()) {
+      return;  // stopping
+    }
+    std::function<void()> task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+}  // namespace http
+
+HttpServer::State::State(HttpConfig config_in, RenderMetrics render_in)
+    : config(std::move(config_in)), render(std::move(render_in)), workers(config.max_requests) {}
+
+HttpServer::State::~State() = default;
+
+void HttpServer::State::count(std::map<std::string, int64_t> HttpCounters::*which,
+                              const std::string& reason) {
+  std::lock_guard lock(counters_mutex);
+  ++(counters.*which)[reason];
+}
+
+void HttpServer::State::count_response(unsigned status) {
+  std::lock_guard lock(counters_mutex);
+  ++counters.responses[static_cast<int>(status)];
+}
+
+void HttpServer::State::note(const std::string& what) {
+  Note& note = notes[what];
+  ++note.since;
+  const auto now = std::chrono::steady_clock::now();
+  if (note.since == 1 || now - note.last >= std::chrono::minutes(10)) {
+    spdlog::warn("http: {} ({} since the last such line; thinpool_http_connections_* count them)",
+                 what, note.since);
+    note.last = now;
+    note.since = 0;
+  }
+}
+
+bool HttpServer::State::admit(http::Connection& connection) {
+  // The oldest connection (of `address`, or of any) that has no complete request yet.
+  auto evict_oldest = [&](const std::string* address, const char* reason) {
+    for (http::Connection* open : connections) {
+      if ((address == nullptr || open->address() == *address) &&
+          (open->phase() == http::Phase::kHandshake || open->phase() == http::Phase::kReading)) {
+        open->close(reason);
+        note(fmt::format("connections closed to make room ({})", reason));
+        return true;
+      }
+    }
+    return false;
+  };
+  const std::string& address = connection.address();
+  if (per_address[address] >= config.max_connections_per_ip &&
+      !evict_oldest(&address, "per_ip_limit")) {
+    count(&HttpCounters::refused, "per_ip_limit");
+    note("connections refused: every connection of one client address is being served");
+    return false;
+  }
+  if (static_cast<int>(connections.size()) >= config.max_connections &&
+      !evict_oldest(nullptr, "limit")) {
+    count(&HttpCounters::refused, "limit");
+    note("connections refused: every open connection is being served");
+    return false;
+  }
+  connection.position = connections.insert(connections.end(), &connection);
+  connection.admitted = true;
+  ++per_address[address];
+  std::lock_guard lock(counters_mutex);
+  counters.open_connections = static_cast<int64_t>(connections.size());
+  return true;
+}
+
+void HttpServer::State::forget(http::Connection& connection) {
+  if (!connection.admitted) {
+    return;
+  }
+  connection.admitted = false;
+  connections.erase(connection.position);
+  if (auto it = per_address.find(connection.address());
+      it != per_address.end() && --it->second <= 0) {
+    per_address.erase(it);
+  }
+  std::lock_guard lock(counters_mutex);
+  counters.open_connections = static_cast<int64_t>(connections.size());
+}
+
+Response HttpServer::State::plain_response(unsigned status, std::string body,
+                                           const Request& request,
+                                           const http::WebState& web) const {
+  Response response{static_cast<bhttp::status>(status), request.version()};
+  response.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  for (const auto& [name, value] : web.config->headers) {
+    response.set(name, value);
+  }
+  response.body() = std::move(body);
+  response.keep_alive(request.keep_alive());
+  return response;
+}
+
+Response HttpServer::State::respond(const Request& request, const http::WebState& web) {
+  auto header = [&](bhttp::field field) {
+    auto it = request.find(field);
+    return it == request.end() ? std::string() : std::string(it->value());
+  };
+  if (web.users) {
+    std::string authorization = header(bhttp::field::authorization);
+    if (!web.users->authorize(authorization.empty() ? nullptr : authorization.c_str())) {
+      Response response = plain_response(401, "Unauthorized\n", request, web);
+      response.set(bhttp::field::www_authenticate, "Basic realm=\"thinpool_exporter\"");
+      return response;
     }
   }
-  return out;
+  std::string_view target = request.target();
+  target = target.substr(0, target.find('?'));
+  if (target == config.telemetry_path) {
+    try {
+      ScrapeRequest scrape;
+      if (auto it = request.find("X-Prometheus-Scrape-Timeout-Seconds"); it != request.end()) {
+        scrape.timeout_seconds = parse_scrape_timeout(it->value());
+      }
+      std::string body = render(scrape);
+      {
+        std::lock_guard lock(counters_mutex);
+        body += http_series(counters);
+      }
+      Response response = plain_response(200, {}, request, web);
+      response.set(bhttp::field::content_type, kExpositionContentType);
+      response.set(bhttp::field::vary, "Accept-Encoding");
+      if (accepts_gzip(header(bhttp::field::accept_encoding))) {
+        if (auto compressed = gzip_compress(body)) {
+          response.set(bhttp::field::content_encoding, "gzip");
+          body = std::move(*compressed);
+        }
+      }
+      response.body() = std::move(body);
+      return response;
+    } catch (const std::exception& e) {
+      spdlog::error("serving metrics failed: {}", e.what());
+      return plain_response(500, "internal error while collecting metrics\n", request, web);
+    }
+  }
+  if (target == "/") {
+    Response response = plain_response(200, config.landing_page_html, request, web);
+    response.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    return response;
+  }
+  if (target == "/-/healthy" || target == "/-/ready") {
+    return plain_response(200, "OK\n", request, web);
+  }
+  return plain_response(
+      404, fmt::format("404 page not found; metrics are at {}\n", config.telemetry_path), request,
+      web);
 }
 
-// civetweb reports bind failures only through its log callback; keep the first message (the
-// root cause, e.g. "cannot bind to 127.0.0.1:9966: 98 (Address already in use)") so the start-up
-// error can say why.
-std::mutex g_civetweb_log_mutex;
-std::string g_civetweb_last_log;
-
-int capture_civetweb_log(const mg_connection* /*conn*/, const char* message) {
-  std::lock_guard lock(g_civetweb_log_mutex);
-  if (g_civetweb_last_log.empty()) {
-    g_civetweb_last_log = message;
+void HttpServer::State::dispatch(const std::shared_ptr<http::Connection>& connection,
+                                 Request request) {
+  auto finish = [this](http::Connection& to, Response response, bool head) {
+    response.prepare_payload();
+    if (head) {
+      response.body().clear();  // the headers say what GET would send
+    }
+    count_response(response.result_int());
+    to.write(std::move(response));
+  };
+  const std::shared_ptr<const http::WebState> web = connection->web();
+  const bool head = request.method() == bhttp::verb::head;
+  if (request.method() != bhttp::verb::get && !head) {
+    Response response = plain_response(405, "method not allowed: use GET or HEAD\n", request, *web);
+    response.set(bhttp::field::allow, "GET, HEAD");
+    finish(*connection, std::move(response), false);
+    return;
   }
-  spdlog::debug("civetweb: {}", message);
-  return 1;  // handled: civetweb does not print it
+  std::string_view target = request.target();
+  target = target.substr(0, target.find('?'));
+  if (!web->users && target != config.telemetry_path) {
+    finish(*connection, respond(request, *web), head);  // a constant page: no worker needed
+    return;
+  }
+  if (handling >= config.max_requests) {
+    Response response =
+        plain_response(503,
+                       fmt::format("too many requests at once (--web.max-requests={}); try again\n",
+                                   config.max_requests),
+                       request, *web);
+    response.set(bhttp::field::retry_after, "1");
+    finish(*connection, std::move(response), head);
+    return;
+  }
+  ++handling;
+  workers.post([this, connection, web, head, finish, request = std::move(request)]() mutable {
+    Response response = respond(request, *web);
+    boost::asio::post(io, [this, connection = std::move(connection), finish, head,
+                           response = std::move(response)]() mutable {
+      --handling;  // the slot is free once the body is ready; writing it needs no worker
+      finish(*connection, std::move(response), head);
+    });
+  });
 }
 
-// The TLS settings for the server being started: civetweb calls init_ssl synchronously from
-// mg_start() on the starting thread.
-thread_local const TlsServerConfig* t_starting_tls = nullptr;
+namespace {
 
-int init_tls(void* ssl_ctx, void* /*user_data*/) {
-  if (t_starting_tls == nullptr) {
-    return -1;
-  }
-  Status status = configure_tls_context(ssl_ctx, *t_starting_tls);
-  if (!status) {
-    spdlog::error("{}", status.error().message);
-    return -1;
-  }
-  return 1;  // the context is complete: civetweb must not load certificates itself
+void accept_next(HttpServer::State& state, http::tcp::acceptor& acceptor) {
+  acceptor.async_accept(
+      [&state, &acceptor](const boost::system::error_code& error, http::tcp::socket socket) {
+        if (error == boost::asio::error::operation_aborted) {
+          return;  // shutting down
+        }
+        if (error) {
+          // Out of file descriptors (EMFILE, ENFILE) or memory: the connection stays in the
+          // backlog; try again shortly rather than spinning.
+          state.note(fmt::format("accept failed: {}", error.message()));
+          auto timer = std::make_shared<boost::asio::steady_timer>(state.io);
+          timer->expires_after(std::chrono::milliseconds(100));
+          timer->async_wait([&state, &acceptor, timer](const boost::system::error_code& waited) {
+            if (!waited) {
+              accept_next(state, acceptor);
+            }
+          });
+          return;
+        }
+        std::shared_ptr<const http::WebState> web = state.web_reloader->current();
+        std::shared_ptr<http::Connection> connection =
+            http::make_connection(state, std::move(socket), std::move(web));
+        if (state.admit(*connection)) {
+          connection->start();
+        }
+        accept_next(state, acceptor);
+      });
 }
 
 }  // namespace
 
-struct HttpServer::Handlers {
-  // basic_auth_users from --web.config.file, checked before every page.
-  class BasicAuth : public CivetAuthHandler {
-   public:
-    explicit BasicAuth(std::map<std::string, std::string> users)
-        : authenticator_(std::move(users)) {}
-    bool authorize(CivetServer* /*server*/, mg_connection* conn) override {
-      if (authenticator_.authorize(mg_get_header(conn, "Authorization"))) {
-        return true;
-      }
-      mg_response_header_start(conn, 401);
-      mg_response_header_add(conn, "WWW-Authenticate", "Basic realm=\"thinpool_exporter\"", -1);
-      mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
-      mg_response_header_add(conn, "Content-Length", "13", -1);
-      mg_response_header_send(conn);
-      mg_write(conn, "Unauthorized\n", 13);
-      return false;
-    }
-
-   private:
-    BasicAuthenticator authenticator_;
-  };
-
-  class Metrics : public CivetHandler {
-   public:
-    explicit Metrics(RenderMetrics render) : render_(std::move(render)) {}
-    bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
-      try {
-        ScrapeRequest request;
-        if (const char* timeout = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
-          request.timeout_seconds = parse_scrape_timeout(timeout);
-        }
-        std::string body = render_(request);
-        const char* accept = mg_get_header(conn, "Accept-Encoding");
-        if (accept != nullptr && accepts_gzip(accept)) {
-          if (auto compressed = gzip_compress(body)) {
-            send(conn, 200, kExpositionContentType, *compressed, "gzip");
-            return true;
-          }
-        }
-        send(conn, 200, kExpositionContentType, body);
-      } catch (const std::exception& e) {
-        spdlog::error("serving metrics failed: {}", e.what());
-        send(conn, 500, "text/plain; charset=utf-8", "internal error while collecting metrics\n");
-      }
-      return true;
-    }
-    bool handleHead(CivetServer* server, mg_connection* conn) override {
-      return handleGet(server, conn);
-    }
-
-   private:
-    RenderMetrics render_;
-  };
-
-  // Everything that is not the telemetry path: /, /-/healthy, and 404s.
-  class Pages : public CivetHandler {
-   public:
-    Pages(std::string landing_html, std::string telemetry_path)
-        : landing_html_(std::move(landing_html)), telemetry_path_(std::move(telemetry_path)) {}
-    bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
-      const mg_request_info* request = mg_get_request_info(conn);
-      std::string_view uri = request != nullptr && request->local_uri != nullptr
-                                 ? std::string_view(request->local_uri)
-                                 : std::string_view();
-      if (uri == "/") {
-        send(conn, 200, "text/html; charset=utf-8", landing_html_);
-      } else if (uri == "/-/healthy" || uri == "/-/ready") {
-        send(conn, 200, "text/plain; charset=utf-8", "OK\n");
-      } else {
-        send(conn, 404, "text/plain; charset=utf-8",
-             fmt::format("404 page not found; metrics are at {}\n", telemetry_path_));
-      }
-      return true;
-    }
-    bool handleHead(CivetServer* server, mg_connection* conn) override {
-      return handleGet(server, conn);
-    }
-
-   private:
-    std::string landing_html_;
-    std::string telemetry_path_;
-  };
-
-  std::unique_ptr<Metrics> metrics;
-  std::unique_ptr<Pages> pages;
-  std::unique_ptr<BasicAuth> auth;
-};
-
 Expected<std::unique_ptr<HttpServer>> HttpServer::start(const HttpConfig& config,
                                                         RenderMetrics render_metrics) {
-  auto listen = to_civetweb_listen(config.listen_address);
-  if (!listen) {
-    return listen.error();
-  }
-  const TlsServerConfig* tls =
-      config.web_config && config.web_config->tls ? &*config.web_config->tls : nullptr;
-  // Accepted connections waiting for a worker; with the workers, the connection limit.
-  int queue = std::max(1, config.max_connections - config.max_requests);
-  std::vector<std::string> options = {
-      "listening_ports",       *listen + (tls != nullptr ? "s" : ""),
-      "num_threads",           std::to_string(config.max_requests),
-      "request_timeout_ms",    std::to_string(config.request_timeout_ms),
-      "enable_keep_alive",     "yes",
-      "keep_alive_timeout_ms", std::to_string(config.request_timeout_ms),
-      "connection_queue",      std::to_string(queue),
-  };
-  CivetCallbacks callbacks;
-  callbacks.log_message = capture_civetweb_log;
-  callbacks.init_ssl = init_tls;
   std::unique_ptr<HttpServer> server(new HttpServer());
-  {
-    std::lock_guard lock(g_civetweb_log_mutex);
-    g_civetweb_last_log.clear();
+  auto state = std::make_shared<State>(config, std::move(render_metrics));
+  auto web = http::make_web_state(config.web_config ? config.web_config
+                                                    : std::make_shared<const WebConfig>());
+  if (!web) {
+    return web.error();
   }
-  try {
-    t_starting_tls = tls;
-    server->server_ = std::make_unique<CivetServer>(options, &callbacks);
-    t_starting_tls = nullptr;
-  } catch (const CivetException& e) {
-    t_starting_tls = nullptr;
-    std::lock_guard lock(g_civetweb_log_mutex);
-    std::string reason = g_civetweb_last_log.empty() ? e.what() : g_civetweb_last_log;
-    return Error{fmt::format("cannot listen on {}: {}", config.listen_address, reason)};
+  state->web_reloader =
+      std::make_unique<http::WebReloader>(config.web_config_file, std::move(*web));
+  if (config.systemd_socket) {
+    auto passed = http::systemd_sockets(state->io);
+    if (!passed) {
+      return passed.error();
+    }
+    state->acceptors = std::move(*passed);
+  } else {
+    for (const ListenAddress& listen : config.listen) {
+      auto acceptor = http::bind_listener(state->io, listen);
+      if (!acceptor) {
+        return acceptor.error();
+      }
+      state->acceptors.push_back(std::move(*acceptor));
+    }
   }
-  server->handlers_ = std::make_unique<Handlers>();
-  if (config.web_config && !config.web_config->basic_auth_users.empty()) {
-    // Before the page handlers, so that no request is ever served unauthenticated.
-    server->handlers_->auth =
-        std::make_unique<Handlers::BasicAuth>(config.web_config->basic_auth_users);
-    server->server_->addAuthHandler("/", server->handlers_->auth.get());
+  http::raise_file_limit(config.max_connections);
+  for (http::tcp::acceptor& acceptor : state->acceptors) {
+    accept_next(*state, acceptor);
   }
-  server->handlers_->metrics = std::make_unique<Handlers::Metrics>(std::move(render_metrics));
-  server->handlers_->pages =
-      std::make_unique<Handlers::Pages>(config.landing_page_html, config.telemetry_path);
-  // civetweb matches handler URIs as prefixes and prefers the longest, so the telemetry path
-  // wins over "/"; "$" makes it exact.
-  server->server_->addHandler(config.telemetry_path + "$", server->handlers_->metrics.get());
-  server->server_->addHandler("/", server->handlers_->pages.get());
+  state->event_thread = std::thread([raw = state.get()] {
+    auto guard = boost::asio::make_work_guard(raw->io);
+    raw->io.run();
+  });
+  server->state_ = std::move(state);
   return server;
 }
 
 HttpServer::~HttpServer() {
-  if (server_) {
-    server_->close();
+  if (!state_) {
+    return;
   }
+  State& state = *state_;
+  boost::asio::post(state.io, [&state] {
+    for (http::tcp::acceptor& acceptor : state.acceptors) {
+      boost::system::error_code ignored;
+      acceptor.close(ignored);
+    }
+    while (!state.connections.empty()) {
+      state.connections.front()->close();
+    }
+    state.io.stop();
+  });
+  state.event_thread.join();
 }
 
 std::vector<int> HttpServer::ports() const {
-  return server_->getListeningPorts();
+  std::vector<int> ports;
+  for (const auto& acceptor : state_->acceptors) {
+    boost::system::error_code error;
+    ports.push_back(acceptor.local_endpoint(error).port());
+  }
+  return ports;
 }
 
-std::optional<double> parse_scrape_timeout(std::string_view header) {
-  while (!header.empty() && header.front() == ' ') {
-    header.remove_prefix(1);
+std::vector<std::string> HttpServer::bound_addresses() const {
+  std::vector<std::string> addresses;
+  for (const auto& acceptor : state_->acceptors) {
+    boost::system::error_code error;
+    addresses.push_back(http::endpoint_text(acceptor.local_endpoint(error)));
   }
-  while (!header.empty() && header.back() == ' ') {
-    header.remove_suffix(1);
-  }
-  double seconds = 0;
-  auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
-  if (header.empty() || ec != std::errc() || end != header.data() + header.size() ||
-      !std::isfinite(seconds) || seconds <= 0) {
-    return std::nullopt;
-  }
-  return seconds;
+  return addresses;
 }
 
-bool accepts_gzip(std::string_view accept_encoding) {
-  size_t pos = 0;
-  while (pos <= accept_encoding.size()) {
-    size_t comma = accept_encoding.find(',', pos);
-    std::string_view item = accept_encoding.substr(
-        pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    pos = comma == std::string_view::npos ? accept_encoding.size() + 1 : comma + 1;
-    while (!item.empty() && item.front() == ' ') {
-      item.remove_prefix(1);
-    }
-    size_t semicolon = item.find(';');
-    std::string_view coding = item.substr(0, semicolon);
-    while (!coding.empty() && coding.back() == ' ') {
-      coding.remove_suffix(1);
-    }
-    if (coding != "gzip" && coding != "*") {
-      continue;
-    }
-    if (semicolon != std::string_view::npos) {
-      std::string_view params = item.substr(semicolon + 1);
-      auto q = params.find("q=");
-      if (q != std::string_view::npos) {
-        std::string_view value = params.substr(q + 2);
-        if (value.starts_with("0") && value.find_first_not_of("0. ") == std::string_view::npos) {
-          return false;  // q=0 forbids it
-        }
-      }
-    }
-    return true;
-  }
-  return false;
-}
-
-Expected<std::string> gzip_compress(std::string_view data) {
-  // libdeflate, level 1: the exposition text is so repetitive that it still shrinks about 6x, in
-  // half the instructions of zlib's level 1 (which was 69% of a gzip'd 10,000-volume scrape; see
-  // BENCHMARKS.md). A compressor per call: one per civetweb worker would keep its tables (200 KiB)
-  // in every thread that ever served a scrape.
-  constexpr int kLevel = 1;
-  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(kLevel), libdeflate_free_compressor);
-  if (compressor == nullptr) {
-    return Error{"gzip: cannot allocate a compressor"};
-  }
-  // libdeflate compresses whole buffers only, so the text is complete before this starts. The
-  // output goes to an uninitialized buffer, of which only the written pages become resident, and
-  // is sized for what exposition text compresses to (about a sixth), not for the worst case
-  // (libdeflate_gzip_compress_bound(): more than the input). A body that does not fit (random
-  // bytes) is compressed again into the bound.
-  size_t capacity = data.size() / 4 + 1024;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<char[]> buffer(new char[capacity]);
-    const size_t written = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(),
-                                                    buffer.get(), capacity);
-    if (written != 0) {
-      compressor.reset();
-      return std::string(buffer.get(), written);
-    }
-    capacity = libdeflate_gzip_compress_bound(compressor.get(), data.size());
-  }
-  return Error{fmt::format("gzip: {} bytes do not fit the compressed bound", data.size())};
-}
-
-std::string landing_page(std::string_view version, std::string_view telemetry_path,
-                         const std::vector<std::pair<std::string, bool>>& collectors) {
-  std::string rows;
-  for (const auto& [name, enabled] : collectors) {
-    rows += fmt::format("<li><code>{}</code>: {}</li>\n", html_escape(name),
-                        enabled ? "enabled" : "disabled");
-  }
-  return fmt::format(R"(<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>thinpool_exporter</title></head>
-<body>
-<h1>thinpool_exporter</h1>
-<p>Prometheus exporter for Linux device-mapper thin pools. {}</p>
-<ul>
-<li><a href="{}">Metrics</a></li>
-<li><a href="/-/healthy">Health</a></li>
-</ul>
-<h2>Collectors</h2>
-<ul>
-{}</ul>
-</body>
-</html>
-)",
-                     html_escape(version), html_escape(telemetry_path), rows);
+HttpCounters HttpServer::counters() const {
+  std::lock_guard lock(state_->counters_mutex);
+  return state_->counters;
 }
 
 }  // namespace thinpool

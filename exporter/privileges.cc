@@ -292,10 +292,10 @@ Status apply_security_flags(const Options& options) {
   if (options.drop_privileges) {
     PrivilegeOptions wanted;
     wanted.keep_sys_admin = options.fixtures_dir.empty();
-    auto colon = options.listen_address.rfind(':');
-    int port =
-        colon == std::string::npos ? 0 : std::atoi(options.listen_address.c_str() + colon + 1);
-    wanted.keep_net_bind_service = port > 0 && port < 1024;
+    for (const std::string& address : options.listen_addresses) {
+      auto listen = parse_listen_address(address);
+      wanted.keep_net_bind_service |= listen && listen->port > 0 && listen->port < 1024;
+    }
     auto dropped = drop_privileges(wanted);
     if (!dropped) {
       return Error{fmt::format("--security.drop-privileges: {}", dropped.error().message)};

@@ -1,5 +1,6 @@
 #include "exporter/flags.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "collectors/registry.h"
@@ -15,7 +16,7 @@ FlagsResult parse(std::vector<const char*> args) {
 TEST(Flags, Defaults) {
   FlagsResult result = parse({});
   ASSERT_FALSE(result.exit) << result.output;
-  EXPECT_EQ(result.options.listen_address, ":9966");
+  EXPECT_EQ(result.options.listen_addresses, std::vector<std::string>{":9966"});
   EXPECT_EQ(result.options.telemetry_path, "/metrics");
   EXPECT_EQ(result.options.log_level, "info");
   EXPECT_EQ(result.options.log_format, "logfmt");
@@ -27,7 +28,7 @@ TEST(Flags, PrometheusStyleValuesAndCollectorToggles) {
   FlagsResult result = parse({"--web.listen-address=127.0.0.1:9999", "--web.telemetry-path", "/m",
                               "--log.level=debug", "--log.format=json", "--no-collector.thin"});
   ASSERT_FALSE(result.exit) << result.output;
-  EXPECT_EQ(result.options.listen_address, "127.0.0.1:9999");
+  EXPECT_EQ(result.options.listen_addresses, std::vector<std::string>{"127.0.0.1:9999"});
   EXPECT_EQ(result.options.telemetry_path, "/m");
   EXPECT_EQ(result.options.log_level, "debug");
   EXPECT_EQ(result.options.log_format, "json");
@@ -92,15 +93,33 @@ TEST(Flags, BadFlagsGiveOneLineAndExitTwo) {
   }
 }
 
-TEST(Flags, ListenAddressToCivetweb) {
-  EXPECT_EQ(*to_civetweb_listen(":9966"), "9966");
-  EXPECT_EQ(*to_civetweb_listen("0.0.0.0:9966"), "9966");
-  EXPECT_EQ(*to_civetweb_listen("127.0.0.1:9966"), "127.0.0.1:9966");
-  EXPECT_EQ(*to_civetweb_listen("localhost:9966"), "127.0.0.1:9966");
-  EXPECT_EQ(*to_civetweb_listen("[::1]:9966"), "[::1]:9966");
-  EXPECT_FALSE(to_civetweb_listen("127.0.0.1").ok());
-  EXPECT_FALSE(to_civetweb_listen(":0x10").ok());
-  EXPECT_FALSE(to_civetweb_listen("[::1:9966").ok());
+TEST(Flags, ListenAddresses) {
+  auto parsed = [](const std::string& text) {
+    auto listen = parse_listen_address(text);
+    return listen ? fmt::format("{}|{}", listen->host, listen->port) : "error";
+  };
+  EXPECT_EQ(parsed(":9966"), "|9966");
+  EXPECT_EQ(parsed("0.0.0.0:9966"), "0.0.0.0|9966");
+  EXPECT_EQ(parsed("127.0.0.1:0"), "127.0.0.1|0");
+  EXPECT_EQ(parsed("localhost:9966"), "localhost|9966");
+  EXPECT_EQ(parsed("[::1]:9966"), "::1|9966");
+  EXPECT_EQ(parsed("[::]:9966"), "::|9966");
+  for (const char* bad : {"127.0.0.1", ":0x10", "[::1:9966", "::1:9966", "[]:9966", ":65536"}) {
+    EXPECT_EQ(parsed(bad), "error") << bad;
+  }
+}
+
+TEST(Flags, ListenAddressRepeats) {
+  EXPECT_EQ(parse({}).options.listen_addresses, std::vector<std::string>{":9966"});
+  FlagsResult two = parse({"--web.listen-address=127.0.0.1:9966", "--web.listen-address",
+                           "[::1]:9966", "--web.systemd-socket"});
+  ASSERT_FALSE(two.exit) << two.output;
+  EXPECT_EQ(two.options.listen_addresses,
+            (std::vector<std::string>{"127.0.0.1:9966", "[::1]:9966"}));
+  EXPECT_TRUE(two.options.systemd_socket);
+  FlagsResult bad = parse({"--web.listen-address=127.0.0.1:9966", "--web.listen-address=9966"});
+  EXPECT_TRUE(bad.exit);
+  EXPECT_NE(bad.output.find("\"9966\""), std::string::npos) << bad.output;
 }
 
 TEST(Flags, ScrapeTimeoutsAreDurations) {

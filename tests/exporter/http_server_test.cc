@@ -19,12 +19,13 @@ constexpr std::string_view kMetricsText =
     "test_value{name=\"a\\\"b\\\\c\\nd\"} 42\n";
 
 // A minimal HTTP/1.0 client: the request, then everything the server sends until it closes.
-std::string http_get(int port, const std::string& path, const std::string& extra_headers = "") {
+std::string http_get(int port, const std::string& path, const std::string& extra_headers = "",
+                     const char* to = "127.0.0.1") {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  inet_pton(AF_INET, to, &addr.sin_addr);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
     return "";
@@ -63,11 +64,12 @@ class HttpServerTest : public testing::Test {
  protected:
   void SetUp() override {
     HttpConfig config;
-    config.listen_address = "127.0.0.1:0";
+    config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
     config.landing_page_html = landing_page("v-test", "/metrics", {{"thinpool", true}});
     config.telemetry_path = "/metrics";
-    config.max_requests = 4;
+    config.max_requests = 8;
     config.max_connections = 16;
+    config.max_connections_per_ip = 16;
     config.request_timeout_ms = 5000;
     auto server = HttpServer::start(config, [this](const ScrapeRequest& request) {
       last_timeout_ = request.timeout_seconds.value_or(-1);
@@ -108,7 +110,37 @@ TEST_F(HttpServerTest, ServesTheRenderedMetrics) {
   std::string response = http_get(port_, "/metrics");
   EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
   EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
-  EXPECT_EQ(body_of(response), kMetricsText);
+  // The scrape's text, then the server's own series.
+  const std::string body = body_of(response);
+  EXPECT_EQ(body.substr(0, kMetricsText.size()), kMetricsText);
+  EXPECT_NE(body.find("\n# TYPE thinpool_http_connections gauge\nthinpool_http_connections 1\n"),
+            std::string::npos)
+      << body;
+  // Responses are counted once sent: the second scrape counts the first.
+  EXPECT_NE(
+      body_of(http_get(port_, "/metrics")).find("thinpool_http_responses_total{code=\"200\"} 1\n"),
+      std::string::npos);
+}
+
+TEST_F(HttpServerTest, ListensOnEveryAddressGiven) {
+  HttpConfig config;
+  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}, {"127.0.0.2:0", "127.0.0.2", 0}};
+  config.telemetry_path = "/metrics";
+  config.max_requests = 1;
+  config.max_connections = 4;
+  config.max_connections_per_ip = 4;
+  config.request_timeout_ms = 5000;
+  auto two =
+      HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  const std::vector<int> ports = (*two)->ports();
+  ASSERT_EQ(ports.size(), 2u);
+  EXPECT_EQ(body_of(http_get(ports[0], "/metrics")).substr(0, kMetricsText.size()), kMetricsText);
+  EXPECT_EQ(body_of(http_get(ports[1], "/metrics", "", "127.0.0.2")).substr(0, kMetricsText.size()),
+            kMetricsText);
+  EXPECT_EQ((*two)->bound_addresses(),
+            (std::vector<std::string>{"127.0.0.1:" + std::to_string(ports[0]),
+                                      "127.0.0.2:" + std::to_string(ports[1])}));
 }
 
 TEST_F(HttpServerTest, ARenderThatThrowsIsA500NotACrash) {
@@ -157,7 +189,8 @@ TEST_F(HttpServerTest, ConcurrentScrapes) {
 
 TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
   HttpConfig config;
-  config.listen_address = "127.0.0.1:" + std::to_string(port_);
+  config.listen = {
+      {"127.0.0.1:" + std::to_string(port_), "127.0.0.1", static_cast<uint16_t>(port_)}};
   config.telemetry_path = "/metrics";
   config.max_requests = 4;
   config.max_connections = 16;

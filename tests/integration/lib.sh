@@ -26,9 +26,10 @@ stop_exporter() {
   PID=""
 }
 
-# Drops what changes from run to run: durations, process_* values, the build revision.
+# Drops what changes from run to run: durations, process_* values, the HTTP server's own
+# thinpool_http_* series (connections and responses so far), the build revision.
 normalize_exposition() {
-  grep -v -E '^(thinpool_scrape_collector_duration_seconds|process_)' |
+  grep -v -E '^(thinpool_scrape_collector_duration_seconds|process_|# (HELP|TYPE) thinpool_http_|thinpool_http_)' |
     sed -E 's/(thinpool_exporter_build_info\{).*\} 1$/\1...} 1/'
 }
 

@@ -65,7 +65,7 @@ dev_packages=$(chroot "$rootfs" dpkg-query -W -f '${Package}\n' |
 [ -z "$dev_packages" ] || fail "the runtime stage holds build packages: $(tr '\n' ' ' <<<"$dev_packages")"
 echo "ok: runtime stage without compilers or -dev packages ($(chroot "$rootfs" dpkg-query -W | wc -l) packages, $(du -sm "$rootfs" | cut -f1) MB)"
 
-# /proc as in any container: glibc finds $ORIGIN (the binary's RUNPATH to its OpenSSL shims) there.
+# /proc as in any container.
 mount -t proc proc "$rootfs/proc"
 version=$(chroot "$rootfs" /usr/bin/thinpool_exporter --version)
 echo "   $version"
@@ -98,7 +98,7 @@ chroot "$rootfs" /bin/sh -c "$check" || fail "the HEALTHCHECK command failed: $c
 echo "ok: HEALTHCHECK command passes: $check"
 stop_in_image
 
-# TLS inside the image: its OpenSSL shims must make civetweb work without libssl-dev.
+# TLS inside the image, without libssl-dev.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$rootfs/tls.key" -out "$rootfs/tls.crt" 2>/dev/null
 printf 'tls_server_config:\n  cert_file: /tls.crt\n  key_file: /tls.key\n' >"$rootfs/web.yml"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/deps/runtime.txt names exactly the Debian packages of the libraries the built exporter
-# loads: every NEEDED entry of its ELF file and of the project's own libraries it loads (the
-# OpenSSL shims), resolved as the loader resolves them (ldd) and mapped to a package (dpkg -S).
+# loads: every NEEDED entry of its ELF file (and of any library of the project's own it loads),
+# resolved as the loader resolves them (ldd) and mapped to a package (dpkg -S).
 # Usage: runtime_list_test.sh BINARY REPO_DIR
 set -Eeuo pipefail
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
@@ -33,7 +33,7 @@ for ((i = 0; i < ${#objects[@]}; i++)); do
     if package=$(package_of "$path"); then
       packages[$package]="${packages[$package]:-} $soname"
     elif [[ " ${objects[*]} " != *" $path "* ]]; then
-      objects+=("$path")  # the project's own library (an OpenSSL shim): what it needs counts too
+      objects+=("$path")  # a library of the project's own: what it needs counts too
     fi
   done
 done

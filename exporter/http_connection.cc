@@ -1,0 +1,271 @@
+// One client connection: TLS handshake, reading a request, writing a response, each under the
+// connection's own deadline (--web.request-timeout), all on the event thread. A request is handed
+// to the server (HttpServer::State::dispatch) only once it is complete.
+#include <array>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
+
+#include "exporter/http_internal.h"
+
+namespace thinpool::http {
+namespace {
+
+namespace bhttp = beast::http;
+
+// The most a request's start line and headers may take, and its body (requests to this server
+// have none; a small one is read and ignored).
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr uint64_t kBodyLimit = 4 * 1024;
+
+// The status that tells a client what was wrong with the request it sent, or 0 for a connection
+// that ended or failed without a request to answer.
+unsigned status_for(const beast::error_code& error, bool bytes_received) {
+  if (error == bhttp::error::header_limit) {
+    return 431;
+  }
+  if (error == bhttp::error::body_limit) {
+    return 413;
+  }
+  if (error == beast::error::timeout) {
+    return bytes_received ? 408 : 0;
+  }
+  if (error == bhttp::error::end_of_stream || error == boost::asio::error::operation_aborted ||
+      error == boost::asio::error::connection_reset || error == boost::asio::error::eof ||
+      error.category() == boost::asio::error::get_ssl_category() ||
+      error == boost::asio::ssl::error::stream_truncated) {
+    return 0;
+  }
+  return 400;  // malformed: bad method, target, version, field, chunk; cut off mid-request
+}
+
+template <class Stream>
+class Session final : public Connection {
+ public:
+  Session(HttpServer::State& server, Stream stream, std::shared_ptr<const WebState> web,
+          std::string address)
+      : Connection(server, std::move(web), std::move(address)),
+        stream_(std::move(stream)),
+        deadline_(server.io) {}
+
+  void start() override {
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      arm();
+      stream_.async_handshake(
+          boost::asio::ssl::stream_base::server,
+          [self = shared()](const beast::error_code& error) { self->handshaken(error); });
+    } else {
+      read();
+    }
+  }
+
+  void write(Response response) override {
+    if (closed_) {
+      return;
+    }
+    phase_ = Phase::kWriting;
+    keep_alive_ = response.keep_alive();
+    response_ = std::make_unique<Response>(std::move(response));
+    arm();
+    bhttp::async_write(stream_, *response_,
+                       [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+                         self->written(error);
+                       });
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  std::shared_ptr<Session> shared() {
+    return std::static_pointer_cast<Session>(shared_from_this());
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  // The deadline of what the connection does now (handshake, request, response): when it
+  // passes, the socket's operations are cancelled (the handler sees timed_out_), and the socket
+  // stays open for a 408 where one is due. A deadline of its own rather than beast::tcp_stream's,
+  // which closes the socket.
+  void arm() {
+    timed_out_ = false;
+    deadline_.expires_after(std::chrono::milliseconds(server_.config.request_timeout_ms));
+    deadline_.async_wait([self = shared(), armed = ++armed_](const beast::error_code& error) {
+      if (!error && armed == self->armed_ && !self->closed_) {
+        self->timed_out_ = true;
+        beast::error_code ignored;
+        self->lowest().socket().cancel(ignored);
+      }
+    });
+  }
+  void disarm() {
+    ++armed_;
+    deadline_.cancel();
+  }
+  // The error an operation ended with, a timeout when the deadline cancelled it.
+  beast::error_code outcome(const beast::error_code& error) {
+    disarm();
+    return timed_out_ && error ? beast::error_code(beast::error::timeout) : error;
+  }
+
+  void handshaken(beast::error_code error) {
+    error = outcome(error);
+    if (error) {
+      if (error == beast::error::timeout) {
+        server_.count(&HttpCounters::timed_out, "tls_handshake");
+      }
+      close();
+      return;
+    }
+    if constexpr (kTls) {
+      const auto& allowed = web_->config->tls->client_allowed_sans;
+      if (!allowed.empty() && !client_sans_allowed(stream_.native_handle(), allowed)) {
+        server_.count(&HttpCounters::refused, "client_san");
+        server_.note("client certificates without an allowed subject alternative name refused");
+        close();
+        return;
+      }
+    }
+    read();
+  }
+
+  void read() {
+    phase_ = Phase::kReading;
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    arm();
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+                        self->received(error);
+                      });
+  }
+
+  void received(beast::error_code error) {
+    error = outcome(error);
+    if (closed_) {
+      return;
+    }
+    if (error) {
+      const bool partial = buffer_.size() > 0 || parser_->got_some();
+      if (error == beast::error::timeout) {
+        server_.count(&HttpCounters::timed_out, partial ? "request" : "idle");
+      }
+      const unsigned status = status_for(error, partial);
+      if (status == 0) {
+        close();
+        return;
+      }
+      // A clear answer for what could not be read, then the connection closes: what follows
+      // in the stream cannot be trusted to start a request.
+      Request request;
+      request.version(11);
+      request.keep_alive(false);
+      const char* text = status == 431   ? "request header fields too large\n"
+                         : status == 413 ? "request body too large\n"
+                         : status == 408 ? "request timeout: the request was not complete in time\n"
+                                         : "bad request\n";
+      Response response = server_.plain_response(status, text, request, *web_);
+      response.keep_alive(false);
+      buffer_.clear();
+      write(std::move(response));
+      return;
+    }
+    phase_ = Phase::kHandling;  // no deadline: the scrape has its own, the write will have one
+    server_.dispatch(shared_from_this(), parser_->release());
+  }
+
+  void written(beast::error_code error) {
+    error = outcome(error);
+    response_.reset();
+    if (error) {
+      if (error == beast::error::timeout) {
+        server_.count(&HttpCounters::timed_out, "response");
+      }
+      close();
+      return;
+    }
+    if (!keep_alive_) {
+      linger();
+      return;
+    }
+    read();
+  }
+
+  // The end of a connection the server closes: the write side first, then what the client still
+  // sends is read and dropped until it closes too (or the deadline), so that unread bytes do not
+  // make the kernel reset the connection and discard the response before the client reads it.
+  void linger() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    phase_ = Phase::kReading;  // may make room for a newcomer
+    arm();
+    drain();
+  }
+  void drain() {
+    lowest().socket().async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+          if (error || self->closed_) {
+            self->disarm();
+            self->close();
+          } else {
+            self->drain();
+          }
+        });
+  }
+
+  void close_socket() override {
+    disarm();
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  Stream stream_;
+  asio::steady_timer deadline_;
+  uint64_t armed_ = 0;  // which arm() the pending wait belongs to
+  bool timed_out_ = false;
+  beast::flat_buffer buffer_{kHeaderLimit + kBodyLimit};
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<Response> response_;
+  bool keep_alive_ = false;
+  std::array<char, 4096> drain_buffer_{};
+};
+
+}  // namespace
+
+void Connection::close(const char* reason) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  if (reason != nullptr) {
+    server_.count(&HttpCounters::evicted, reason);
+  }
+  close_socket();
+  server_.forget(*this);
+}
+
+std::shared_ptr<Connection> make_connection(HttpServer::State& server, tcp::socket socket,
+                                            std::shared_ptr<const WebState> web) {
+  beast::error_code error;
+  const tcp::endpoint peer = socket.remote_endpoint(error);
+  std::string address = error ? std::string("unknown") : peer.address().to_string();
+  socket.set_option(tcp::no_delay(true), error);
+  if (web->tls) {
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    return std::make_shared<Session<TlsStream>>(
+        server, TlsStream(beast::tcp_stream(std::move(socket)), *web->tls), std::move(web),
+        std::move(address));
+  }
+  return std::make_shared<Session<beast::tcp_stream>>(server, beast::tcp_stream(std::move(socket)),
+                                                      std::move(web), std::move(address));
+}
+
+}  // namespace thinpool::http
