@@ -1,4 +1,4 @@
-# Installation of what an operator needs besides the binary (systemd unit, its environment file,
+# Installation of what an operator needs besides the binary (systemd units, the environment file,
 # the man page, the deployment and security docs) and a Debian package of all of it through CPack:
 #   cmake -S . -B build -DCMAKE_INSTALL_PREFIX=/usr && cmake --build build --target package
 # gives build/thinpool-exporter_<version>_<arch>.deb. Depends are computed by dpkg-shlibdeps.
@@ -8,6 +8,7 @@ set(THINPOOL_PACKAGE_NAME thinpool-exporter)  # Debian package names take no und
 set(THINPOOL_DOC_DIR ${CMAKE_INSTALL_DATADIR}/doc/${THINPOOL_PACKAGE_NAME})
 
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/thinpool_exporter.service
+              ${PROJECT_SOURCE_DIR}/deploy/systemd/thinpool_exporter.socket
         DESTINATION lib/systemd/system COMPONENT packaging)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/thinpool_exporter.default
         DESTINATION /etc/default RENAME thinpool_exporter
@@ -53,19 +54,18 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_STRIP_FILES ON)
-# The binary's two OpenSSL shims live in the package's private library folder.
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib/thinpool_exporter)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 
-# Maintainer scripts: reload systemd's view of units; stop the service on removal. The unit is not
-# enabled on install: the operator decides (systemctl enable --now thinpool_exporter).
+# Maintainer scripts: reload systemd's view of units; stop the socket and the service on removal
+# (the socket first: a connection to it would start the service again). Neither is enabled on
+# install: the operator decides (systemctl enable --now thinpool_exporter, or its .socket).
 set(maintainer_dir ${PROJECT_BINARY_DIR}/packaging/debian)
 file(WRITE ${maintainer_dir}/conffiles "/etc/default/thinpool_exporter\n")
 file(WRITE ${maintainer_dir}/postinst
      "#!/bin/sh\nset -e\nif [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi\n")
 file(WRITE ${maintainer_dir}/prerm
      "#!/bin/sh\nset -e\nif [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then\n"
-     "  systemctl stop thinpool_exporter.service || true\nfi\n")
+     "  systemctl stop thinpool_exporter.socket thinpool_exporter.service || true\nfi\n")
 file(WRITE ${maintainer_dir}/postrm
      "#!/bin/sh\nset -e\nif [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi\n")
 file(CHMOD ${maintainer_dir}/postinst ${maintainer_dir}/prerm ${maintainer_dir}/postrm
