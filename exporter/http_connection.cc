@@ -22,8 +22,8 @@ namespace bhttp = beast::http;
 
 // The most a request's start line and headers may take, and its body (requests to this server
 // have none; a small one is read and ignored).
-constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr uint64_t kBodyLimit = 4 * 1024;
+constexpr size_t kHeaderLimit = size_t{16} * 1024;
+constexpr uint64_t kBodyLimit = uint64_t{4} * 1024;
 
 // The status that tells a client what was wrong with the request it sent, or 0 for a connection
 // that ended or failed without a request to answer.

@@ -31,7 +31,9 @@ class Client {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     inet_pton(AF_INET, from, &local.sin_addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local));
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+      return;  // connected() stays false
+    }
     timeval timeout{10, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     sockaddr_in addr{};
@@ -148,6 +150,7 @@ class HttpLimitsTest : public testing::Test {
 TEST_F(HttpLimitsTest, IdleAndHalfSentRequestsDoNotDelayAScrape) {
   start(1000, 1000);
   std::vector<std::unique_ptr<Client>> crowd;
+  crowd.reserve(200);
   for (int i = 0; i < 200; ++i) {
     crowd.push_back(std::make_unique<Client>(port_, "127.0.0.2"));
     if (i % 2 == 1) {
@@ -164,6 +167,7 @@ TEST_F(HttpLimitsTest, IdleAndHalfSentRequestsDoNotDelayAScrape) {
 TEST_F(HttpLimitsTest, AtTheCapTheOldestConnectionWithoutARequestMakesRoom) {
   start(8, 100);
   std::vector<std::unique_ptr<Client>> idle;
+  idle.reserve(8);
   for (int i = 0; i < 8; ++i) {
     idle.push_back(std::make_unique<Client>(port_, "127.0.0.2"));
   }
@@ -175,6 +179,7 @@ TEST_F(HttpLimitsTest, AtTheCapTheOldestConnectionWithoutARequestMakesRoom) {
 TEST_F(HttpLimitsTest, OneAddressCannotTakeEveryConnection) {
   start(100, 4);
   std::vector<std::unique_ptr<Client>> crowd;
+  crowd.reserve(6);
   for (int i = 0; i < 6; ++i) {
     crowd.push_back(std::make_unique<Client>(port_, "127.0.0.3"));
   }
@@ -188,6 +193,7 @@ TEST_F(HttpLimitsTest, BeyondMaxRequestsA503AtOnceNotAQueue) {
   start(100, 100);
   hold();
   std::vector<std::thread> held;
+  held.reserve(2);
   std::vector<std::string> answers(2);
   for (int i = 0; i < 2; ++i) {
     held.emplace_back([&, i] { answers[i] = scrape(port_); });
@@ -214,6 +220,7 @@ TEST_F(HttpLimitsTest, WhenEveryConnectionIsBeingServedANewOneIsRefused) {
   start(2, 100);
   hold();
   std::vector<std::thread> held;
+  held.reserve(2);
   for (int i = 0; i < 2; ++i) {
     held.emplace_back([&] { scrape(port_); });
   }

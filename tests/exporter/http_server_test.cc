@@ -171,6 +171,7 @@ TEST_F(HttpServerTest, LandingHealthAndNotFound) {
 
 TEST_F(HttpServerTest, ConcurrentScrapes) {
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
