@@ -5,8 +5,8 @@ stay idle, requests sent one byte a second, clients that request /metrics and ne
 handshakes left half done (a TLS record header and nothing more). Meanwhile it scrapes /metrics every 100 ms from
 127.0.0.1 on a new connection each time and reports the latency percentiles and failures before, during and after
 the crowd, and the exporter's threads and resident memory, and its resident memory per idle connection. It prints
-figures; it asserts nothing (BENCHMARKS.md keeps them; the test of the HTTP layer uses the same crowd with a loose
-bound).
+figures; it asserts nothing (BENCHMARKS.md keeps them; tests/hardening/http_crowd_test.py imports the same crowd,
+plain and over TLS, and asserts loose bounds).
 
 Any other server can stand in for the exporter (--server-cmd, e.g. the candidates of bench/http_candidates): the
 command is split like a shell would split it (no shell runs it, so its pid is the server's), "{port}" in it is
@@ -23,6 +23,7 @@ import os
 import resource
 import shlex
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -39,15 +40,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+def crowd_address(n):
+    """The n-th crowd client's address, 127.0.x.y (y >= 2): other addresses than the scraper's, like other hosts,
+    about 250 clients per address block so that no address reaches a per-address cap."""
+    return f"127.0.{(n // 250) % 250}.{2 + n % 250}"
+
+
 def crowd_socket(n, port, rcvbuf=None):
-    """A connection from 127.0.x.y (y >= 2): other addresses than the scraper's, like other hosts. Not waited
-    for: a server that stops accepting leaves it in the listen queue, which is part of what is measured."""
+    """A connection from crowd_address(n). Not waited for: a server that stops accepting leaves it in the listen
+    queue, which is part of what is measured."""
     s = socket.socket()
     if rcvbuf:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.bind((f"127.0.{(n // 250) % 250}.{2 + n % 250}", 0))
+    s.bind((crowd_address(n), 0))
     s.setblocking(False)
     s.connect_ex(("127.0.0.1", port))
+    return s
+
+
+def tls_crowd_socket(n, port, tls, rcvbuf=None, timeout=5.0):
+    """A connection from crowd_address(n) with its TLS handshake done (so that what follows is read by the server's
+    HTTP side, not refused by its TLS side). Raises OSError when the server does not complete the handshake."""
+    raw = socket.socket()
+    if rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.bind((crowd_address(n), 0))
+    raw.settimeout(timeout)
+    try:
+        raw.connect(("127.0.0.1", port))
+        s = tls.wrap_socket(raw, server_hostname="localhost")
+    except OSError:
+        raw.close()
+        raise
     return s
 
 
@@ -68,17 +92,90 @@ def send_when_connected(pending, stop):
         stop.wait(0.05)
 
 
-def scrape(port, timeout):
+# What each kind of the crowd sends: the slow ones a byte a second, the ones that never read four pipelined
+# scrapes at once (into a small receive buffer), the half TLS handshakes a handshake record's header and no body.
+SLOW_REQUEST = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nUser-Agent: slow\r\n\r\n"
+NO_READ_REQUESTS = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n" * 4
+HALF_TLS = b"\x16\x03\x01\x02\x00"
+KINDS = ("idle", "slow", "no-read", "half-tls")
+
+
+class Crowd:
+    """The bad clients, from crowd_address(n): `counts` maps each of KINDS to how many. Against a TLS server (`tls`
+    an ssl.SSLContext that trusts its certificate), the slow ones and the ones that never read complete their
+    handshake first, so that they reach the HTTP side; the idle ones and the half handshakes stay plain TCP."""
+
+    def __init__(self, port, counts, tls=None):
+        self.port, self.counts, self.tls = port, counts, tls
+        self.sockets = []  # (kind, socket)
+        self.opened = {kind: 0 for kind in KINDS} | {"refused": 0}
+        self._stop = threading.Event()
+        self._pending = {}
+
+    def open(self, before_kind=None):
+        """Opens every connection, kind by kind in the order of KINDS (before_kind(kind) runs before each kind's
+        first), then starts the threads that send what each kind sends."""
+        n = 0
+        for kind in KINDS:
+            if before_kind is not None:
+                before_kind(kind)
+            for _ in range(self.counts.get(kind, 0)):
+                try:
+                    self.sockets.append((kind, self._open_one(kind, n)))
+                    self.opened[kind] += 1
+                except OSError:
+                    self.opened["refused"] += 1
+                n += 1
+        threading.Thread(target=send_when_connected, args=(self._pending, self._stop), daemon=True).start()
+        threading.Thread(target=self._dribble, daemon=True).start()
+
+    def _open_one(self, kind, n):
+        rcvbuf = 4096 if kind == "no-read" else None
+        if self.tls is not None and kind in ("slow", "no-read"):
+            s = tls_crowd_socket(n, self.port, self.tls, rcvbuf=rcvbuf)
+            if kind == "no-read":
+                s.sendall(NO_READ_REQUESTS)
+            return s
+        s = crowd_socket(n, self.port, rcvbuf=rcvbuf)
+        if kind == "no-read":
+            self._pending[s] = NO_READ_REQUESTS
+        elif kind == "half-tls":
+            self._pending[s] = HALF_TLS
+        return s
+
+    def _dribble(self):
+        for i in range(len(SLOW_REQUEST)):
+            if self._stop.wait(1.0):
+                return
+            for kind, s in self.sockets:
+                if kind == "slow":
+                    try:
+                        s.send(SLOW_REQUEST[i:i + 1])
+                    except OSError:
+                        pass  # not connected yet, or closed by the server
+
+    def close(self):
+        """The crowd leaves: every connection closed by the client."""
+        self._stop.set()
+        for _, s in self.sockets:
+            s.close()
+        self.sockets = []
+
+
+def scrape(port, timeout, tls=None, host="127.0.0.1"):
+    """One GET /metrics on a new connection (over TLS with `tls`, an ssl.SSLContext): (seconds, answered 200,
+    the status line's start or the error's name)."""
     start = time.monotonic()
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with (tls.wrap_socket(raw, server_hostname="localhost") if tls is not None else raw) as s:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
         ok = data.startswith(b"HTTP/1.1 200")
         return time.monotonic() - start, ok, data[:12].decode(errors="replace")
-    except OSError as e:
+    except OSError as e:  # ssl.SSLError among them
         return time.monotonic() - start, False, type(e).__name__
 
 
@@ -177,43 +274,18 @@ def main():
         threads0, rss0 = process_figures(exporter.pid)
         rss0_kib, sockets0 = process_figures_kib(exporter.pid)[1], open_sockets(exporter.pid)
 
-        crowd, stop, pending = [], threading.Event(), {}
-        opened = {"idle": 0, "slow": 0, "no-read": 0, "half-tls": 0, "refused": 0}
-        n = 0
         idle_figures = None
-        for kind, count in (("idle", args.idle), ("slow", args.slow), ("no-read", args.no_read),
-                            ("half-tls", args.half_tls)):
+
+        def before_kind(kind):
+            nonlocal idle_figures
             if kind == "slow":  # the idle connections are in: the server's memory for them, alone
                 sockets = settle_sockets(exporter.pid)
                 idle_figures = process_figures_kib(exporter.pid)[1], sockets
-            for _ in range(count):
-                try:
-                    s = crowd_socket(n, port, rcvbuf=4096 if kind == "no-read" else None)
-                    if kind == "no-read":
-                        pending[s] = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n" * 4
-                    elif kind == "half-tls":
-                        pending[s] = b"\x16\x03\x01\x02\x00"  # a handshake record header, no body
-                    crowd.append((kind, s))
-                    opened[kind] += 1
-                except OSError:
-                    opened["refused"] += 1
-                n += 1
-        threading.Thread(target=send_when_connected, args=(pending, stop), daemon=True).start()
 
-        def dribble():
-            request = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nUser-Agent: slow\r\n\r\n"
-            for i in range(len(request)):
-                if stop.wait(1.0):
-                    return
-                for kind, s in crowd:
-                    if kind == "slow":
-                        try:
-                            s.send(request[i:i + 1])
-                        except OSError:
-                            pass  # not connected yet, or closed by the server
-
-        slow_thread = threading.Thread(target=dribble, daemon=True)
-        slow_thread.start()
+        crowd = Crowd(port, {"idle": args.idle, "slow": args.slow, "no-read": args.no_read,
+                             "half-tls": args.half_tls})
+        crowd.open(before_kind)
+        opened = crowd.opened
         during, peak_threads, peak_rss = [], threads0, rss0
         end = time.monotonic() + args.seconds
         while time.monotonic() < end:
@@ -221,9 +293,7 @@ def main():
             threads, rss = process_figures(exporter.pid)
             peak_threads, peak_rss = max(peak_threads, threads), max(peak_rss, rss)
             time.sleep(max(0.0, 0.1 - during[-1][0]))
-        stop.set()
-        for _, s in crowd:
-            s.close()
+        crowd.close()
         time.sleep(0.5)
         after = [scrape(port, args.timeout) for _ in range(20)]
         threads1, rss1 = process_figures(exporter.pid)
