@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # --web.config.file against the real binary with curl: basic auth (none, wrong, unknown user, right),
 # TLS (plain HTTP refused, old protocol refused), cipher suites and curves, client certificates
-# (required, verified, client_allowed_sans), http_server_config.headers on every response, and
-# invalid configs refused at start-up with one clear line. Certificates are made with openssl here.
+# (required, verified, client_allowed_sans), http_server_config.headers on every response, the
+# config and the files it names read again while the exporter runs (a certificate swapped by rename
+# and in place with no scrape failing, basic-auth users changed, a broken edit keeping the previous
+# config with one error line), two listen addresses, and invalid configs refused at start-up with
+# one clear line. Certificates are made with openssl here.
 # Usage: tls_auth_test.sh EXPORTER FIXTURES_DIR
 set -Eeuo pipefail
 # shellcheck disable=SC2154  # _rc is assigned inside the trap
@@ -20,18 +23,23 @@ openssl_quiet() { openssl "$@" 2>/dev/null; }
 new_key() { openssl_quiet genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out "$1"; }
 new_key ca.key
 openssl_quiet req -x509 -new -key ca.key -out ca.crt -days 2 -subj /CN=thinpool-test-ca
-sign() {  # sign NAME CN [EXTENSIONS]
-  new_key "$1.key"
-  openssl_quiet req -new -key "$1.key" -out "$1.csr" -subj "/CN=$2"
-  printf '%s\n' "${3:-basicConstraints=CA:FALSE}" >"$1.ext"
-  openssl_quiet x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile "$1.ext" -out "$1.crt"
+sign_by() {  # sign_by CA NAME CN [EXTENSIONS]
+  new_key "$2.key"
+  openssl_quiet req -new -key "$2.key" -out "$2.csr" -subj "/CN=$3"
+  printf '%s\n' "${4:-basicConstraints=CA:FALSE}" >"$2.ext"
+  openssl_quiet x509 -req -in "$2.csr" -CA "$1.crt" -CAkey "$1.key" -CAcreateserial -days 2 \
+    -extfile "$2.ext" -out "$2.crt"
 }
+sign() { sign_by ca "$@"; }  # sign NAME CN [EXTENSIONS]
 sign server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"
 sign client prometheus
 sign client-named prometheus "subjectAltName=DNS:prometheus.example"
 sign client-ip prometheus "subjectAltName=IP:192.0.2.10"
 sign client-other prometheus "subjectAltName=DNS:intruder.example"
+new_key ca-b.key  # a second CA, for the certificate swapped under a running exporter
+openssl_quiet req -x509 -new -key ca-b.key -out ca-b.crt -days 2 -subj /CN=thinpool-test-ca-b
+sign_by ca-b server-b localhost "subjectAltName=DNS:localhost,IP:127.0.0.1"
+cat ca.crt ca-b.crt >both-cas.crt
 new_key intruder.key
 openssl_quiet req -x509 -new -key intruder.key -out intruder.crt -days 2 -subj /CN=prometheus
 
@@ -177,6 +185,96 @@ expect "plain HTTP, no credentials" 401 "$(status_of "http://127.0.0.1:$PORT/met
 expect "plain HTTP, right password" 200 "$(status_of "http://127.0.0.1:$PORT/metrics" -u "prometheus:$password")"
 stop_exporter
 
+echo "== a certificate swapped under the running exporter (by rename, then in place)"
+cp server.crt live.crt
+cp server.key live.key
+printf 'tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\n' >rotate.yml
+start_exporter log7 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=rotate.yml
+https=https://localhost:$PORT
+tls=(--resolve "localhost:$PORT:127.0.0.1")
+issuer() {  # the issuer of the certificate that a new connection is served
+  openssl s_client -connect "127.0.0.1:$PORT" -servername localhost </dev/null 2>/dev/null |
+    openssl x509 -noout -issuer 2>/dev/null || true
+}
+expect "served by CA A" 200 "$(status_of "$https/metrics" "${tls[@]}" --cacert ca.crt)"
+scrape_every_50ms() {  # until the file stop-scraping exists, trusting both CAs
+  while [ ! -e stop-scraping ]; do
+    printf '%s\n' "$(status_of "$https/metrics" "${tls[@]}" --cacert both-cas.crt)" >>swap-statuses.txt
+    sleep 0.05
+  done
+}
+rm -f stop-scraping swap-statuses.txt
+scrape_every_50ms &
+scraper=$!
+sleep 0.5
+cp server-b.crt live.crt.new
+cp server-b.key live.key.new
+mv live.crt.new live.crt  # as certificate tools and Kubernetes secrets replace them
+mv live.key.new live.key
+sleep 1.3  # the files are looked at again at most once a second
+expect "after the swap by rename, CA B" 200 "$(status_of "$https/metrics" "${tls[@]}" --cacert ca-b.crt)"
+expect "after the swap by rename, not CA A" 000 "$(status_of "$https/metrics" "${tls[@]}" --cacert ca.crt)"
+expect "after the swap by rename, the certificate's issuer" "issuer=CN = thinpool-test-ca-b" "$(issuer)"
+cat server.crt >live.crt  # written in place
+cat server.key >live.key
+sleep 1.3
+expect "after writing in place, CA A again" 200 "$(status_of "$https/metrics" "${tls[@]}" --cacert ca.crt)"
+expect "after writing in place, the certificate's issuer" "issuer=CN = thinpool-test-ca" "$(issuer)"
+touch stop-scraping
+wait "$scraper"
+scrapes=$(wc -l <swap-statuses.txt)
+failed=$(grep -c -v -x 200 swap-statuses.txt || true)
+[ "$scrapes" -ge 30 ] || fail "only $scrapes scrapes during the swaps"
+[ "$failed" = 0 ] || fail "$failed of $scrapes scrapes during the swaps failed: $(sort swap-statuses.txt | uniq -c)"
+echo "ok: $scrapes scrapes every 50 ms during both swaps, all 200"
+# A check between the two writes in place sees a key that does not match: logged, and the previous
+# certificate kept until the key follows.
+grep 'level=error' log7 | sed 's/^/   logged: /' || true
+stop_exporter
+
+echo "== basic-auth users read again with the file"
+new_password="another horse: battery staple"
+new_hash=$(PASSWORD=$new_password python3 -W ignore -c \
+  'import crypt, os; print(crypt.crypt(os.environ["PASSWORD"], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))')
+printf 'basic_auth_users:\n  prometheus: %s\n' "$hash" >reload.yml
+start_exporter log8 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=reload.yml
+http=http://127.0.0.1:$PORT
+expect "the first password" 200 "$(status_of "$http/metrics" -u "prometheus:$password")"
+printf 'basic_auth_users:\n  prometheus: %s\n' "$new_hash" >reload.yml
+sleep 1.3
+expect "the first password, once its hash is replaced" 401 "$(status_of "$http/metrics" -u "prometheus:$password")"
+expect "the new password" 200 "$(status_of "$http/metrics" -u "prometheus:$new_password")"
+grep -q 'read again' log8 || fail "no line says the config was read again: $(cat log8)"
+
+echo "== a broken edit keeps the previous config, with one error line"
+printf 'basic_auth_users:\n  prometheus: [%s\n' "$new_hash" >reload.yml  # not YAML: [ never closed
+for i in 1 2 3; do  # over 2 s: the broken file is looked at more than once
+  sleep 0.8
+  expect "the new password, the broken file in place ($i)" 200 \
+    "$(status_of "$http/metrics" -u "prometheus:$new_password")"
+done
+expect "the first password, the broken file in place" 401 "$(status_of "$http/metrics" -u "prometheus:$password")"
+errors=$(grep -c 'level=error' log8 || true)
+[ "$errors" = 1 ] || fail "want exactly one error line for the broken edit, got $errors: $(cat log8)"
+grep 'level=error' log8 | grep -q 'the previous config stays in use' ||
+  fail "the error does not say the previous config stays in use: $(cat log8)"
+echo "ok: one error line: $(grep 'level=error' log8 | sed 's/.*msg=//')"
+stop_exporter
+
+echo "== two listen addresses (and [::1] where IPv6 loopback works)"
+listen=(--web.listen-address=127.0.0.2:0)
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  listen+=("--web.listen-address=[::1]:0")
+fi
+start_exporter log9 --devmapper.fixtures="$FIXTURES/lvm-healthy" --web.config.file=web.yml "${listen[@]}"
+sockets=$(sed -n 's/.*listening on [^ ]* at \([^ ]*\) (port \([0-9]*\)).*/\1 \2/p' log9)
+[ "$(wc -l <<<"$sockets")" = $((1 + ${#listen[@]})) ] || fail "want $((1 + ${#listen[@]})) listening sockets: $(cat log9)"
+while read -r bound bound_port; do
+  expect "a scrape through $bound" 200 "$(status_of "https://localhost:$bound_port/metrics" --cacert ca.crt \
+    --resolve "localhost:$bound_port:${bound%:*}" -u "prometheus:$password")"
+done <<<"$sockets"
+stop_exporter
+
 echo "== invalid configs refuse to start with one clear line"
 refuses() {  # refuses NAME EXPECTED_TEXT YAML
   printf '%s' "$3" >"bad-$1.yml"
@@ -206,4 +304,4 @@ refuses header "HTTP header \\\"Server\\\" can not be configured" \
 refuses sans-unverified "client_allowed_sans needs client_auth_type" \
   $'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_allowed_sans: [a]\n'
 grep -q hunter2 bad-plain-password.log && fail "a plain password was echoed in the error"
-echo "PASS: TLS, basic auth and client certificates behave as exporter-toolkit's"
+echo "PASS: TLS, basic auth and client certificates behave as exporter-toolkit's, and are read again while running"
