@@ -11,6 +11,7 @@
 # tests/hardening/http_crowd_test.py check.
 # Usage: load_test.sh EXPORTER FIXTURES_DIR   (LOAD_SECONDS, default 20)
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2
@@ -33,8 +34,10 @@ wrk_run() {
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/$1.txt")
   echo "   $1: $requests requests in $3 s over $2 connections, $rate req/s, p99 latency $p99," \
     "socket errors: ${errors:-none}, non-2xx: ${non2xx:-0}"
-  [ -z "$errors" ] && [ -z "$non2xx" ] && [ "${requests:-0}" -gt 0 ] ||
-    { cat "$work/$1.txt"; fail "$1: failed requests"; }
+  if [ -n "$errors" ] || [ -n "$non2xx" ] || [ "${requests:-0}" -le 0 ]; then
+    cat "$work/$1.txt"
+    fail "$1: failed requests"
+  fi
 }
 
 echo "== 1. wrk: 200 connections for 2 x $((seconds / 2)) s, 200 requests at once and per address"

@@ -5,6 +5,7 @@
 # Scrapes keep working under the filter. Skipped (77) when not root.
 # Usage: privileges_test.sh EXPORTER FIXTURES_DIR
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 BIN=$1
 FIXTURES=$2

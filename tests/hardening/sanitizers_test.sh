@@ -4,6 +4,7 @@
 # hardening test binaries when they exist) and the real-binary golden test with that build.
 # Usage: sanitizers_test.sh SOURCE_DIR BUILD_DIR FIXTURES_DIR   (SANITIZE_JOBS, default 2)
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 src=$1 build=$2 fixtures=$3
 jobs=${SANITIZE_JOBS:-2}

@@ -3,6 +3,7 @@
 # the params of each thin-pool / thin status and table line, every dm name, and each capture's three
 # files joined by NUL bytes for the FakeDeviceMapper target. Usage: make_seeds.sh FIXTURES_DIR OUT_DIR
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 fixtures=$1 out=$2
 rm -rf "$out"
@@ -19,7 +20,7 @@ params() {
   sed -n -E "s/^[^ ]+: [0-9]+ [0-9]+ $2 ?(.*)$/\\1/p" "$1"
 }
 while IFS= read -r dir; do
-  [ -f "$dir/status" ] && [ -f "$dir/table" ] || continue
+  if [ ! -f "$dir/status" ] || [ ! -f "$dir/table" ]; then continue; fi
   while IFS= read -r line; do seed thin_pool_status "$line"; done < <(params "$dir/status" thin-pool)
   while IFS= read -r line; do seed thin_pool_table "$line"; done < <(params "$dir/table" thin-pool)
   while IFS= read -r line; do seed thin_status "$line"; done < <(params "$dir/status" thin)

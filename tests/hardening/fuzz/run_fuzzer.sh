@@ -4,6 +4,7 @@
 # (crash-*, leak-*, timeout-*): fix the parser, then copy the input into regressions/<target>/.
 # Usage: run_fuzzer.sh FUZZER SECONDS WORK_DIR REGRESSION_DIR SEED_DIR
 set -Eeuo pipefail
+# shellcheck disable=SC2154  # _rc is assigned inside the trap
 trap '_rc=$?; echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" exited $_rc" >&2' ERR  # never a silent exit
 fuzzer=$1 seconds=$2 work=$3 regressions=$4 seeds=$5
 rm -rf "$work"
