@@ -49,19 +49,25 @@ unsigned status_for(const beast::error_code& error, bool bytes_received) {
 template <class Stream>
 class Session final : public Connection {
  public:
-  Session(HttpServer::State& server, Stream stream, std::shared_ptr<const WebState> web,
+  Session(HttpServer::State& server, beast::tcp_stream tcp, std::shared_ptr<const WebState> web,
           std::string address)
       : Connection(server, std::move(web), std::move(address)),
-        stream_(std::move(stream)),
-        deadline_(server.io) {}
+        tcp_(std::move(tcp)),
+        deadline_(server.io) {
+    if constexpr (!kTls) {
+      stream_.emplace(std::move(tcp_));
+    }
+  }
 
   void start() override {
     if constexpr (kTls) {
+      // The TLS state (OpenSSL's and asio's buffers, about 90 KiB) is made only once the client
+      // sends something: until then an idle connection costs what a plain one does.
       phase_ = Phase::kHandshake;
       arm();
-      stream_.async_handshake(
-          boost::asio::ssl::stream_base::server,
-          [self = shared()](const beast::error_code& error) { self->handshaken(error); });
+      tcp_.socket().async_wait(
+          tcp::socket::wait_read,
+          [self = shared()](const beast::error_code& error) { self->readable(error); });
     } else {
       read();
     }
@@ -75,7 +81,7 @@ class Session final : public Connection {
     keep_alive_ = response.keep_alive();
     response_ = std::make_unique<Response>(std::move(response));
     arm();
-    bhttp::async_write(stream_, *response_,
+    bhttp::async_write(*stream_, *response_,
                        [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
                          self->written(error);
                        });
@@ -87,7 +93,7 @@ class Session final : public Connection {
   std::shared_ptr<Session> shared() {
     return std::static_pointer_cast<Session>(shared_from_this());
   }
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  beast::tcp_stream& lowest() { return stream_ ? beast::get_lowest_layer(*stream_) : tcp_; }
   // The deadline of what the connection does now (handshake, request, response): when it
   // passes, the socket's operations are cancelled (the handler sees timed_out_), and the socket
   // stays open for a 408 where one is due. A deadline of its own rather than beast::tcp_stream's,
@@ -113,6 +119,24 @@ class Session final : public Connection {
     return timed_out_ && error ? beast::error_code(beast::error::timeout) : error;
   }
 
+  void readable(beast::error_code error) {
+    if (error || closed_) {
+      error = outcome(error);
+      if (error == beast::error::timeout) {
+        server_.count(&HttpCounters::timed_out, "idle");
+      }
+      close();
+      return;
+    }
+    if constexpr (kTls) {
+      // The handshake keeps the deadline that started with the connection.
+      stream_.emplace(std::move(tcp_), *web_->tls);
+      stream_->async_handshake(
+          boost::asio::ssl::stream_base::server,
+          [self = shared()](const beast::error_code& done) { self->handshaken(done); });
+    }
+  }
+
   void handshaken(beast::error_code error) {
     error = outcome(error);
     if (error) {
@@ -124,7 +148,7 @@ class Session final : public Connection {
     }
     if constexpr (kTls) {
       const auto& allowed = web_->config->tls->client_allowed_sans;
-      if (!allowed.empty() && !client_sans_allowed(stream_.native_handle(), allowed)) {
+      if (!allowed.empty() && !client_sans_allowed(stream_->native_handle(), allowed)) {
         server_.count(&HttpCounters::refused, "client_san");
         server_.note("client certificates without an allowed subject alternative name refused");
         close();
@@ -140,7 +164,7 @@ class Session final : public Connection {
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
     arm();
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(*stream_, buffer_, *parser_,
                       [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
                         self->received(error);
                       });
@@ -172,7 +196,9 @@ class Session final : public Connection {
                                          : "bad request\n";
       Response response = server_.plain_response(status, text, request, *web_);
       response.keep_alive(false);
+      response.prepare_payload();
       buffer_.clear();
+      server_.count_response(status);
       write(std::move(response));
       return;
     }
@@ -227,7 +253,8 @@ class Session final : public Connection {
     lowest().close();
   }
 
-  Stream stream_;
+  beast::tcp_stream tcp_;  // until stream_ is made from it
+  std::optional<Stream> stream_;
   asio::steady_timer deadline_;
   uint64_t armed_ = 0;  // which arm() the pending wait belongs to
   bool timed_out_ = false;
@@ -260,9 +287,8 @@ std::shared_ptr<Connection> make_connection(HttpServer::State& server, tcp::sock
   socket.set_option(tcp::no_delay(true), error);
   if (web->tls) {
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-    return std::make_shared<Session<TlsStream>>(
-        server, TlsStream(beast::tcp_stream(std::move(socket)), *web->tls), std::move(web),
-        std::move(address));
+    return std::make_shared<Session<TlsStream>>(server, beast::tcp_stream(std::move(socket)),
+                                                std::move(web), std::move(address));
   }
   return std::make_shared<Session<beast::tcp_stream>>(server, beast::tcp_stream(std::move(socket)),
                                                       std::move(web), std::move(address));

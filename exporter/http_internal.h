@@ -126,7 +126,8 @@ struct HttpServer::State {
   // Event thread only.
   std::list<http::Connection*> connections;  // in the order they arrived
   std::map<std::string, int> per_address;
-  int handling = 0;  // requests on workers
+  size_t peak_connections = 0;  // since memory was last given back
+  int handling = 0;             // requests on workers
   struct Note {
     std::chrono::steady_clock::time_point last;
     int64_t since = 0;

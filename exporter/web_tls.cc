@@ -360,6 +360,9 @@ Status configure_tls_context(void* ssl_ctx, const TlsServerConfig& tls) {
       SSL_CTX_set_max_proto_version(ctx, tls.max_version ? to_openssl(*tls.max_version) : 0) != 1) {
     return Error{fmt::format("tls_server_config: protocol versions: {}", openssl_reason())};
   }
+  // OpenSSL's read and write buffers (about 34 KiB) only while a record is in flight, not for the
+  // whole life of a kept-alive connection.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   uint64_t options = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
   if (tls.prefer_server_cipher_suites) {
     options |= SSL_OP_CIPHER_SERVER_PREFERENCE;
