@@ -36,14 +36,21 @@ std::string dump(const ConfigNode& node) {
   for (const ConfigNode& child : node.children) {
     out += child.key;
     if (child.is_section()) {
-      out += "{" + dump(child) + "}";
+      // Appended piece by piece: g++ 12 at -O3 warns (-Wrestrict, a false positive, GCC bug 105329)
+      // on "{" + std::string&&.
+      out += '{';
+      out += dump(child);
+      out += '}';
       continue;
     }
     out += "=";
     if (child.value->is_array) {
       out += "[";
       for (size_t i = 0; i < child.value->items.size(); ++i) {
-        out += (i > 0 ? "," : "") + dump_scalar(child.value->items[i]);
+        if (i > 0) {
+          out += ',';
+        }
+        out += dump_scalar(child.value->items[i]);
       }
       out += "]";
     } else {
