@@ -55,15 +55,37 @@ local percent(ratio) = std.toString(std.floor(ratio * 10000 + 0.5) / 100) + '%';
     local usage = 'Data ' + dataUsage + ' used, metadata ' + metadataUsage + ' used. Time to full at the rate of the last '
                   + c.fillingUpWindow + ': data ' + dataTimeToFull + ', metadata ' + metadataTimeToFull + '.',
 
+    // Every matching and grouping by job and instance, and every query of a description, also goes by the cluster
+    // label: two clusters may have the same job, instance and pool names. Written once here rather than in each
+    // expression; tests/alerts/check_cluster_label.py checks the generated files for one that lacks it.
+    local cl = c.clusterLabel,
+    local withCluster(text) = std.foldl(function(acc, r) std.strReplace(acc, r[0], r[1]), [
+      ['(job, instance', '(%s, job, instance' % cl],
+      ['{job=%q,instance=%q', '{%s=%%q,job=%%q,instance=%%q' % cl],
+      ['$labels.job $labels.instance', '$labels.%s $labels.job $labels.instance' % cl],
+    ], text),
+
+    // The runbook the alert's own exporter serves (its `instance` label), or the hosted copy set in runbookURL.
+    // Alerts whose labels have no `instance` (ThinPoolExporterAbsent: absent() has no target to name) link to any
+    // exporter this Prometheus still has, of any job or cluster; where there is none at all, only runbookURL helps.
+    local withoutInstance = ['ThinPoolExporterAbsent'],
+    local runbookURL(name) =
+      if c.runbookURL != '' then '%s#%s' % [c.runbookURL, std.asciiLower(name)]
+      else if !std.member(withoutInstance, name) then
+        '%s://{{ $labels.instance }}/runbook#%s' % [c.runbookScheme, std.asciiLower(name)]
+      else ('{{ if $labels.instance }}%(s)s://{{ $labels.instance }}/runbook'
+            + '{{ else }}{{ with query "thinpool_exporter_build_info" }}%(s)s://{{ (. | first).Labels.instance }}/runbook'
+            + '{{ end }}{{ end }}#%(a)s') % { s: c.runbookScheme, a: std.asciiLower(name) },
+
     local alert(name, severity, expr, forDuration, summary, description) = {
       alert: name,
-      expr: expr,
+      expr: withCluster(expr),
       'for': forDuration,
       labels: { severity: severity },
       annotations: {
         summary: summary,
-        description: description,
-        runbook_url: '%s#%s' % [c.runbookURL, std.asciiLower(name)],
+        description: withCluster(description),
+        runbook_url: runbookURL(name),
       },
     },
 

@@ -1,7 +1,7 @@
 // THE one place for thresholds, windows and selectors of thinpool_exporter's rules, alerts and dashboard.
 //
 // Change a value here, run alerts/mixin/generate.sh, commit the regenerated files
-// (alerts/thinpool_rules.yml, alerts/thinpool_alerts.yml, grafana/dashboards/thinpool.json).
+// (alerts/thinpool_rules.yml, alerts/thinpool_alerts.yml, grafana/dashboards/thinpool.json and thinpool-fleet.json).
 // The test `alerts_generated_up_to_date` fails while they are out of date.
 //
 // To override without editing this file, import the mixin and patch _config, e.g.
@@ -9,11 +9,23 @@
 // (alerts/README.md shows the whole recipe).
 {
   _config+:: {
-    // Label matchers selecting the exporter's series (and its `up`). Every rule and alert uses it.
+    // Label matchers selecting the exporter's series (and its `up`). Every rule, alert and dashboard uses it.
     thinpoolSelector: 'job="thinpool"',
 
-    // Base of every alert's runbook_url; "#<alertname in lower case>" is appended.
-    runbookURL: 'https://github.com/OWNER/thinpool_exporter/blob/main/docs/runbook.md',
+    // The label that tells clusters apart (external_labels of each Prometheus, or a target label). Every rule and
+    // alert keeps it: matching and aggregation go by it, with job and instance. Series without it match as one
+    // cluster, so it costs nothing where there is a single one.
+    clusterLabel: 'cluster',
+    // Dashboards: a Cluster variable, a matcher on it in every query and a Cluster column in tables.
+    showMultiCluster: false,
+
+    // Every alert's runbook_url. Empty: the runbook the exporter itself serves, through the alert's own
+    // `instance` label: <runbookScheme>://<instance>/runbook#<alertname in lower case> (https where the exporter
+    // serves TLS). Where `instance` is relabeled to something that is not the exporter's address, or on-call cannot
+    // reach the exporter's port, set it to a hosted copy of docs/runbook.md, e.g.
+    // 'https://wiki.example.com/thinpool-runbook': every link is then <runbookURL>#<alertname in lower case>.
+    runbookURL: '',
+    runbookScheme: 'http',
 
     // Metadata usage (used/total metadata blocks, lvs Meta%).
     // 75% is where lvm2 2.03 refuses to create new thin volumes ("free space in thin pool reached threshold").
@@ -135,5 +147,8 @@
     dashboardTitle: 'Thin pools (device-mapper)',
     dashboardTags: ['thinpool', 'device-mapper', 'lvm'],
     dashboardRefresh: '1m',
+    // The fleet dashboard: every pool of every host, from recording rules only.
+    fleetDashboardUID: 'thinpool-exporter-fleet',
+    fleetDashboardTitle: 'Thin pools: fleet',
   },
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Regenerates the rule files and the dashboard from the mixin (alerts/mixin/*.libsonnet).
+# Regenerates the rule files and the dashboards from the mixin (alerts/mixin/*.libsonnet, alerts/mixin/dashboards/).
 # Usage: alerts/mixin/generate.sh           write alerts/thinpool_rules.yml, alerts/thinpool_alerts.yml,
-#                                           grafana/dashboards/thinpool.json and, from the rule files,
+#                                           grafana/dashboards/thinpool.json, thinpool-fleet.json and, from the rule files,
 #                                           deploy/kubernetes/prometheusrule.yaml
 #        alerts/mixin/generate.sh --check   write nothing; exit 1 and show the diff if any of them is out of date
 # Needs `jsonnet` and python3 with PyYAML (Debian packages jsonnet, python3-yaml).
@@ -21,11 +21,12 @@ for kind in rules alerts; do
   jsonnet "$mixin/$kind.jsonnet" >"$tmp/$kind.json"
   { echo "$header"; "$python" "$mixin/to_yaml.py" <"$tmp/$kind.json"; } >"$tmp/thinpool_$kind.yml"
 done
-jsonnet "$mixin/dashboard.jsonnet" >"$tmp/thinpool.json"
+jsonnet -m "$tmp" "$mixin/dashboards.jsonnet" >/dev/null  # one file per dashboard, named as the JSON's key
 
 status=0
 for pair in "thinpool_rules.yml:alerts/thinpool_rules.yml" "thinpool_alerts.yml:alerts/thinpool_alerts.yml" \
-            "thinpool.json:grafana/dashboards/thinpool.json"; do
+            "thinpool.json:grafana/dashboards/thinpool.json" \
+            "thinpool-fleet.json:grafana/dashboards/thinpool-fleet.json"; do
   src=$tmp/${pair%%:*}
   dst=$root/${pair#*:}
   if [ "$check" = 1 ]; then

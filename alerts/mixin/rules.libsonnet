@@ -1,9 +1,12 @@
-// Recording rules: usage ratios and time to full, shared by the alerts' descriptions and the dashboard.
+// Recording rules: usage ratios and time to full, shared by the alerts' descriptions and the dashboards; per pool
+// and per exporter series for the fleet dashboard. Every series keeps the cluster label (config.libsonnet).
 {
   prometheusRules+:: {
     local c = $._config,
     local sel = '{%s}' % c.thinpoolSelector,
     local w = c.fillingUpWindow,
+    // The labels of a series per exporter.
+    local by = '%s, job, instance' % c.clusterLabel,
     groups+: [
       {
         name: 'thinpool.rules',
@@ -65,6 +68,42 @@
           {
             record: 'thinpool:overprovisioning:ratio',
             expr: 'thinpool_provisioned_bytes%s / thinpool_data_size_bytes%s' % [sel, sel],
+          },
+
+          // For the fleet dashboard, which reads recording rules only: a series per pool, or per exporter, however
+          // many thin volumes a host has. Rules in a group run in order, so these read the ones above as they were
+          // just evaluated.
+          //
+          // The sooner of the pool's data and metadata time to full; only growing pools have a series.
+          {
+            record: 'thinpool:time_to_full:seconds',
+            expr: 'min without () ({__name__=~"thinpool:data_time_to_full:seconds|thinpool:metadata_time_to_full:seconds",%s})'
+                  % c.thinpoolSelector,
+          },
+          // What the pool's metadata needs (the larger of the projection at full data and lvm2's estimate) over its
+          // size: above 1 it is undersized (ThinPoolMetadataUndersized).
+          {
+            record: 'thinpool:metadata_needed_over_size:ratio',
+            expr: 'max without () ({__name__=~"thinpool:metadata_needed_at_full_data:bytes|thinpool:metadata_lvm_estimate:bytes",%s})'
+                  % c.thinpoolSelector + ' / thinpool_metadata_size_bytes%s' % sel,
+          },
+          // Per exporter: its pools, those not writable (thinpool_mode is a state set: a pool's one series at 1 is
+          // its mode), its active thin volumes, and the samples of its last scrape, what it costs the TSDB.
+          {
+            record: 'instance:thinpool_pools:count',
+            expr: 'count by (%s) (thinpool_mode{%s,mode="rw"})' % [by, c.thinpoolSelector],
+          },
+          {
+            record: 'instance:thinpool_pools_not_writable:count',
+            expr: 'sum by (%s) (thinpool_mode{%s,mode!="rw"})' % [by, c.thinpoolSelector],
+          },
+          {
+            record: 'instance:thinpool_thin_volumes:sum',
+            expr: 'sum by (%s) (thinpool_thin_volumes%s)' % [by, sel],
+          },
+          {
+            record: 'instance:thinpool_scrape_samples:max',
+            expr: 'max by (%s) (scrape_samples_scraped%s)' % [by, sel],
           },
         ],
       },

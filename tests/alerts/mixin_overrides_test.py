@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The mixin's opt-outs for pools that are inactive on purpose work as alerts/README.md tells users to use them.
 
-Renders the mixin the way a user's configuration repository does (import it, override `_config`) with
+Renders the mixin the way a user's configuration repository does (vendor alerts/mixin alone, as jsonnet-bundler
+does, import it, override `_config`; its dashboards render from the vendored copy too) with
 `poolInactiveSelector: 'vg!~"archive.*",thinpool_inactive_ok!="true"'` (a per-VG opt-out and a label attached by
 relabeling) and `poolInactiveSeverity: 'critical'`, then runs promtool on the rendered rules: of four pools that stay
 inactive, the one in VG `archive-2023` and the one labelled `thinpool_inactive_ok="true"` stay silent, the other two
@@ -14,10 +15,12 @@ Usage: mixin_overrides_test.py REPO_ROOT
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
+MIXIN = "example.com/storage/thinpool_exporter/alerts/mixin"  # where jsonnet-bundler would vendor it
 SERIES = [  # (vg, lv, extra labels) of pools that are inactive for the whole test
     ("vg0", "cold", {}),
     ("vg1", "data", {}),
@@ -27,12 +30,16 @@ SERIES = [  # (vg, lv, extra labels) of pools that are inactive for the whole te
 
 
 def render(repo, tmp):
+    # Vendored as `jb install <host>/<owner>/thinpool_exporter/alerts/mixin` does: that folder alone, with its
+    # jsonnetfile.json, so the mixin must import nothing outside it.
+    with open(os.path.join(repo, "alerts", "mixin", "jsonnetfile.json")) as f:
+        if json.load(f).get("version") != 1:
+            raise RuntimeError("alerts/mixin/jsonnetfile.json: not a jsonnet-bundler file of version 1")
     vendor = os.path.join(tmp, "vendor")
-    os.makedirs(vendor)
-    os.symlink(repo, os.path.join(vendor, "thinpool_exporter"))
+    shutil.copytree(os.path.join(repo, "alerts", "mixin"), os.path.join(vendor, MIXIN))
     source = os.path.join(tmp, "my-thinpool.jsonnet")
     with open(source, "w") as f:
-        f.write("""local mixin = (import 'thinpool_exporter/alerts/mixin/mixin.libsonnet') + {
+        f.write("""local mixin = (import '""" + MIXIN + """/mixin.libsonnet') + {
   _config+:: {
     poolInactiveSelector: 'vg!~"archive.*",thinpool_inactive_ok!="true"',
     poolInactiveSeverity: 'critical',
@@ -42,11 +49,14 @@ def render(repo, tmp):
 {
   'thinpool_rules.json': mixin.prometheusRules,
   'thinpool_alerts.json': mixin.prometheusAlerts,
-}
+} + mixin.grafanaDashboards
 """)
     out = os.path.join(tmp, "rules")
     os.makedirs(out)
     subprocess.run(["jsonnet", "-J", vendor, "-m", out, source], check=True, capture_output=True, timeout=60)
+    for dashboard in ("thinpool.json", "thinpool-fleet.json"):
+        if not os.path.exists(os.path.join(out, dashboard)):
+            raise RuntimeError(f"the vendored mixin did not render {dashboard}")
     return [os.path.join(out, "thinpool_rules.json"), os.path.join(out, "thinpool_alerts.json")]
 
 

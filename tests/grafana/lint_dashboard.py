@@ -11,11 +11,15 @@ $__rate_interval, every selector carries job=~"$job" and instance=~"$instance" (
 matchers and `vector()`), legendFormat set when a query returns several series.
 Tables that merge several queries (Grafana joins their rows on the labels they share): every query is an instant
 table query aggregated `by` the same labels, so that rows join and no query brings a label the others lack.
-Panels operators rely on (REQUIRED_SERIES) exist and read the series named there, e.g. "Metadata sizing" shows the
+Panels operators rely on (REQUIRED_SERIES, per dashboard uid) exist and read the series named there, e.g. "Metadata sizing" shows the
 projection and lvm2's estimate beside the metadata size, "Autoextend per pool" the policy, dmeventd's monitoring and the
 next step against the VG's free space.
 
-Usage: lint_dashboard.py [--self-test] DASHBOARD.json...
+With --recorded-only (the fleet dashboard): every series its panels and variables read is a recording rule
+(level:metric:operation) or `up`, never one of the exporter's own series, so that it stays cheap however many thin
+volumes each host has.
+
+Usage: lint_dashboard.py [--self-test] [--recorded-only] DASHBOARD.json...
   --self-test: also break each dashboard in the ways the rules forbid and check the linter notices every one.
 """
 import copy
@@ -32,8 +36,8 @@ KNOWN_UNITS = {"short", "none", "percent", "percentunit", "bytes", "decbytes", "
                "ops", "bool", "bool_yes_no"}
 PANELS_WITHOUT_DATA = {"row", "text", "dashlist", "news"}
 AGGREGATION_BY_RE = re.compile(r"^\s*(?:sum|max|min|avg|count|group)\s+by\s*\(([^)]*)\)")
-# Panel title -> series its queries must read.
-REQUIRED_SERIES = {
+# Dashboard uid -> panel title -> series its queries must read.
+REQUIRED_SERIES = {"thinpool-exporter": {
     "Metadata sizing": ["thinpool_metadata_size_bytes", "thinpool:metadata_needed_at_full_data:bytes",
                         "thinpool:metadata_lvm_estimate:bytes"],
     "Inactive pools": ["thinpool_lvm_pool_active"],
@@ -48,12 +52,22 @@ REQUIRED_SERIES = {
     "Autoextend per pool": ["thinpool_lvm_autoextend_threshold_ratio", "thinpool_lvm_autoextend_step_ratio",
                             "thinpool_lvm_monitored", "thinpool_lvm_dmeventd_up", "thinpool_data_size_bytes",
                             "thinpool_metadata_size_bytes", "thinpool_lvm_vg_free_bytes"],
-}
+}, "thinpool-exporter-fleet": {
+    "Pools by time to full": ["thinpool:time_to_full:seconds", "thinpool:data_usage:ratio",
+                              "thinpool:metadata_usage:ratio", "thinpool:metadata_needed_over_size:ratio"],
+    "Pools by undersized metadata": ["thinpool:metadata_needed_over_size:ratio", "thinpool:time_to_full:seconds"],
+    "Exporters by samples per scrape": ["instance:thinpool_scrape_samples:max", "instance:thinpool_thin_volumes:sum",
+                                        "instance:thinpool_pools:count", "up"],
+}}
+# Series names in a query: identifiers followed by a selector or standing alone, not functions, keywords or labels.
+SERIES_NAME_RE = re.compile(r"(?<![a-zA-Z0-9_:$\"])([a-zA-Z_:][a-zA-Z0-9_:]*)(?=\s*\{|\s*[)\],]|\s*$|\s+(?:[<>=!]|or|and|unless))")
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "or", "and", "unless", "bool", "offset"}
 
 
 class Linter:
-    def __init__(self, path):
+    def __init__(self, path, recorded_only=False):
         self.path = path
+        self.recorded_only = recorded_only
         self.problems = []
         self.checks = 0
 
@@ -82,10 +96,27 @@ class Linter:
             if p.get("type") not in PANELS_WITHOUT_DATA:
                 self.lint_panel(p)
         by_title = {p.get("title"): p for p in panels}
-        for title, series in REQUIRED_SERIES.items():
+        for title, series in REQUIRED_SERIES.get(d.get("uid"), {}).items():
             exprs = " ".join(t.get("expr") or "" for t in by_title.get(title, {}).get("targets", []))
             missing = [s for s in series if not re.search(r"(?<![a-zA-Z0-9_:])" + re.escape(s) + r"(?![a-zA-Z0-9_:])", exprs)]
             self.check(title in by_title and not missing, f"panel {title!r}: missing, or does not read {missing}")
+
+        if self.recorded_only:
+            self.lint_recorded_only(d, panels)
+
+    def lint_recorded_only(self, d, panels):
+        queries = [(f"panel {p.get('title')!r} target {t.get('refId')}", t.get("expr") or "")
+                   for p in panels for t in p.get("targets", [])]
+        for v in d.get("templating", {}).get("list", []):
+            if v.get("type") == "query":
+                query = v["query"].get("query") if isinstance(v["query"], dict) else v["query"]
+                queries.append((f"variable {v.get('name')}", re.sub(r"^label_values\((.*),\s*\w+\)$", r"\1", query)))
+        for where, expr in queries:
+            bare = re.sub(r'"[^"]*"', '""', expr)  # no label values
+            bare = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", bare)  # no labels
+            names = {n for n in SERIES_NAME_RE.findall(bare) if n not in PROMQL_WORDS}
+            raw = sorted(n for n in names if ":" not in n and n != "up")
+            self.check(not raw, f"{where}: reads {raw}, not a recording rule: the fleet dashboard reads only those and up")
 
     def all_panels(self, panels):
         for p in panels:
@@ -221,12 +252,30 @@ BREAKAGES = [
 ]
 
 
-def self_test(dashboard):
+# The fleet dashboard's (--recorded-only): a per-volume series in one of its queries.
+RECORDED_ONLY_BREAKAGES = [
+    ("no uid", lambda d: d.pop("uid")),
+    ("selector without $job", lambda d: first_panel(d, "timeseries")["targets"][0].update(
+        expr=first_panel(d, "timeseries")["targets"][0]["expr"].replace('job=~"$job",', ""))),
+    ("merged table query not aggregated", lambda d: merged_table(d)["targets"][-1].update(
+        expr=re.sub(r"^max by \([^)]*\) ", "", merged_table(d)["targets"][-1]["expr"]))),
+    ("per-volume series in a fleet query", lambda d: first_panel(d, "stat")["targets"][0].update(
+        expr='count(thinpool_volume_mapped_bytes{job=~"$job",instance=~"$instance"})')),
+    ("exporter series in a merged fleet table", lambda d: merged_table(d)["targets"][0].update(
+        expr=re.sub(r"\b[a-z_]+:[a-z_]+:[a-z_]+\b", "thinpool_data_used_bytes", merged_table(d)["targets"][0]["expr"]))),
+]
+
+
+def self_test(dashboard, recorded_only=False):
     missed = 0
-    for what, breakage in BREAKAGES:
+    for what, breakage in RECORDED_ONLY_BREAKAGES if recorded_only else BREAKAGES:
         broken = copy.deepcopy(dashboard)
         breakage(broken)
-        linter = Linter(what)
+        if broken == dashboard:
+            print(f"FAIL self-test: {what}: the breakage changed nothing")
+            missed += 1
+            continue
+        linter = Linter(what, recorded_only)
         linter.lint(broken)
         if linter.problems:
             print(f"ok   self-test: {what}: {linter.problems[0]}")
@@ -240,12 +289,13 @@ def main():
     failed = 0
     args = sys.argv[1:]
     run_self_test = "--self-test" in args
-    for path in [a for a in args if a != "--self-test"]:
+    recorded_only = "--recorded-only" in args
+    for path in [a for a in args if not a.startswith("--")]:
         with open(path) as f:
             dashboard = json.load(f)
         if run_self_test:
-            failed += self_test(dashboard)
-        linter = Linter(path)
+            failed += self_test(dashboard, recorded_only)
+        linter = Linter(path, recorded_only)
         linter.lint(dashboard)
         for problem in linter.problems:
             print(f"FAIL {path}: {problem}")

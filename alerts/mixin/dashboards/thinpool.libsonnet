@@ -1,129 +1,33 @@
-// The Grafana dashboard of the thinpool_exporter mixin: grafana/dashboards/thinpool.json is generated from this file
-// by alerts/mixin/generate.sh, with the thresholds of alerts/mixin/config.libsonnet. Plain jsonnet, no grafonnet:
-// Debian has no grafonnet, and the few panel kinds used here are easy to write out.
+// The main Grafana dashboard of the thinpool_exporter mixin, one host or a few at a time:
+// grafana/dashboards/thinpool.json is generated from this file by alerts/mixin/generate.sh, with the thresholds of
+// alerts/mixin/config.libsonnet. The panel helpers are in lib.libsonnet.
 {
   grafanaDashboards+:: {
     local c = $._config,
-    local ds = { type: 'prometheus', uid: '${datasource}' },
-    // Every series of this dashboard is narrowed by the job, instance and (for pool series) pool variables.
-    local sel = 'job=~"$job",instance=~"$instance"',
+    local g = (import 'lib.libsonnet')(c),
+    local ds = g.ds,
+    // Every series of this dashboard is narrowed by the mixin's thinpoolSelector, the cluster (with
+    // showMultiCluster), job and instance variables, and (for pool series) the pool variable.
+    local sel = std.join(',', [c.thinpoolSelector] + g.clusterMatchers + ['job=~"$job"', 'instance=~"$instance"']),
     local poolSel = sel + ',pool=~"$pool"',
-
-    local target(expr, legend, refId='A', instant=false) = {
-      datasource: ds,
-      expr: expr,
-      legendFormat: legend,
-      refId: refId,
-      [if instant then 'instant']: true,
-      [if instant then 'range']: false,
-    },
-
-    local thresholds(steps) = {
-      mode: 'absolute',
-      steps: [{ color: 'green', value: null }] + [{ color: s[0], value: s[1] } for s in steps],
-    },
+    local target = g.target,
+    local thresholds = g.thresholds,
     local metadataSteps = thresholds([['orange', c.metadataAlmostFullWarningRatio], ['red', c.metadataAlmostFullCriticalRatio]]),
     local dataSteps = thresholds([['orange', c.dataAlmostFullWarningRatio], ['red', c.dataAlmostFullCriticalRatio]]),
-
-    local panel(type, title, description, unit, targets, w, h, extra={}) = {
-      type: type,
-      title: title,
-      description: description,
-      datasource: ds,
-      targets: targets,
-      fieldConfig: { defaults: { unit: unit } + std.get(extra, 'defaults', {}), overrides: [] },
-      options: std.get(extra, 'options', {}),
-      gridPos: { w: w, h: h },
-    },
-    local timeseries(title, description, unit, targets, w=12, h=8, defaults={}) =
-      panel('timeseries', title, description, unit, targets, w, h, {
-        defaults: { custom: { lineWidth: 1, fillOpacity: 10, showPoints: 'never' } } + defaults,
-        options: { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] },
-                   tooltip: { mode: 'multi', sort: 'desc' } },
-      }),
-    local stat(title, description, unit, expr, steps, w=4, h=4) =
-      panel('stat', title, description, unit, [target(expr, '', instant=true)], w, h, {
-        defaults: { thresholds: steps, color: { mode: 'thresholds' } },
-        options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background',
-                   graphMode: 'none', textMode: 'value' },
-      }),
-    local stateTimeline(title, description, targets, mappings) =
-      panel('state-timeline', title, description, 'none', targets, 12, 8, {
-        defaults: { mappings: [{ type: 'value', options: mappings }], color: { mode: 'thresholds' },
-                    thresholds: thresholds([]) },
-        options: { showValue: 'never', mergeValues: true, rowHeight: 0.8, legend: { showLegend: false } },
-      }),
-    local row(title) = { type: 'row', title: title, collapsed: false, panels: [], gridPos: { w: 24, h: 1 } },
-
-    // A table of instant queries (format table). With several targets, Grafana names their values "Value #<refId>"
-    // and the merge transformation joins their rows on the labels they share, so every target must return the same
-    // label set (aggregate with `by`). columns: [[field, title, unit or null]] in display order (Time and job are
-    // hidden); a fourth element, value mappings for the column, shown as coloured text. sortBy: the title to sort
-    // on, highest first.
-    local table(title, description, unit, targets, columns, sortBy=null, w=24, h=8) =
-      panel('table', title, description, unit, [t { format: 'table' } for t in targets], w, h, {
-        options: { showHeader: true, cellHeight: 'sm', footer: { show: false },
-                   [if sortBy != null then 'sortBy']: [{ displayName: sortBy, desc: true }] },
-      }) + {
-        fieldConfig+: { overrides: [
-          {
-            matcher: { id: 'byName', options: col[1] },
-            properties: (if col[2] != null then [{ id: 'unit', value: col[2] }] else [])
-                        + (if std.length(col) > 3 then [
-                             { id: 'mappings', value: [{ type: 'value', options: col[3] }] },
-                             { id: 'custom.displayMode', value: 'color-text' },
-                           ] else []),
-          }
-          for col in columns
-          if col[2] != null || std.length(col) > 3
-        ] },
-        transformations: (if std.length(targets) > 1 then [{ id: 'merge', options: {} }] else []) + [{
-          id: 'organize',
-          options: {
-            excludeByName: { Time: true, job: true },
-            indexByName: { [columns[i][0]]: i for i in std.range(0, std.length(columns) - 1) },
-            renameByName: { [col[0]]: col[1] for col in columns },
-          },
-        }],
-      },
-
-    // Lays panels out left to right, wrapping at 24 columns, and numbers them.
-    local layout(panels) = std.foldl(
-      function(acc, p)
-        local fits = acc.x + p.gridPos.w <= 24;
-        local x = if fits then acc.x else 0;
-        local y = if fits then acc.y else acc.y + acc.rowHeight;
-        {
-          x: x + p.gridPos.w,
-          y: y,
-          rowHeight: if fits then std.max(acc.rowHeight, p.gridPos.h) else p.gridPos.h,
-          panels: acc.panels + [p { id: std.length(acc.panels) + 1, gridPos+: { x: x, y: y } }],
-        },
-      panels,
-      { x: 0, y: 0, rowHeight: 0, panels: [] },
-    ).panels,
+    local panel = g.panel,
+    local timeseries = g.timeseries,
+    local stat = g.stat,
+    local stateTimeline = g.stateTimeline,
+    local row = g.row,
+    local table = g.table,
+    local layout = g.layout,
+    local variable = g.variable,
 
     local modeCode = 'max by (job, instance, pool) (\n'
                      + std.join('\n  or ', [
                        'thinpool_mode{%s,mode="%s"} * %d' % [poolSel, m[0], m[1]]
                        for m in [['rw', 1], ['out_of_data_space', 2], ['ro', 3], ['error', 4], ['fail', 5]]
                      ]) + '\n)',
-
-    local variable(name, label, query, includeAll=true) = {
-      name: name,
-      label: label,
-      type: 'query',
-      datasource: ds,
-      query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-      definition: query,
-      refresh: 2,
-      includeAll: includeAll,
-      multi: includeAll,
-      allValue: if includeAll then '.+' else null,
-      current: {},
-      sort: 1,
-      hide: 0,
-    },
 
     'thinpool.json': {
       uid: c.dashboardUID,
@@ -141,19 +45,7 @@
       links: [],
       annotations: { list: [] },
       templating: {
-        list: [
-          {
-            name: 'datasource',
-            label: 'Data source',
-            type: 'datasource',
-            query: 'prometheus',
-            current: {},
-            hide: 0,
-            refresh: 1,
-            regex: '',
-          },
-          variable('job', 'Job', 'label_values(thinpool_exporter_build_info, job)', includeAll=false),
-          variable('instance', 'Instance', 'label_values(thinpool_exporter_build_info{job=~"$job"}, instance)'),
+        list: g.commonVariables('thinpool_exporter_build_info') + [
           variable('pool', 'Pool', 'label_values(thinpool_mode{%s}, pool)' % sel),
         ],
       },
@@ -308,7 +200,7 @@
         timeseries('Collector duration', 'Time each collector took in the last scrape.', 's',
                    [target('thinpool_scrape_collector_duration_seconds{%s}' % sel, '{{instance}} {{collector}}')], w=6),
         timeseries('Parse errors', 'Status or table lines the exporter could not parse, per target type. Alert: ThinPoolParseErrors.',
-                   'short', [target('sum by (instance, target) (increase(thinpool_parse_errors_total{%s}[$__rate_interval]))' % sel,
+                   'short', [target('sum by (job, instance, target) (increase(thinpool_parse_errors_total{%s}[$__rate_interval]))' % sel,
                                     '{{instance}} {{target}}')], w=6, defaults={ min: 0 }),
       ]),
     },

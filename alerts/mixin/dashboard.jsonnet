@@ -1,1 +1,0 @@
-(import 'mixin.libsonnet').grafanaDashboards['thinpool.json']
