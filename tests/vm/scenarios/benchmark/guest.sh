@@ -1,20 +1,31 @@
 # Benchmark, not a test (scripts/bench --vm runs it): one real LVM thin pool grown to each count of thin volumes in
-# BENCH_VOLUMES; at each count BENCH_REPS rounds of the four commands below, round-robin so that drift in the
-# host's load hits them alike, each timed with bash's EPOCHREALTIME around the whole command (process start
-# included):
+# BENCH_VOLUMES; at each count BENCH_REPS rounds (BENCH_REPS_LARGE above 1,000 volumes, where lvm fullreport and
+# lvs take many seconds each under TCG) of the commands below, round-robin so that drift in the host's load hits
+# them alike, each timed with bash's EPOCHREALTIME around the whole command (process start included):
 #   exporter    busybox wget of our /metrics (a process start and one HTTP GET to the running exporter)
 #   http        one GET of /metrics as Prometheus makes it, no process start: the median of HTTP_REQUESTS GETs
 #               (each on a new connection, the whole body read) timed inside one scrape_client process
 #               (bench/scrape_client.cc, built by prepare); http_gzip the same with Accept-Encoding: gzip.
 #               Every request's time is also in /results/http-requests.tsv.
+#   floor       what no scrape can avoid: DM_LIST_DEVICES and one DM_TABLE_STATUS (noflush) per device, timed
+#               inside one process (bench/vm_ioctl_cost/dm_status_cost.cc, "floor" mode, built by prepare): the
+#               median of FLOOR_PASSES passes; floor_list, floor_status, floor_table (the table of every device
+#               as well) and floor_tables (list, status and table) are its parts, floor_cpu its CPU
 #   fullreport  lvm fullreport --reportformat json              (hansmi/prometheus-lvm-exporter, every scrape)
 #   lvs         lvs --reportformat json -o vg_name,lv_name,lv_size,data_percent,metadata_percent,lv_attr
 #                                                               (Netdata, Telegraf, every scrape)
-#   dmsetup     dmsetup status --noflush                        (the kernel floor: a list + a status per device)
+#   dmsetup     dmsetup status --noflush                        (a list + a status per device, in a new process)
 # plus collect: the exporter's own thinpool_scrape_collector_duration_seconds, summed over its collectors (the
 # device-mapper reads and parsing, and the text of the series, in the process, without HTTP), and
-# collect:NAME for each collector (thinpool, thin, lvm).
-# Results: /results/bench.tsv, one "volumes<TAB>what<TAB>microseconds" line per measurement; /results/env.txt.
+# collect:NAME for each collector (thinpool, thin, lvm, ...).
+# After the rounds, per count: the exporter's CPU (utime + stime of /proc/PID/stat) over CPU_SCRAPES GETs, plain
+# and gzip'd (cpu_http, cpu_http_gzip: microseconds per scrape) and over IDLE_SECONDS without a scrape (cpu_idle:
+# microseconds per second); its peak resident memory since the count was reached (rss_peak_kib: VmHWM, reset
+# through /proc/PID/clear_refs once the volumes exist) and its RSS after (rss_kib); then the same peak and GETs
+# from a second exporter with --no-collector.lvm.volume-series (suffix _novolseries) and one with
+# --no-collector.lvm (_nolvm), each started fresh.
+# Results: /results/bench.tsv, one "volumes<TAB>what<TAB>value" line per measurement; /results/env.txt;
+# /results/floor.tsv (every floor pass).
 . /scenario/lib/guest-lib.sh
 . /scenario/params.sh
 
@@ -24,20 +35,20 @@ TPOOL=cinder--volumes-cinder--volumes--pool-tpool
 OUT=$RESULTS/bench.tsv
 : >"$OUT"
 : >"$RESULTS/http-requests.tsv"
+: >"$RESULTS/floor.tsv"
 
 volume_name() { printf 'volume-%08x-1111-4222-8333-%012x' "$1" "$1"; }
 
-# grow_to N: N thin volumes in the pool. lvcreate costs about a second per volume under TCG, so the thin devices
-# are created with pool messages and the LVs added to the VG metadata in one vgcfgrestore, then activated by one
-# vgchange: the same kernel and lvm2 state as N lvcreates (the pool's transaction id aside).
+# grow_to N: N thin volumes in the pool. lvcreate costs about a second per volume under TCG, and a dmsetup process
+# or vgchange's activation tens of milliseconds per volume, so the LVs are added to the VG metadata in one
+# vgcfgrestore, then the thin devices created (pool messages) and activated as LVM would (LVM's dm name and uuid,
+# the thin table) by one create_thin_volumes process (bench/create_thin_volumes.cc, built by prepare): the same
+# kernel and lvm2 state as N lvcreates (the pool's transaction id aside).
 HAVE=0
 grow_to() {
-	local want=$1 id
+	local want=$1 vg_uuid extent_sectors
 	[ "$want" -gt "$HAVE" ] || return 0
 	say "adding thin volumes $((HAVE + 1))..$want"
-	for id in $(seq $((HAVE + 1)) "$want"); do
-		dmsetup message "$TPOOL" 0 "create_thin $id"
-	done
 	vgcfgbackup -q -f /tmp/vg.cfg "$VG" >/dev/null
 	awk -v from=$((HAVE + 1)) -v to="$want" -v pool="$POOL" '
 		{ print }
@@ -57,9 +68,13 @@ grow_to() {
 		echo y | vgcfgrestore --force -f /tmp/vg-new.cfg "$VG"
 		return 1
 	}
-	vgchange -q -ay "$VG" >/dev/null
+	rm -f /tmp/vg.cfg /tmp/vg-new.cfg
+	say "VG metadata: $(vgs --noheadings -o lv_count "$VG" | tr -d ' ') LVs"
+	vg_uuid=$(vgs --noheadings -o vg_uuid "$VG" | tr -d ' ')
+	extent_sectors=$(vgs --noheadings --units s --nosuffix -o vg_extent_size "$VG" | tr -d ' ')
+	/scenario/create_thin_volumes "$TPOOL" "$VG" "$vg_uuid" $((HAVE + 1)) "$want" $((extent_sectors * 256))
 	HAVE=$want
-	say "$(dmsetup status --target thin | wc -l) thin volumes active"
+	say "$(dmsetup status --target thin | wc -l) thin volumes active; pool: $(dmsetup status --noflush "$TPOOL")"
 }
 
 # measure VOLUMES WHAT COMMAND...: appends one timing line; a failing command fails the benchmark.
@@ -102,6 +117,65 @@ collect_lines() {
 	} END { printf "%s\tcollect\t%d\n", n, s }' /tmp/scrape.prom
 }
 
+# floor VOLUMES: the ioctl floor, FLOOR_PASSES passes in one process; its medians into bench.tsv ("floor",
+# "floor_list", ...), every pass into floor.tsv.
+FLOOR_PASSES=5
+floor() {
+	/scenario/dm_status_cost floor "$FLOOR_PASSES" >/tmp/floor.out 2>/tmp/measure.err || {
+		echo "bench: floor failed:"
+		cat /tmp/measure.err
+		return 1
+	}
+	awk -v n="$1" '$1 == "median" { w = ($2 ~ /^floor/) ? $2 : "floor_" $2; print n "\t" w "\t" $3 }' \
+		/tmp/floor.out >>"$OUT"
+	awk -v n="$1" '$1 == "round" { print n "\t" $2 "\t" $3 "\t" $4 "\t" $5 }' /tmp/floor.out >>"$RESULTS/floor.tsv"
+}
+
+# cpu_ticks PID: utime + stime of the process (all its threads), in clock ticks.
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# proc_kib PID FIELD: a "VmHWM:"-style line of /proc/PID/status, in KiB.
+proc_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# cpu_per_scrape VOLUMES WHAT [--gzip]: the exporter's CPU over CPU_SCRAPES GETs (microseconds per scrape).
+CPU_SCRAPES=20
+cpu_per_scrape() {
+	local volumes=$1 what=$2 t0 t1
+	shift 2
+	t0=$(cpu_ticks "$EXPORTER_PID")
+	/scenario/scrape_client "$EXPORTER_PORT" "$CPU_SCRAPES" "$@" >/dev/null
+	t1=$(cpu_ticks "$EXPORTER_PID")
+	printf '%s\t%s\t%s\n' "$volumes" "$what" $(((t1 - t0) * 1000000 / TICKS / CPU_SCRAPES)) >>"$OUT"
+}
+TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# variant VOLUMES SUFFIX FLAGS...: a second exporter with FLAGS, started fresh on another port beside the first
+# (which is idle meanwhile): two warm-up scrapes, 5 GETs plain and 5 gzip'd, its peak RSS, body size and collect
+# lines.
+variant() {
+	local volumes=$1 suffix=$2 port=9967 pid
+	shift 2
+	"$EXPORTER" --web.listen-address=:$port --log.level=warn "$@" >>"$RESULTS/exporter-$suffix.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		wget -q -O /dev/null "http://127.0.0.1:$port/-/healthy" 2>/dev/null && break
+		sleep 0.2
+	done
+	wget -q -O /dev/null "http://127.0.0.1:$port/metrics"
+	wget -q -O /tmp/variant.prom "http://127.0.0.1:$port/metrics"
+	/scenario/scrape_client "$port" 5 >/tmp/http.out
+	/scenario/scrape_client "$port" 5 --gzip >/tmp/http-gzip.out
+	cp /tmp/variant.prom /tmp/scrape.prom
+	{
+		awk -v n="$volumes" -v w="http_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http.out
+		awk -v n="$volumes" -v w="http_gzip_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http-gzip.out
+		printf '%s\trss_peak_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" VmHWM)"
+		printf '%s\tbody_bytes_%s\t%s\n' "$volumes" "$suffix" "$(wc -c </tmp/variant.prom)"
+		collect_lines "$volumes" | sed "s/\tcollect/\tcollect_${suffix}/"
+	} >>"$OUT"
+	kill "$pid"
+	wait "$pid" || true
+}
+
 {
 	echo "kernel $(uname -r)"
 	dmsetup version
@@ -113,18 +187,21 @@ collect_lines() {
 say "building the pool"
 pvcreate -q --metadatasize 32m /dev/vda >/dev/null
 vgcreate -q "$VG" /dev/vda >/dev/null
-lvcreate -q -L 2g --poolmetadatasize 128m -c 64k -Zn --thinpool "$POOL" "$VG" >/dev/null
+# 10,000 thin devices take about a metadata block each in the pool (an empty mapping tree): 256 MiB is 65,536.
+lvcreate -q -L 2g --poolmetadatasize 256m -c 64k -Zn --thinpool "$POOL" "$VG" >/dev/null
 # The first volume through lvcreate: the -tpool device appears, the kernel and lvm2 agree on transaction id 1.
 lvcreate -q -V 1g --thin -n "$(volume_name 1)" "$VG/$POOL" >/dev/null 2>&1
 HAVE=1
 write_mb "/dev/$VG/$(volume_name 1)" 0 8
 
-"$EXPORTER" --web.listen-address=:$EXPORTER_PORT --log.level=warn >>"$RESULTS/exporter.log" 2>&1 &
+"$EXPORTER" --web.listen-address=:"$EXPORTER_PORT" --log.level=warn >>"$RESULTS/exporter.log" 2>&1 &
 EXPORTER_PID=$!
 wait_exporter
 
 for n in $BENCH_VOLUMES; do
 	grow_to "$n"
+	# The peak from here on: this count's scrapes only.
+	echo 5 >"/proc/$EXPORTER_PID/clear_refs"
 	# Warm up: the first scrape after new volumes reads their tables once.
 	scrape
 	scrape
@@ -133,17 +210,36 @@ for n in $BENCH_VOLUMES; do
 		echo "bench: the exporter reports $series volumes, expected $n"
 		exit 1
 	}
-	say "timing $n volumes, $BENCH_REPS rounds"
-	for rep in $(seq "$BENCH_REPS"); do
+	reps=$BENCH_REPS
+	[ "$n" -le 1000 ] || reps=$BENCH_REPS_LARGE
+	say "timing $n volumes, $reps rounds"
+	for rep in $(seq "$reps"); do
 		measure "$n" exporter scrape
 		collect_lines "$n" >>"$OUT"
 		http "$n" http
 		http "$n" http_gzip --gzip
+		floor "$n"
 		measure "$n" fullreport lvm fullreport --reportformat json
 		measure "$n" lvs lvs --reportformat json -o vg_name,lv_name,lv_size,data_percent,metadata_percent,lv_attr
 		measure "$n" dmsetup dmsetup status --noflush
+		say "round $rep: $(tail -n 1 "$OUT" | cut -f3) us dmsetup"
 	done
 	printf '%s\t%s\t%s\n' "$n" body_bytes "$(wc -c </tmp/scrape.prom)" >>"$OUT"
+	say "CPU per scrape, $CPU_SCRAPES scrapes each"
+	cpu_per_scrape "$n" cpu_http
+	cpu_per_scrape "$n" cpu_http_gzip --gzip
+	IDLE_SECONDS=10
+	t0=$(cpu_ticks "$EXPORTER_PID")
+	sleep "$IDLE_SECONDS"
+	t1=$(cpu_ticks "$EXPORTER_PID")
+	{
+		printf '%s\t%s\t%s\n' "$n" cpu_idle $(((t1 - t0) * 1000000 / TICKS / IDLE_SECONDS))
+		printf '%s\t%s\t%s\n' "$n" rss_peak_kib "$(proc_kib "$EXPORTER_PID" VmHWM)"
+		printf '%s\t%s\t%s\n' "$n" rss_kib "$(proc_kib "$EXPORTER_PID" VmRSS)"
+	} >>"$OUT"
+	say "peak RSS $(proc_kib "$EXPORTER_PID" VmHWM) KiB; variants"
+	variant "$n" novolseries --no-collector.lvm.volume-series
+	variant "$n" nolvm --no-collector.lvm
 done
 stop_exporter
 say "bench done"
