@@ -10,7 +10,7 @@ group_wait shortened; routes and inhibitions are the example's own.
 Scenario: the seed incident (metadata 100%, data 17.81%, ro) and a pool whose metadata grows to 97% (exporter
 restarted on more used blocks), plus a target nobody listens on. Checks:
   - the pager receiver gets the critical ThinPoolMetadataAlmostFull of the seed pool with pool, vg, lv, instance
-    labels, its runbook_url and a description quoting 100% and 17.81%;
+    labels, its runbook_url (the seed exporter's /runbook) and a description quoting 100% and 17.81%;
   - the warning ThinPoolMetadataAlmostFull of the same pool is inhibited (critical inhibits warning) and is not
     delivered; ThinPoolMetadataFillingUp of the growing pool is inhibited by its ThinPoolMetadataAlmostFull;
   - warnings (ThinPoolExporterDown) reach the tickets receiver, not the pager.
@@ -164,7 +164,8 @@ def main():
         labels_ok = all(paged["labels"].get(k) for k in ("pool", "vg", "lv", "instance", "severity"))
         desc = paged["annotations"].get("description", "")
         if paged["labels"]["severity"] == "critical" and labels_ok and "100%" in desc and "17.81%" in desc \
-                and paged["annotations"].get("runbook_url", "").endswith("/docs/runbook.md#thinpoolmetadataalmostfull"):
+                and paged["annotations"].get("runbook_url") == \
+                f"http://{paged['labels'].get('instance')}/runbook#thinpoolmetadataalmostfull":
             checks.ok("pager got the seed's critical ThinPoolMetadataAlmostFull with labels, description, runbook_url")
         else:
             checks.fail(f"pager got the seed alert but not as expected: {paged}")
