@@ -129,8 +129,14 @@ std::string serialize(const std::vector<prometheus::MetricFamily>& families) {
 }
 
 bool has_line(std::string_view text, std::string_view line) {
-  const std::string wrapped = "\n" + std::string(text);
-  return wrapped.find("\n" + std::string(line) + "\n") != std::string::npos;
+  // Appended, not "\n" + std::string(...): g++ 12 at -O3 warns on that (-Wrestrict, a false
+  // positive, GCC bug 105329).
+  std::string wrapped = "\n";
+  wrapped += text;
+  std::string wanted = "\n";
+  wanted += line;
+  wanted += '\n';
+  return wrapped.find(wanted) != std::string::npos;
 }
 
 std::string without_lines(std::string_view text, const std::vector<std::string>& prefixes) {
