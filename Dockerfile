@@ -20,6 +20,7 @@ RUN apt-get update \
       g++ make cmake pkg-config ca-certificates \
       prometheus-cpp-dev libboost-dev libsystemd-dev libssl-dev zlib1g-dev libdevmapper-dev libcli11-dev \
       libspdlog-dev libfmt-dev libyaml-cpp-dev libcap-dev libseccomp-dev libcrypt-dev libdeflate-dev \
+      libcmark-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

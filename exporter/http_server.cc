@@ -206,8 +206,9 @@ Response HttpServer::State::respond(const Request& request, const http::WebState
       return plain_response(500, "internal error while collecting metrics\n", request, web);
     }
   }
-  if (target == "/") {
-    Response response = plain_response(200, config.landing_page_html, request, web);
+  if (target == "/" || target == "/runbook") {
+    Response response = plain_response(
+        200, target == "/" ? config.landing_page_html : std::string(runbook_page()), request, web);
     response.set(bhttp::field::content_type, "text/html; charset=utf-8");
     return response;
   }

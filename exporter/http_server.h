@@ -1,10 +1,11 @@
-// The HTTP side: /metrics (the telemetry path), a landing page at / and /-/healthy, over HTTP/1.1
-// with optional TLS and basic auth (--web.config.file), built on Boost.Asio and Beast
-// (docs/http-layer.md says why). No client can starve another: one event thread reads every
-// connection (epoll) until its request is complete, under a deadline per connection; only a
-// complete request reaches a worker, which renders the body and hands it back to the event thread
-// to write. The open connections are capped in total and per client address; at a cap the oldest
-// connection without a complete request is closed to make room for the newcomer.
+// The HTTP side: /metrics (the telemetry path), a landing page at /, the runbook at /runbook and
+// /-/healthy, over HTTP/1.1 with optional TLS and basic auth (--web.config.file), built on
+// Boost.Asio and Beast (docs/http-layer.md says why). No client can starve another: one event
+// thread reads every connection (epoll) until its request is complete, under a deadline per
+// connection; only a complete request reaches a worker, which renders the body and hands it back
+// to the event thread to write. The open connections are capped in total and per client address;
+// at a cap the oldest connection without a complete request is closed to make room for the
+// newcomer.
 #pragma once
 
 #include <cstdint>
@@ -93,6 +94,11 @@ Expected<std::string> gzip_compress(std::string_view data);
 // The landing page at /.
 std::string landing_page(std::string_view version, std::string_view telemetry_path,
                          const std::vector<std::pair<std::string, bool>>& collectors);
+
+// The page at /runbook: docs/runbook.md as the binary was built with it, in HTML, every heading
+// with its GitHub anchor (#<alert name in lower case> for an alert's section). Defined in a file
+// that exporter/runbook_page/make_runbook_page.cc generates at build time.
+std::string_view runbook_page();
 
 // The thinpool_http_* series of `counters`, in the exposition text format.
 std::string http_series(const HttpCounters& counters);

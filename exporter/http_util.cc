@@ -161,6 +161,7 @@ std::string landing_page(std::string_view version, std::string_view telemetry_pa
 <p>Prometheus exporter for Linux device-mapper thin pools. {}</p>
 <ul>
 <li><a href="{}">Metrics</a></li>
+<li><a href="/runbook">Runbook</a>: what to do about each alert</li>
 <li><a href="/-/healthy">Health</a></li>
 </ul>
 <h2>Collectors</h2>

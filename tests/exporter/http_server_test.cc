@@ -7,7 +7,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -167,6 +172,70 @@ TEST_F(HttpServerTest, LandingHealthAndNotFound) {
   EXPECT_NE(http_get(port_, "/-/healthy").find("200 OK"), std::string::npos);
   EXPECT_NE(http_get(port_, "/nope").find("404"), std::string::npos);
   EXPECT_NE(http_get(port_, "/metricsfoo").find("404"), std::string::npos);
+}
+
+// The alerts of the shipped rule files (alerts/*.yml, generated from the mixin).
+std::set<std::string> shipped_alert_names() {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(THINPOOL_REPO_DIR "/alerts")) {
+    if (entry.path().extension() != ".yml") {
+      continue;
+    }
+    std::ifstream file(entry.path());
+    for (std::string line; std::getline(file, line);) {
+      const size_t at = line.find("- alert: ");
+      if (at != std::string::npos) {
+        names.insert(line.substr(at + 9));
+      }
+    }
+  }
+  return names;
+}
+
+TEST_F(HttpServerTest, ServesTheRunbookWithASectionPerAlertAndTheLandingPageLinksIt) {
+  const std::string response = http_get(port_, "/runbook");
+  ASSERT_NE(response.find("200 OK"), std::string::npos) << response.substr(0, 200);
+  EXPECT_NE(response.find("Content-Type: text/html; charset=utf-8"), std::string::npos);
+  const std::string page = body_of(response);
+  const std::set<std::string> alerts = shipped_alert_names();
+  EXPECT_GE(alerts.size(), 20u);
+  for (const std::string& alert : alerts) {
+    std::string id = alert;
+    std::transform(id.begin(), id.end(), id.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    EXPECT_NE(page.find("<h2 id=\"" + id + "\">" + alert + "</h2>"), std::string::npos) << alert;
+  }
+  // Procedures keep GitHub's anchors, which the runbook's own links use; code stays verbatim.
+  EXPECT_NE(page.find("<h3 id=\"grow-metadata\">"), std::string::npos);
+  EXPECT_NE(page.find("<a href=\"#grow-metadata\">"), std::string::npos);
+  EXPECT_NE(page.find("VG=cinder-volumes            # the alert's `vg` label\n"),
+            std::string::npos);
+  EXPECT_EQ(page, runbook_page());
+  EXPECT_NE(body_of(http_get(port_, "/")).find("<a href=\"/runbook\">"), std::string::npos);
+}
+
+TEST(HttpServerAuth, TheRunbookNeedsTheBasicAuthOfEveryPage) {
+  WebConfig web;
+  // bcrypt (cost 4) of "s3cret: with colon".
+  web.basic_auth_users = {
+      {"alice", "$2y$04$05JdUuAaK77B2I4n.xi6LObYs5TKPV5YUwW.h9ih8TsRLSpJcUW3G"}};
+  HttpConfig config;
+  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
+  config.telemetry_path = "/metrics";
+  config.max_requests = 2;
+  config.max_connections = 4;
+  config.max_connections_per_ip = 4;
+  config.request_timeout_ms = 5000;
+  config.web_config = std::make_shared<const WebConfig>(std::move(web));
+  auto server =
+      HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const int port = (*server)->ports().at(0);
+  EXPECT_NE(http_get(port, "/runbook").find("401 Unauthorized"), std::string::npos);
+  const std::string allowed =
+      http_get(port, "/runbook", "Authorization: Basic YWxpY2U6czNjcmV0OiB3aXRoIGNvbG9u\r\n");
+  EXPECT_NE(allowed.find("200 OK"), std::string::npos) << allowed.substr(0, 200);
+  EXPECT_EQ(body_of(allowed), runbook_page());
 }
 
 TEST_F(HttpServerTest, ConcurrentScrapes) {
