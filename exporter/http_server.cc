@@ -255,7 +255,10 @@ void HttpServer::State::dispatch(const std::shared_ptr<http::Connection>& connec
     return;
   }
   ++handling;
-  workers.post([this, connection, web, head, finish, request = std::move(request)]() mutable {
+  // The worker's copy of the connection goes on to the event thread with the body, so that the
+  // connection is let go there.
+  workers.post([this, connection = std::shared_ptr<http::Connection>(connection), web, head, finish,
+                request = std::move(request)]() mutable {
     Response response = respond(request, *web);
     boost::asio::post(io, [this, connection = std::move(connection), finish, head,
                            response = std::move(response)]() mutable {
