@@ -13,11 +13,11 @@
 // it as scrape_client times a GET. Each round: DM_LIST_DEVICES, then DM_TABLE_STATUS (noflush,
 // 1 KiB buffer grown on DM_BUFFER_FULL_FLAG, by device number, the exporter's flags) of every
 // listed device, then the table (DM_STATUS_TABLE_FLAG) of every device, each part timed. Prints
-// "round<TAB>list_us<TAB>status_us<TAB>table_us<TAB>cpu_us" per round, then "median<TAB>WHAT<TAB>us"
-// for list, status, table, floor (list + status: the status-ioctl floor), floor_tables (list,
-// status and table) and cpu (user + system of list + status). The benchmark's prepare builds it statically with -DDM_STATUS_COST_RAW_ONLY
-// (Debian ships no static libdevmapper): the libdevmapper mode is left out and the list is the
-// raw ioctl.
+// "round<TAB>list_us<TAB>status_us<TAB>table_us<TAB>cpu_us" per round, then
+// "median<TAB>WHAT<TAB>us" for list, status, table, floor (list + status: the status-ioctl floor),
+// floor_tables (list, status and table) and cpu (user + system of list + status). The benchmark's
+// prepare builds it statically with -DDM_STATUS_COST_RAW_ONLY (Debian ships no static
+// libdevmapper): the libdevmapper mode is left out and the list is the raw ioctl.
 #include <fcntl.h>
 #ifndef DM_STATUS_COST_RAW_ONLY
 #include <libdevmapper.h>
@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -146,7 +146,8 @@ static bool raw(const Dev& d, size_t size, bool zero, bool by_name, std::vector<
     io->version[2] = 0;
     io->data_size = size;
     io->data_start = sizeof(dm_ioctl);
-    io->flags = (g_skip_bdget ? DM_SKIP_BDGET_FLAG : 0) | (table ? DM_STATUS_TABLE_FLAG : DM_NOFLUSH_FLAG);
+    io->flags =
+        (g_skip_bdget ? DM_SKIP_BDGET_FLAG : 0) | (table ? DM_STATUS_TABLE_FLAG : DM_NOFLUSH_FLAG);
     if (by_name)
       snprintf(io->name, sizeof io->name, "%s", d.name.c_str());
     else
@@ -172,7 +173,9 @@ static bool raw(const Dev& d, size_t size, bool zero, bool by_name, std::vector<
 }
 static double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return v.empty()      ? 0
+         : v.size() % 2 ? v[v.size() / 2]
+                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 static int floor_mode(int rounds) {
   std::vector<char> list_buf, buf;
