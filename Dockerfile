@@ -59,7 +59,6 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) curl \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages
 COPY --from=build /out/usr/bin/thinpool_exporter /usr/bin/thinpool_exporter
-COPY --from=build /out/usr/lib/thinpool_exporter/ /usr/lib/thinpool_exporter/
 # root, but the exporter keeps only CAP_SYS_ADMIN after start-up: /dev/mapper/control is root's
 # and mode 0600, and a non-root user would need CAP_DAC_OVERRIDE on top to open it.
 USER root
