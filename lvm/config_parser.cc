@@ -33,15 +33,22 @@ ConfigScalar scalar_of(Token&& token) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : lexer_(text) {}
+  Parser(std::string_view text, const ClosedSectionHandler* handler)
+      : lexer_(text), handler_(handler) {}
 
-  Expected<ConfigNode> parse() {
+  // The tree, or std::nullopt when a section handed over was opened again (see parse_config).
+  Expected<std::optional<ConfigNode>> parse() {
     ConfigNode root;
     root.position = {1, 1};
-    if (Status status = parse_items(root, 0); !status.ok()) {
+    parents_.push_back(&root);
+    Status status = parse_items(root, 0);
+    if (reopened_) {
+      return std::optional<ConfigNode>();
+    }
+    if (!status.ok()) {
       return status.error();
     }
-    return root;
+    return std::optional<ConfigNode>(std::move(root));
   }
 
  private:
@@ -80,22 +87,29 @@ class Parser {
         if (depth + 1 >= kMaxDepth) {
           return error_at(*after_key, fmt::format("sections nested deeper than {}", kMaxDepth));
         }
+        const size_t parents_before = parents_.size();
         Expected<ConfigNode*> child = find_or_make(section, *key, /*as_section=*/true);
         if (!child.ok()) {
           return child.error();
         }
+        parents_.push_back(*child);
         if (Status status = parse_items(**child, depth + 1); !status.ok()) {
           return status;
         }
+        parents_.pop_back();
+        hand_over(**child);
+        parents_.resize(parents_before);
       } else if (after_key->kind == TokenKind::kEquals) {
         Expected<ConfigValue> value = parse_value(*key);
         if (!value.ok()) {
           return value.error();
         }
+        const size_t parents_before = parents_.size();
         Expected<ConfigNode*> child = find_or_make(section, *key, /*as_section=*/false);
         if (!child.ok()) {
           return child.error();
         }
+        parents_.resize(parents_before);
         (*child)->value = std::move(*value);
       } else {
         return error_at(*after_key,
@@ -151,7 +165,19 @@ class Parser {
     }
   }
 
+  // Offers a section that just closed to the handler; frees its items if the handler took them.
+  void hand_over(ConfigNode& section) {
+    if (handler_ == nullptr || (*handler_)(parents_, section) != SectionHandover::kTaken) {
+      return;
+    }
+    indexes_.erase(section.path);
+    std::vector<ConfigNode>().swap(section.children);
+    std::string().swap(section.path);
+    section.handed_over = true;
+  }
+
   // The node `key` names below `section` (a key "a/b" names b in section a), made if missing.
+  // Sections named on the way (a) are added to parents_, for the handler.
   Expected<ConfigNode*> find_or_make(ConfigNode& section, const Token& key, bool as_section) {
     std::string_view rest = key.text;
     ConfigNode* parent = &section;
@@ -170,6 +196,9 @@ class Parser {
       const bool want_section = as_section || !last;
       found_component = true;
 
+      if (parent != &section) {
+        parents_.push_back(parent);
+      }
       ConfigNode* child = find_child(*parent, name);
       if (child == nullptr) {
         ConfigNode made;
@@ -185,9 +214,15 @@ class Parser {
           child->value = ConfigValue{};  // filled in by the caller
         }
       } else if (child->is_section() != want_section) {
+        // The path of a section handed over is gone; the parent's is still there.
+        const std::string path =
+            parent->path.empty() ? child->key : fmt::format("{}/{}", parent->path, child->key);
         return error_at(key, fmt::format("\"{}\" is used both as a section (name {{ ... }}) and "
                                          "as a setting (name = value)",
-                                         escape_for_message(child->path)));
+                                         escape_for_message(path)));
+      } else if (child->handed_over) {
+        reopened_ = true;  // its items are gone: parse() gives up, the caller parses it whole
+        return error_at(key, "a section handed over is opened again");
       } else if (!want_section) {
         child->position = key.position;  // a repeated setting: the last one wins, as in lvm2
       }
@@ -237,13 +272,26 @@ class Parser {
   }
 
   ConfigLexer lexer_;
+  const ClosedSectionHandler* handler_;
+  // The open sections, the root first, and those named on the way by a key "a/b".
+  std::vector<const ConfigNode*> parents_;
+  bool reopened_ = false;
   std::unordered_map<std::string, ChildIndex> indexes_;
 };
 
 }  // namespace
 
 Expected<ConfigNode> parse_config(std::string_view text) {
-  return Parser(text).parse();
+  Expected<std::optional<ConfigNode>> tree = Parser(text, nullptr).parse();
+  if (!tree.ok()) {
+    return tree.error();
+  }
+  return std::move(**tree);  // never std::nullopt: nothing is handed over
+}
+
+Expected<std::optional<ConfigNode>> parse_config(std::string_view text,
+                                                 const ClosedSectionHandler& handler) {
+  return Parser(text, &handler).parse();
 }
 
 }  // namespace thinpool::lvm

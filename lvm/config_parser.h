@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,8 @@ struct ConfigNode {
   SourcePosition position;
   std::optional<ConfigValue> value;  // set for `key = value`
   std::vector<ConfigNode> children;  // a section's items in file order (none for a setting)
+  // A section whose items went to a ClosedSectionHandler: an empty stand-in, with no path.
+  bool handed_over = false;
 
   bool is_section() const { return !value.has_value(); }
 
@@ -75,6 +78,24 @@ struct ConfigNode {
 
 // Parses `text` into a tree whose root has key "" and holds the top-level items.
 Expected<ConfigNode> parse_config(std::string_view text);
+
+// What a ClosedSectionHandler did with the section it was given.
+enum class SectionHandover { kKept, kTaken };
+
+// Called as each section closes, with the sections that hold it (the root first, then each
+// section a key such as "a/b" names on the way). kTaken: the handler has read what it needs from
+// `section`, and the parser frees its items, leaving an empty stand-in (`handed_over`) so that
+// its key still counts as a section.
+using ClosedSectionHandler = std::function<SectionHandover(
+    const std::vector<const ConfigNode*>& parents, const ConfigNode& section)>;
+
+// parse_config, handing each section to `handler` as it closes, so that the tree never holds all
+// the items of a large section at once (parse_volume_group takes each LV of a VG with 10,000
+// LVs). lvm2 merges a section named twice; when the text opens a section that was taken again,
+// or sets a key below it, this parse cannot merge and stops: the result is std::nullopt, and the
+// caller parses the text again with parse_config. Errors are those of parse_config.
+Expected<std::optional<ConfigNode>> parse_config(std::string_view text,
+                                                 const ClosedSectionHandler& handler);
 
 // "integer 5", "string \"x\"", "array of 3 items", "section": what a node holds, for errors.
 std::string describe_node(const ConfigNode& node);

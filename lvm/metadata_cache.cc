@@ -1,6 +1,7 @@
 #include "lvm/metadata_cache.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <utility>
@@ -13,6 +14,14 @@ namespace {
 
 std::string pv_key(const MetadataLocation& location) {
   return fmt::format("pv:{}@{}", location.pv_uuid, location.mda_start);
+}
+
+// Hands the pages a parse freed back to the kernel. glibc keeps freed heap pages for later
+// allocations (it trims only the top of the heap, and only past M_TRIM_THRESHOLD), so without
+// this the peak of a parse stays resident until the process ends. Once per parse, which follows
+// a change LVM committed: 0.1 to 0.3 ms after a parse of 10,000 thin LVs (bench/lvm_parse_memory.cc).
+void release_freed_memory() {
+  malloc_trim(0);
 }
 
 }  // namespace
@@ -85,6 +94,7 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
     Entry fresh;
     fresh.location = location;
     Expected<VolumeGroup> vg = parse_volume_group(metadata->text);
+    release_freed_memory();
     ++stats_.parses;
     if (vg.ok()) {
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
@@ -139,6 +149,7 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     fresh.text_crc = crc;
     fresh.text_size = backup->text.size();
     Expected<VolumeGroup> vg = parse_backup(*backup, vg_name);
+    release_freed_memory();
     ++stats_.parses;
     if (!vg.ok()) {
       fresh.error = vg.error();

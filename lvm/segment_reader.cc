@@ -13,10 +13,36 @@
 namespace thinpool::lvm {
 namespace {
 
+// Area `index` of a stripes or mirrors list: a PV or else an LV of the VG.
+std::optional<Error> resolve_area(std::string_view context, size_t index, SegmentArea& area,
+                                  const SegmentReferences& references) {
+  if (references.pv_index.contains(area.name)) {
+    area.kind = AreaKind::kPhysicalVolume;
+  } else if (references.lv_names.contains(area.name)) {
+    area.kind = AreaKind::kLogicalVolume;
+  } else {
+    return Error::parse(
+        fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of the VG", context,
+                    index, area.name));
+  }
+  return std::nullopt;
+}
+
+// `key` of the segment at `path` names an LV of the VG.
+std::optional<Error> check_lv_reference(std::string_view path, std::string_view key,
+                                        const std::string& name,
+                                        const SegmentReferences& references) {
+  if (!references.lv_names.contains(name)) {
+    return Error::parse(fmt::format("{}/{}: unknown LV \"{}\"", path, key, name));
+  }
+  return std::nullopt;
+}
+
 class SegmentReader {
  public:
-  explicit SegmentReader(const SegmentReferences& references)
-      : pv_index_(references.pv_index), lv_names_(references.lv_names) {}
+  // `references` null: the names are not looked up, their sites go to `sites`.
+  SegmentReader(const SegmentReferences* references, SegmentReferenceSites* sites)
+      : references_(references), sites_(sites) {}
 
   Expected<Segment> read(const ConfigNode& node) {
     Segment segment;
@@ -61,6 +87,7 @@ class SegmentReader {
  private:
   Status read_areas(const ConfigNode& node, Segment& segment) {
     if (node.find("stripes") != nullptr) {
+      note_area_list(SegmentReferenceSites::AreaList::kStripes, *node.find("stripes"));
       if (auto error = assign(segment.areas, read_area_pairs(node, "stripes"))) {
         return *error;
       }
@@ -84,6 +111,7 @@ class SegmentReader {
       segment.stripe_size_sectors = stripe_size.value_or(0);
     } else if (node.find("mirrors") != nullptr) {
       // Mirror legs (pvmove's temporary LV puts them straight on PVs): each holds it all.
+      note_area_list(SegmentReferenceSites::AreaList::kMirrors, *node.find("mirrors"));
       if (auto error = assign(segment.areas, read_area_pairs(node, "mirrors"))) {
         return *error;
       }
@@ -94,8 +122,9 @@ class SegmentReader {
       if (auto error = assign(names, node.get_string_list("raids"))) {
         return *error;
       }
+      note_area_list(SegmentReferenceSites::AreaList::kRaids, *node.find("raids"));
       for (std::string& name : names) {
-        if (!lv_names_.contains(name)) {
+        if (references_ != nullptr && !references_->lv_names.contains(name)) {
           return Error::parse(fmt::format("{}/raids: unknown LV \"{}\"", node.path, name));
         }
         segment.areas.push_back({AreaKind::kLogicalVolume, std::move(name), 0});
@@ -129,15 +158,10 @@ class SegmentReader {
       SegmentArea area;
       area.name = *name;
       area.start_extent = static_cast<uint64_t>(*extent);
-      if (pv_index_.contains(*name)) {
-        area.kind = AreaKind::kPhysicalVolume;
-      } else if (lv_names_.contains(*name)) {
-        area.kind = AreaKind::kLogicalVolume;
-      } else {
-        return Error::parse(
-            fmt::format("{}: area {} names \"{}\", which is neither a PV nor an LV of "
-                        "the VG",
-                        context, i / 2, *name));
+      if (references_ != nullptr) {
+        if (auto error = resolve_area(context, i / 2, area, *references_)) {
+          return *error;
+        }
       }
       areas.push_back(std::move(area));
     }
@@ -146,10 +170,19 @@ class SegmentReader {
 
   Expected<std::string> get_lv_reference(const ConfigNode& node, std::string_view key) {
     Expected<std::string> name = node.get_string(key);
-    if (name.ok() && !lv_names_.contains(*name)) {
-      return Error::parse(fmt::format("{}/{}: unknown LV \"{}\"", node.path, key, *name));
+    if (name.ok() && references_ != nullptr) {
+      if (auto error = check_lv_reference(node.path, key, *name, *references_)) {
+        return *error;
+      }
     }
     return name;
+  }
+
+  void note_area_list(SegmentReferenceSites::AreaList list, const ConfigNode& node) {
+    if (sites_ != nullptr) {
+      sites_->area_list = list;
+      sites_->area_list_position = node.position;
+    }
   }
 
   Expected<ThinPoolSegment> read_thin_pool(const ConfigNode& node) {
@@ -194,11 +227,17 @@ class SegmentReader {
       return *error;
     }
     if (node.find("origin") != nullptr) {
+      if (sites_ != nullptr) {
+        sites_->has_origin = true;
+      }
       if (auto error = assign(thin.origin, get_lv_reference(node, "origin"))) {
         return *error;
       }
     }
     if (node.find("external_origin") != nullptr) {
+      if (sites_ != nullptr) {
+        sites_->has_external_origin = true;
+      }
       if (auto error = assign(thin.external_origin, get_lv_reference(node, "external_origin"))) {
         return *error;
       }
@@ -206,14 +245,69 @@ class SegmentReader {
     return thin;
   }
 
-  const std::map<std::string, size_t, std::less<>>& pv_index_;
-  const std::set<std::string, std::less<>>& lv_names_;
+  const SegmentReferences* references_;
+  SegmentReferenceSites* sites_;
 };
 
 }  // namespace
 
 Expected<Segment> read_segment(const ConfigNode& node, const SegmentReferences& references) {
-  return SegmentReader(references).read(node);
+  return SegmentReader(&references, nullptr).read(node);
+}
+
+Expected<Segment> read_segment_deferred(const ConfigNode& node, SegmentReferenceSites& sites) {
+  return SegmentReader(nullptr, &sites).read(node);
+}
+
+Status resolve_segment_references(std::string_view segment_path, Segment& segment,
+                                  const SegmentReferenceSites& sites,
+                                  const SegmentReferences& references) {
+  using AreaList = SegmentReferenceSites::AreaList;
+  if (sites.area_list == AreaList::kStripes || sites.area_list == AreaList::kMirrors) {
+    const std::string context =
+        fmt::format("{}/{} (line {}:{})", segment_path,
+                    sites.area_list == AreaList::kStripes ? "stripes" : "mirrors",
+                    sites.area_list_position.line, sites.area_list_position.column);
+    for (size_t i = 0; i < segment.areas.size(); ++i) {
+      if (auto error = resolve_area(context, i, segment.areas[i], references)) {
+        return *error;
+      }
+    }
+  } else if (sites.area_list == AreaList::kRaids) {
+    for (SegmentArea& area : segment.areas) {
+      if (!references.lv_names.contains(area.name)) {
+        return Error::parse(fmt::format("{}/raids: unknown LV \"{}\"", segment_path, area.name));
+      }
+    }
+  }
+  if (segment.thin_pool) {
+    if (auto error = check_lv_reference(segment_path, "metadata", segment.thin_pool->metadata_lv,
+                                        references)) {
+      return *error;
+    }
+    if (auto error =
+            check_lv_reference(segment_path, "pool", segment.thin_pool->data_lv, references)) {
+      return *error;
+    }
+  }
+  if (segment.thin) {
+    const ThinVolumeSegment& thin = *segment.thin;
+    if (auto error = check_lv_reference(segment_path, "thin_pool", thin.thin_pool, references)) {
+      return *error;
+    }
+    if (sites.has_origin) {
+      if (auto error = check_lv_reference(segment_path, "origin", thin.origin, references)) {
+        return *error;
+      }
+    }
+    if (sites.has_external_origin) {
+      if (auto error = check_lv_reference(segment_path, "external_origin", thin.external_origin,
+                                          references)) {
+        return *error;
+      }
+    }
+  }
+  return {};
 }
 
 }  // namespace thinpool::lvm

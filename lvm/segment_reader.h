@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "lvm/config_parser.h"
@@ -23,5 +25,27 @@ struct SegmentReferences {
 // `node` is a segment section ("segment1 { ... }"); areas and LV references must name what
 // `references` holds.
 Expected<Segment> read_segment(const ConfigNode& node, const SegmentReferences& references);
+
+// Where a segment names other volumes: what read_segment_deferred leaves for
+// resolve_segment_references to check once every PV and LV of the VG is known.
+struct SegmentReferenceSites {
+  enum class AreaList : uint8_t { kNone, kStripes, kMirrors, kRaids };
+  AreaList area_list = AreaList::kNone;
+  SourcePosition area_list_position;  // of `stripes = [...]` or `mirrors = [...]`, for errors
+  bool has_origin = false;            // `origin` set, even to "" (an error then)
+  bool has_external_origin = false;
+};
+
+// read_segment for an LV read while the VG is still being parsed (its LVs further down are not
+// known yet): the same checks but those of the names areas and LV references hold, whose sites
+// go to `sites`; areas are left as kPhysicalVolume.
+Expected<Segment> read_segment_deferred(const ConfigNode& node, SegmentReferenceSites& sites);
+
+// The checks read_segment_deferred left out, in read_segment's order and with its messages;
+// sets each area's kind. `segment_path` is the segment's section path: "vg0/logical_volumes/lv/
+// segment1".
+Status resolve_segment_references(std::string_view segment_path, Segment& segment,
+                                  const SegmentReferenceSites& sites,
+                                  const SegmentReferences& references);
 
 }  // namespace thinpool::lvm

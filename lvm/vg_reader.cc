@@ -1,4 +1,11 @@
 // Reading a VolumeGroup out of a parsed metadata tree, with the checks lvm2 makes.
+//
+// parse_volume_group reads each LV as soon as the parser closes its section and lets the parser
+// drop it, so that the tree never holds all the LVs at once (at 10,000 thin LVs the whole tree
+// took 50 MiB). What an LV cannot check alone (the names its segments give, which may be LVs
+// further down; segment_count, gaps, sizes) waits until the whole text is parsed, and then runs
+// in the order and with the messages of a read of the whole tree: an LV whose own checks fail is
+// kept in the tree and read with the others, since an earlier check that waits might fail first.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,6 +22,30 @@ namespace {
 
 class VolumeGroupReader {
  public:
+  // For parse_config: takes each section `<vg>/logical_volumes/<lv>` of the VG (the first
+  // section at the top level) whose own checks pass.
+  SectionHandover take_lv(const std::vector<const ConfigNode*>& parents,
+                          const ConfigNode& section) {
+    if (parents.size() != 3 || parents[2]->key != "logical_volumes") {
+      return SectionHandover::kKept;
+    }
+    const std::vector<ConfigNode>& top = parents[0]->children;
+    const auto vg = std::find_if(top.begin(), top.end(),
+                                 [](const ConfigNode& node) { return node.is_section(); });
+    if (vg == top.end() || &*vg != parents[1]) {
+      return SectionHandover::kKept;
+    }
+    TakenLv taken;
+    taken.child_index = static_cast<size_t>(&section - parents[2]->children.data());
+    taken.lv.first_site = taken_sites_.size();
+    if (!read_lv_items(section, &taken_sites_, taken.lv).ok()) {
+      taken_sites_.resize(taken.lv.first_site);
+      return SectionHandover::kKept;  // read with the others after the parse, errors in order
+    }
+    taken_.push_back(std::move(taken));
+    return SectionHandover::kTaken;
+  }
+
   Expected<VolumeGroup> read(const ConfigNode& root) {
     if (Status status = check_header(root); !status.ok()) {
       return status.error();
@@ -111,16 +142,33 @@ class VolumeGroupReader {
           fmt::format("{}: expected a section, found {}", lvs->path, describe_node(*lvs)));
     }
     // Segments name LVs defined further down: learn every name first.
+    size_t lv_count = 0;
     for (const ConfigNode& lv_node : lvs->children) {
       if (lv_node.is_section()) {
         lv_names_.insert(lv_node.key);
+        ++lv_count;
       }
     }
-    for (const ConfigNode& lv_node : lvs->children) {
+    vg_.lvs.reserve(lv_count);
+    std::sort(taken_.begin(), taken_.end(),
+              [](const TakenLv& a, const TakenLv& b) { return a.child_index < b.child_index; });
+    size_t next_taken = 0;
+    for (size_t i = 0; i < lvs->children.size(); ++i) {
+      const ConfigNode& lv_node = lvs->children[i];
       if (!lv_node.is_section()) {
         continue;  // lvm2 ignores settings here too
       }
-      if (Status status = read_lv(lv_node); !status.ok()) {
+      Status status;
+      if (lv_node.handed_over) {
+        if (next_taken == taken_.size() || taken_[next_taken].child_index != i) {
+          return Error{fmt::format("{}/{}: read while parsing, then lost", lvs->path, lv_node.key)};
+        }
+        status = finish_lv(fmt::format("{}/{}", lvs->path, lv_node.key),
+                           std::move(taken_[next_taken++].lv), &taken_sites_);
+      } else {
+        status = read_lv(lv_node);
+      }
+      if (!status.ok()) {
         return status;
       }
     }
@@ -164,8 +212,34 @@ class VolumeGroupReader {
     return {};
   }
 
-  Status read_lv(const ConfigNode& node) {
+  // What read_lv_items leaves for finish_lv.
+  struct PendingLv {
     LogicalVolume lv;
+    uint64_t segment_count = 0;
+    size_t first_site = 0;  // its segments' sites in taken_sites_, deferred reads only
+  };
+
+  // An LV read while the text was parsed; `child_index` is its place in logical_volumes.
+  struct TakenLv {
+    size_t child_index = 0;
+    PendingLv lv;
+  };
+
+  Status read_lv(const ConfigNode& node) {
+    PendingLv lv;
+    if (Status status = read_lv_items(node, nullptr, lv); !status.ok()) {
+      return status;
+    }
+    return finish_lv(node.path, std::move(lv), nullptr);
+  }
+
+  SegmentReferences references() const { return {pv_index_, lv_names_}; }
+
+  // The LV's own settings and its segments, in file order. With `sites`, the names the segments
+  // give are not looked up yet (see read_segment_deferred): their sites are appended to it.
+  Status read_lv_items(const ConfigNode& node, std::vector<SegmentReferenceSites>* sites,
+                       PendingLv& pending) {
+    LogicalVolume& lv = pending.lv;
     lv.name = node.key;
     if (auto error = assign(lv.id, node.get_string("id"))) {
       return *error;
@@ -185,23 +259,42 @@ class VolumeGroupReader {
       return *error;
     }
     lv.creation_time = creation_time.value_or(0);
-    uint64_t segment_count = 0;
-    if (auto error = assign(segment_count, node.get_uint("segment_count"))) {
+    if (auto error = assign(pending.segment_count, node.get_uint("segment_count"))) {
       return *error;
     }
     for (const ConfigNode& child : node.children) {
       if (!child.is_section()) {
         continue;
       }
-      Expected<Segment> segment = read_segment(child, {pv_index_, lv_names_});
+      Expected<Segment> segment = sites == nullptr
+                                      ? read_segment(child, references())
+                                      : read_segment_deferred(child, sites->emplace_back());
       if (!segment.ok()) {
         return segment.error();
       }
       lv.segments.push_back(std::move(*segment));
     }
-    if (lv.segments.size() != segment_count) {
-      return Error::parse(fmt::format("{}: segment_count is {} but there are {} segments",
-                                      node.path, segment_count, lv.segments.size()));
+    return {};
+  }
+
+  // The checks that need the VG's other LVs: the names the segments give (when read with
+  // `sites`: not checked yet), segment_count, gaps between segments, the size. `path`: the LV's
+  // section path.
+  Status finish_lv(std::string_view path, PendingLv pending,
+                   const std::vector<SegmentReferenceSites>* sites) {
+    LogicalVolume& lv = pending.lv;
+    for (size_t i = 0; sites != nullptr && i < lv.segments.size(); ++i) {
+      Segment& segment = lv.segments[i];
+      if (Status status =
+              resolve_segment_references(fmt::format("{}/{}", path, segment.name), segment,
+                                         (*sites)[pending.first_site + i], references());
+          !status.ok()) {
+        return status;
+      }
+    }
+    if (lv.segments.size() != pending.segment_count) {
+      return Error::parse(fmt::format("{}: segment_count is {} but there are {} segments", path,
+                                      pending.segment_count, lv.segments.size()));
     }
     std::sort(lv.segments.begin(), lv.segments.end(),
               [](const Segment& a, const Segment& b) { return a.start_extent < b.start_extent; });
@@ -209,14 +302,13 @@ class VolumeGroupReader {
     for (const Segment& segment : lv.segments) {
       if (segment.start_extent != next_extent) {
         return Error::parse(fmt::format("{}/{}: starts at extent {}, expected {} (gap or overlap)",
-                                        node.path, segment.name, segment.start_extent,
-                                        next_extent));
+                                        path, segment.name, segment.start_extent, next_extent));
       }
       next_extent += segment.extent_count;
     }
     uint64_t bytes = 0;
     if (__builtin_mul_overflow(next_extent, vg_.extent_size_bytes(), &bytes)) {
-      return Error::parse(fmt::format("{}: size overflows 64 bits", node.path));
+      return Error::parse(fmt::format("{}: size overflows 64 bits", path));
     }
     vg_.lvs.push_back(std::move(lv));
     return {};
@@ -271,6 +363,11 @@ class VolumeGroupReader {
   VolumeGroup vg_;
   std::map<std::string, size_t, std::less<>> pv_index_;
   std::set<std::string, std::less<>> lv_names_;
+  // LVs read while the text was parsed, in the order their sections closed, and the sites of
+  // their segments' references, all in one vector: few large blocks, given back whole when freed
+  // (a small block per LV would leave holes between the VG's strings that stay resident).
+  std::vector<TakenLv> taken_;
+  std::vector<SegmentReferenceSites> taken_sites_;
 };
 
 }  // namespace
@@ -280,11 +377,24 @@ Expected<VolumeGroup> extract_volume_group(const ConfigNode& root) {
 }
 
 Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
-  Expected<ConfigNode> tree = parse_config(metadata_text);
+  VolumeGroupReader reader;
+  const ClosedSectionHandler take_lv = [&reader](const std::vector<const ConfigNode*>& parents,
+                                                 const ConfigNode& section) {
+    return reader.take_lv(parents, section);
+  };
+  Expected<std::optional<ConfigNode>> tree = parse_config(metadata_text, take_lv);
   if (!tree.ok()) {
     return tree.error();
   }
-  return extract_volume_group(*tree);
+  if (!tree->has_value()) {
+    // An LV's section opened again after it was taken (lvm2 merges the two): read it whole.
+    Expected<ConfigNode> whole = parse_config(metadata_text);
+    if (!whole.ok()) {
+      return whole.error();
+    }
+    return extract_volume_group(*whole);
+  }
+  return reader.read(**tree);
 }
 
 }  // namespace thinpool::lvm
