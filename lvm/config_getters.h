@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -33,10 +32,6 @@ std::optional<Error> assign(T& out, Expected<U> value) {
 
 inline Error with_context(std::string_view context, const Error& error) {
   return Error{fmt::format("{}: {}", context, error.message), error.kind};
-}
-
-inline bool contains(const std::vector<std::string>& list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 // A uint setting that lvm2 keeps in 32 bits (seqno, extent counts, extent size).

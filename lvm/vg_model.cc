@@ -1,10 +1,57 @@
 #include "lvm/vg_model.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
 namespace thinpool::lvm {
+namespace {
+
+// The LV status flags lvm2 2.03 writes for the LVs it makes (lib/format_text/flags.c, _lv_flags).
+constexpr std::array<std::string_view, 10> kKnownLvFlags = {
+    "READ",   "WRITE",  "WRITE_LOCKED", "VISIBLE", "FIXED_MINOR",
+    "PVMOVE", "LOCKED", "NOTSYNCED",    "REBUILD", "ACTIVATION_SKIP"};
+static_assert(kKnownLvFlags.size() <= 16, "LvStatus::known_ has 16 bits");
+
+// The bit of a known flag, or 0.
+uint16_t known_flag_bit(std::string_view flag) {
+  for (size_t i = 0; i < kKnownLvFlags.size(); ++i) {
+    if (kKnownLvFlags[i] == flag) {
+      return static_cast<uint16_t>(1u << i);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+LvStatus::LvStatus(const std::vector<std::string>& flags) {
+  for (const std::string& flag : flags) {
+    if (const uint16_t bit = known_flag_bit(flag); bit != 0) {
+      known_ |= bit;
+    } else {
+      others_.push_back(flag);
+    }
+  }
+}
+
+bool LvStatus::contains(std::string_view flag) const {
+  const uint16_t bit = known_flag_bit(flag);
+  return bit != 0 ? (known_ & bit) != 0
+                  : std::find(others_.begin(), others_.end(), flag) != others_.end();
+}
+
+std::vector<std::string> LvStatus::flags() const {
+  std::vector<std::string> flags;
+  for (size_t i = 0; i < kKnownLvFlags.size(); ++i) {
+    if ((known_ & (1u << i)) != 0) {
+      flags.emplace_back(kKnownLvFlags[i]);
+    }
+  }
+  flags.insert(flags.end(), others_.begin(), others_.end());
+  return flags;
+}
 
 bool PhysicalVolume::flagged_missing() const {
   return std::find(flags.begin(), flags.end(), "MISSING") != flags.end() ||

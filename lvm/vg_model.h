@@ -78,10 +78,29 @@ struct Segment {
   std::optional<ThinVolumeSegment> thin;
 };
 
+// An LV's status flags: those lvm2 sets on the LVs it makes (lib/format_text/flags.c,
+// _lv_flags) as bits, any other by name, so that the status of each of 10,000 thin LVs takes no
+// memory of its own (a vector of strings took 136 bytes).
+class LvStatus {
+ public:
+  LvStatus() = default;
+  explicit LvStatus(const std::vector<std::string>& flags);
+
+  bool contains(std::string_view flag) const;
+  // The known flags in lvm2's order, then the others as the metadata lists them.
+  std::vector<std::string> flags() const;
+
+  bool operator==(const LvStatus& other) const = default;
+
+ private:
+  uint16_t known_ = 0;  // bit i: kKnownLvFlags[i] (vg_model.cc)
+  std::vector<std::string> others_;
+};
+
 struct LogicalVolume {
   std::string name;
   std::string id;
-  std::vector<std::string> status;
+  LvStatus status;
   bool visible = false;           // "VISIBLE" in status; pool sub-LVs (_tmeta, _tdata) are hidden
   uint64_t creation_time = 0;     // seconds since the epoch; 0 when the metadata does not say
   std::string creation_host;      // "" when the metadata does not say

@@ -35,14 +35,16 @@ class VolumeGroupReader {
     if (vg == top.end() || &*vg != parents[1]) {
       return SectionHandover::kKept;
     }
-    TakenLv taken;
-    taken.child_index = static_cast<size_t>(&section - parents[2]->children.data());
-    taken.lv.first_site = taken_sites_.size();
-    if (!read_lv_items(section, &taken_sites_, taken.lv).ok()) {
-      taken_sites_.resize(taken.lv.first_site);
+    LogicalVolume lv;
+    LvChecks checks;
+    checks.child_index = static_cast<size_t>(&section - parents[2]->children.data());
+    checks.first_site = taken_sites_.size();
+    if (!read_lv_items(section, &taken_sites_, lv, checks).ok()) {
+      taken_sites_.resize(checks.first_site);
       return SectionHandover::kKept;  // read with the others after the parse, errors in order
     }
-    taken_.push_back(std::move(taken));
+    taken_lvs_.push_back(std::move(lv));
+    taken_checks_.push_back(checks);
     return SectionHandover::kTaken;
   }
 
@@ -149,29 +151,61 @@ class VolumeGroupReader {
         ++lv_count;
       }
     }
+    if (taken_lvs_.size() == lv_count && std::is_sorted(taken_checks_.begin(), taken_checks_.end(),
+                                                        [](const LvChecks& a, const LvChecks& b) {
+                                                          return a.child_index < b.child_index;
+                                                        })) {
+      return finish_taken_lvs(*lvs);
+    }
+    // Some LVs are read only now, or were taken in another order (a path key made one before
+    // its section): each in its place.
+    std::map<size_t, size_t> taken_at;  // child index -> index in taken_lvs_
+    for (size_t k = 0; k < taken_checks_.size(); ++k) {
+      taken_at.emplace(taken_checks_[k].child_index, k);
+    }
     vg_.lvs.reserve(lv_count);
-    std::sort(taken_.begin(), taken_.end(),
-              [](const TakenLv& a, const TakenLv& b) { return a.child_index < b.child_index; });
-    size_t next_taken = 0;
     for (size_t i = 0; i < lvs->children.size(); ++i) {
       const ConfigNode& lv_node = lvs->children[i];
       if (!lv_node.is_section()) {
         continue;  // lvm2 ignores settings here too
       }
-      Status status;
-      if (lv_node.handed_over) {
-        if (next_taken == taken_.size() || taken_[next_taken].child_index != i) {
-          return Error{fmt::format("{}/{}: read while parsing, then lost", lvs->path, lv_node.key)};
+      if (!lv_node.handed_over) {
+        if (Status status = read_lv(lv_node); !status.ok()) {
+          return status;
         }
-        status = finish_lv(fmt::format("{}/{}", lvs->path, lv_node.key),
-                           std::move(taken_[next_taken++].lv), &taken_sites_);
-      } else {
-        status = read_lv(lv_node);
+        continue;
       }
-      if (!status.ok()) {
+      auto taken = taken_at.find(i);
+      if (taken == taken_at.end()) {
+        return Error{fmt::format("{}/{}: read while parsing, then lost", lvs->path, lv_node.key)};
+      }
+      LogicalVolume& lv = taken_lvs_[taken->second];
+      if (Status status = finish_lv(fmt::format("{}/{}", lvs->path, lv_node.key), lv,
+                                    taken_checks_[taken->second], &taken_sites_);
+          !status.ok()) {
         return status;
       }
+      vg_.lvs.push_back(std::move(lv));
     }
+    return {};
+  }
+
+  // Every LV was taken while parsing, in order (what lvm2 writes): they are checked where they
+  // are, and their vector becomes the VG's, without a copy of them all.
+  Status finish_taken_lvs(const ConfigNode& lvs) {
+    size_t k = 0;
+    for (const ConfigNode& lv_node : lvs.children) {
+      if (!lv_node.is_section()) {
+        continue;
+      }
+      if (Status status = finish_lv(fmt::format("{}/{}", lvs.path, lv_node.key), taken_lvs_[k],
+                                    taken_checks_[k], &taken_sites_);
+          !status.ok()) {
+        return status;
+      }
+      ++k;
+    }
+    vg_.lvs = std::move(taken_lvs_);
     return {};
   }
 
@@ -213,24 +247,23 @@ class VolumeGroupReader {
   }
 
   // What read_lv_items leaves for finish_lv.
-  struct PendingLv {
-    LogicalVolume lv;
+  struct LvChecks {
     uint64_t segment_count = 0;
-    size_t first_site = 0;  // its segments' sites in taken_sites_, deferred reads only
-  };
-
-  // An LV read while the text was parsed; `child_index` is its place in logical_volumes.
-  struct TakenLv {
-    size_t child_index = 0;
-    PendingLv lv;
+    size_t first_site = 0;   // its segments' sites in taken_sites_: LVs taken while parsing
+    size_t child_index = 0;  // its place in logical_volumes: LVs taken while parsing
   };
 
   Status read_lv(const ConfigNode& node) {
-    PendingLv lv;
-    if (Status status = read_lv_items(node, nullptr, lv); !status.ok()) {
+    LogicalVolume lv;
+    LvChecks checks;
+    if (Status status = read_lv_items(node, nullptr, lv, checks); !status.ok()) {
       return status;
     }
-    return finish_lv(node.path, std::move(lv), nullptr);
+    if (Status status = finish_lv(node.path, lv, checks, nullptr); !status.ok()) {
+      return status;
+    }
+    vg_.lvs.push_back(std::move(lv));
+    return {};
   }
 
   SegmentReferences references() const { return {pv_index_, lv_names_}; }
@@ -238,16 +271,17 @@ class VolumeGroupReader {
   // The LV's own settings and its segments, in file order. With `sites`, the names the segments
   // give are not looked up yet (see read_segment_deferred): their sites are appended to it.
   Status read_lv_items(const ConfigNode& node, std::vector<SegmentReferenceSites>* sites,
-                       PendingLv& pending) {
-    LogicalVolume& lv = pending.lv;
+                       LogicalVolume& lv, LvChecks& checks) {
     lv.name = node.key;
     if (auto error = assign(lv.id, node.get_string("id"))) {
       return *error;
     }
-    if (auto error = assign(lv.status, node.get_string_list("status"))) {
-      return *error;
+    Expected<std::vector<std::string>> status = node.get_string_list("status");
+    if (!status.ok()) {
+      return status.error();
     }
-    lv.visible = contains(lv.status, "VISIBLE");
+    lv.status = LvStatus(*status);
+    lv.visible = lv.status.contains("VISIBLE");
     if (auto error = assign(lv.creation_host, get_optional_string(node, "creation_host"))) {
       return *error;
     }
@@ -259,7 +293,7 @@ class VolumeGroupReader {
       return *error;
     }
     lv.creation_time = creation_time.value_or(0);
-    if (auto error = assign(pending.segment_count, node.get_uint("segment_count"))) {
+    if (auto error = assign(checks.segment_count, node.get_uint("segment_count"))) {
       return *error;
     }
     for (const ConfigNode& child : node.children) {
@@ -280,21 +314,20 @@ class VolumeGroupReader {
   // The checks that need the VG's other LVs: the names the segments give (when read with
   // `sites`: not checked yet), segment_count, gaps between segments, the size. `path`: the LV's
   // section path.
-  Status finish_lv(std::string_view path, PendingLv pending,
+  Status finish_lv(std::string_view path, LogicalVolume& lv, const LvChecks& checks,
                    const std::vector<SegmentReferenceSites>* sites) {
-    LogicalVolume& lv = pending.lv;
     for (size_t i = 0; sites != nullptr && i < lv.segments.size(); ++i) {
       Segment& segment = lv.segments[i];
       if (Status status =
               resolve_segment_references(fmt::format("{}/{}", path, segment.name), segment,
-                                         (*sites)[pending.first_site + i], references());
+                                         (*sites)[checks.first_site + i], references());
           !status.ok()) {
         return status;
       }
     }
-    if (lv.segments.size() != pending.segment_count) {
+    if (lv.segments.size() != checks.segment_count) {
       return Error::parse(fmt::format("{}: segment_count is {} but there are {} segments", path,
-                                      pending.segment_count, lv.segments.size()));
+                                      checks.segment_count, lv.segments.size()));
     }
     std::sort(lv.segments.begin(), lv.segments.end(),
               [](const Segment& a, const Segment& b) { return a.start_extent < b.start_extent; });
@@ -310,7 +343,6 @@ class VolumeGroupReader {
     if (__builtin_mul_overflow(next_extent, vg_.extent_size_bytes(), &bytes)) {
       return Error::parse(fmt::format("{}: size overflows 64 bits", path));
     }
-    vg_.lvs.push_back(std::move(lv));
     return {};
   }
 
@@ -363,10 +395,12 @@ class VolumeGroupReader {
   VolumeGroup vg_;
   std::map<std::string, size_t, std::less<>> pv_index_;
   std::set<std::string, std::less<>> lv_names_;
-  // LVs read while the text was parsed, in the order their sections closed, and the sites of
-  // their segments' references, all in one vector: few large blocks, given back whole when freed
-  // (a small block per LV would leave holes between the VG's strings that stay resident).
-  std::vector<TakenLv> taken_;
+  // LVs read while the text was parsed, in the order their sections closed, what is left to
+  // check of each, and the sites of their segments' references: a few large blocks, given back
+  // whole when freed (a small block per LV would leave holes between the VG's strings that stay
+  // resident).
+  std::vector<LogicalVolume> taken_lvs_;
+  std::vector<LvChecks> taken_checks_;  // one per taken LV
   std::vector<SegmentReferenceSites> taken_sites_;
 };
 

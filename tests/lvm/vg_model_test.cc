@@ -245,6 +245,20 @@ TEST(VolumeGroup, SplitsTypeFlagsAndReadsOldChunkSizeKey) {
   EXPECT_EQ(thin_pools(*vg)[0].thin_volume_count, 0u);
 }
 
+TEST(LvStatus, KeepsKnownFlagsAsBitsAndOthersByName) {
+  const LvStatus status({"VISIBLE", "NEW_FLAG", "READ", "ACTIVATION_SKIP", "WRITE"});
+  EXPECT_TRUE(status.contains("READ"));
+  EXPECT_TRUE(status.contains("VISIBLE"));
+  EXPECT_TRUE(status.contains("NEW_FLAG"));
+  EXPECT_FALSE(status.contains("LOCKED"));
+  EXPECT_FALSE(status.contains("OTHER"));
+  EXPECT_EQ(status.flags(),
+            (std::vector<std::string>{"READ", "WRITE", "VISIBLE", "ACTIVATION_SKIP", "NEW_FLAG"}));
+  EXPECT_EQ(status, LvStatus({"READ", "WRITE", "VISIBLE", "ACTIVATION_SKIP", "NEW_FLAG"}));
+  EXPECT_NE(status, LvStatus({"READ", "WRITE", "VISIBLE", "NEW_FLAG"}));
+  EXPECT_TRUE(LvStatus().flags().empty());
+}
+
 TEST(VolumeGroup, AnEmptyVolumeGroupIsAllFree) {
   Expected<VolumeGroup> vg = parse_volume_group(small_vg(""));
   ASSERT_TRUE(vg.ok()) << vg.error().message;
