@@ -10,10 +10,12 @@
 #include <map>
 #include <memory>
 
+#include "bench/kernel_replies.h"
 #include "bench/synthetic_dm.h"
 #include "collectors/scraper.h"
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
+#include "dm/libdevmapper_client.h"
 #include "exporter/http_server.h"
 
 namespace thinpool::bench {
@@ -41,6 +43,28 @@ Host& host(const benchmark::State& state) {
   if (!slot) {
     slot = std::make_unique<Host>(
         SyntheticShape{static_cast<int>(key.first), static_cast<int>(key.second)});
+  }
+  return *slot;
+}
+
+// The same host read through the kernel's ioctl ABI: the exporter's own reply parsing and buffers
+// (LibDevmapperClient, DmIoctl) over replies copied as the kernel copies them.
+struct IoctlHost {
+  explicit IoctlHost(Host& h)
+      : replies(h.fake), client(replies.control()), reader(client), volumes(h.volumes) {
+    reader.read();  // warm the thin-table cache
+  }
+  KernelReplies replies;
+  LibDevmapperClient client;
+  InventoryReader reader;
+  int64_t volumes;
+};
+
+IoctlHost& ioctl_host(const benchmark::State& state) {
+  static std::map<std::pair<int64_t, int64_t>, std::unique_ptr<IoctlHost>> hosts;
+  auto& slot = hosts[std::pair{state.range(0), state.range(1)}];
+  if (!slot) {
+    slot = std::make_unique<IoctlHost>(host(state));
   }
   return *slot;
 }
@@ -105,6 +129,29 @@ void BM_StageInventory(benchmark::State& state) {
   set_counters(state, h);
 }
 
+// InventoryReader::read() through the ioctl ABI: what a steady scrape's inventory costs in user
+// space on a real kernel, without the kernel's own share.
+void BM_StageInventoryIoctl(benchmark::State& state) {
+  IoctlHost& h = ioctl_host(state);
+  for (auto _ : state) {
+    auto inventory = h.reader.read();
+    benchmark::DoNotOptimize(inventory);
+  }
+  set_counters(state, host(state));
+}
+
+// The floor of the same calls: DM_LIST_DEVICES and one DM_TABLE_STATUS per device into one
+// buffer, nothing parsed (what bench/vm_ioctl_cost's floor mode does on the real kernel).
+void BM_StageIoctlFloor(benchmark::State& state) {
+  IoctlHost& h = ioctl_host(state);
+  ControlDevice control = h.replies.control();
+  auto devices = h.client.list_devices();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(KernelReplies::floor_pass(control, *devices));
+  }
+  set_counters(state, host(state));
+}
+
 // The collectors writing the series of an inventory already read.
 void BM_StageWrite(benchmark::State& state) {
   Host& h = host(state);
@@ -152,6 +199,8 @@ BENCHMARK(BM_Scrape)->Apply(ShapesWithGzip);
 BENCHMARK(BM_ScrapeCold)->Apply(Shapes);
 BENCHMARK(BM_StageFakeCalls)->Apply(Shapes);
 BENCHMARK(BM_StageInventory)->Apply(Shapes);
+BENCHMARK(BM_StageInventoryIoctl)->Apply(Shapes);
+BENCHMARK(BM_StageIoctlFloor)->Apply(Shapes);
 BENCHMARK(BM_StageWrite)->Apply(Shapes);
 BENCHMARK(BM_StageGzip)->Apply(Shapes);
 

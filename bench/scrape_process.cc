@@ -22,6 +22,9 @@
 // "steady" part, <out file>.1) after the steady ones: the instructions of the steady scrapes in
 // every thread (a pool's status calls run on a worker thread). See bench/report.py.
 //
+// --ioctl reads the same state through the kernel's ioctl ABI (LibDevmapperClient over
+// KernelReplies: the exporter's real reply parsing and buffers) instead of the fake's text.
+//
 // --write-fixture DIR writes the synthetic state as dmsetup text instead, for
 // `thinpool_exporter --devmapper.fixtures=DIR`.
 #include <malloc.h>
@@ -44,8 +47,10 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/kernel_replies.h"
 #include "bench/synthetic_dm.h"
 #include "collectors/scraper.h"
+#include "dm/libdevmapper_client.h"
 #include "exporter/http_server.h"
 
 namespace thinpool::bench {
@@ -110,7 +115,7 @@ double cpu_micros() {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--pools N] [--volumes-per-pool N] [--scrapes N] [--gzip] "
+               "usage: %s [--pools N] [--volumes-per-pool N] [--scrapes N] [--gzip] [--ioctl] "
                "[--write-fixture DIR]\n",
                argv0);
   return 2;
@@ -120,6 +125,7 @@ int run(int argc, char** argv) {
   SyntheticShape shape;
   int scrapes = 21;
   bool gzip = false;
+  bool ioctl = false;
   std::string fixture_dir;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -127,6 +133,8 @@ int run(int argc, char** argv) {
     const char* value = nullptr;
     if (arg == "--gzip") {
       gzip = true;
+    } else if (arg == "--ioctl") {
+      ioctl = true;
     } else if (arg == "--pools" && (value = next())) {
       shape.pools = std::atoi(value);
     } else if (arg == "--volumes-per-pool" && (value = next())) {
@@ -150,7 +158,13 @@ int run(int argc, char** argv) {
 
   const long rss_start = vm_hwm_kib();
   FakeDeviceMapper fake = synthetic_device_mapper(shape);
-  InventoryReader reader(fake);
+  std::unique_ptr<KernelReplies> replies;
+  std::unique_ptr<LibDevmapperClient> client;
+  if (ioctl) {
+    replies = std::make_unique<KernelReplies>(fake);
+    client = std::make_unique<LibDevmapperClient>(replies->control());
+  }
+  InventoryReader reader(ioctl ? static_cast<DeviceMapper&>(*client) : fake);
   const Scraper scraper(reader, device_mapper_collectors(reader));
   const long rss_setup = reset_peak_kib();
 
@@ -186,14 +200,15 @@ int run(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   std::printf(
-      "pools=%d volumes=%d gzip=%d scrapes=%d first_us=%.1f median_us=%.1f min_us=%.1f "
+      "pools=%d volumes=%d gzip=%d ioctl=%d scrapes=%d first_us=%.1f median_us=%.1f min_us=%.1f "
       "max_us=%.1f median_cpu_us=%.1f median_faults=%ld body_bytes=%zu rss_start_kib=%ld "
       "rss_setup_kib=%ld "
       "rss_peak_kib=%ld "
       "maxrss_kib=%ld\n",
-      shape.pools, shape.pools * shape.volumes_per_pool, gzip ? 1 : 0, scrapes, first_us,
-      times[times.size() / 2], times.front(), times.back(), cpu_times[cpu_times.size() / 2],
-      faults[faults.size() / 2], bytes, rss_start, rss_setup, vm_hwm_kib(), usage.ru_maxrss);
+      shape.pools, shape.pools * shape.volumes_per_pool, gzip ? 1 : 0, ioctl ? 1 : 0, scrapes,
+      first_us, times[times.size() / 2], times.front(), times.back(),
+      cpu_times[cpu_times.size() / 2], faults[faults.size() / 2], bytes, rss_start, rss_setup,
+      vm_hwm_kib(), usage.ru_maxrss);
   return 0;
 }
 

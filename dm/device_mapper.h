@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/device_number.h"
@@ -47,6 +48,16 @@ struct DmReport {
   }
 };
 
+// A device's status as a view: the type and parameters of its one target, pointing into the
+// reply's buffer. Made for the steady path of a scrape, which reads thousands of these and keeps
+// nothing of them but the parsed numbers: no allocation per device.
+struct DmStatusView {
+  bool exists = true;       // false when the device disappeared between the list and this call
+  size_t target_count = 0;  // type and params are set only when it is 1
+  std::string_view type;
+  std::string_view params;
+};
+
 // What DM_DEV_STATUS says about a device: no target code runs for it, so it answers even while
 // the device or what lies under it hangs.
 struct DmInfo {
@@ -73,6 +84,11 @@ class DeviceMapper {
   // metadata for it). A pool's or thin volume's status reads pool metadata: it can block while
   // the devices under the pool hang.
   virtual Expected<DmReport> status(const DmDevice& device) = 0;
+
+  // status() as a view, valid until the calling thread's next call on this DeviceMapper (it
+  // points into that thread's buffer); what status() says about blocking holds. The default reads
+  // status() into a buffer of the thread's.
+  virtual Expected<DmStatusView> status_view(const DmDevice& device);
 
   // The live table. Runs no target I/O: it does not block.
   virtual Expected<DmReport> table(const DmDevice& device) = 0;

@@ -80,6 +80,41 @@ std::vector<uint64_t>& thread_buffer() {
 
 }  // namespace
 
+namespace {
+
+// Calls `use(spec, params)` for each target of a DM_TABLE_STATUS reply (already cut to its
+// data_size by reply_header), checking every offset and string against the buffer.
+template <typename Use>
+Status for_each_target(std::span<const char> reply, const dm_ioctl& header, Use&& use) {
+  const size_t targets_start = header.data_start;
+  size_t offset = targets_start;
+  for (uint32_t i = 0; i < header.target_count; ++i) {
+    dm_target_spec spec{};
+    if (offset > reply.size() || reply.size() - offset < sizeof spec) {
+      return Error::parse(
+          fmt::format("DM_TABLE_STATUS reply: target {} of {} at byte {} runs "
+                      "past {}",
+                      i, header.target_count, offset, reply.size()));
+    }
+    std::memcpy(&spec, reply.data() + offset, sizeof spec);
+    auto params = string_at(reply, offset + sizeof spec);
+    if (!params) {
+      return Error::parse(
+          fmt::format("DM_TABLE_STATUS reply: target {}'s parameters are not terminated", i));
+    }
+    use(spec, *params);
+    // In a reply, `next` counts from the first target spec, not from this one.
+    offset = targets_start + spec.next;
+  }
+  return {};
+}
+
+std::string_view target_type(const dm_target_spec& spec) {
+  return {spec.target_type, strnlen(spec.target_type, sizeof spec.target_type)};
+}
+
+}  // namespace
+
 Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   auto header = reply_header(reply, "DM_TABLE_STATUS");
   if (!header) {
@@ -88,30 +123,35 @@ Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   DmReport report;
   report.event_nr = header->event_nr;
   report.uuid.assign(header->uuid, strnlen(header->uuid, sizeof header->uuid));
-  const size_t targets_start = header->data_start;
-  size_t offset = targets_start;
-  for (uint32_t i = 0; i < header->target_count; ++i) {
-    dm_target_spec spec{};
-    if (offset > reply.size() || reply.size() - offset < sizeof spec) {
-      return Error::parse(
-          fmt::format("DM_TABLE_STATUS reply: target {} of {} at byte {} runs "
-                      "past {}",
-                      i, header->target_count, offset, reply.size()));
-    }
-    std::memcpy(&spec, reply.data() + offset, sizeof spec);
-    auto params = string_at(reply, offset + sizeof spec);
-    if (!params) {
-      return Error::parse(
-          fmt::format("DM_TABLE_STATUS reply: target {}'s parameters are not terminated", i));
-    }
-    report.targets.push_back(
-        DmTarget{spec.sector_start, spec.length,
-                 std::string(spec.target_type, strnlen(spec.target_type, sizeof spec.target_type)),
-                 std::string(*params)});
-    // In a reply, `next` counts from the first target spec, not from this one.
-    offset = targets_start + spec.next;
+  Status walked =
+      for_each_target(reply, *header, [&](const dm_target_spec& spec, std::string_view params) {
+        report.targets.push_back(DmTarget{spec.sector_start, spec.length,
+                                          std::string(target_type(spec)), std::string(params)});
+      });
+  if (!walked) {
+    return walked.error();
   }
   return report;
+}
+
+Expected<DmStatusView> parse_status_view(std::span<const char> reply) {
+  auto header = reply_header(reply, "DM_TABLE_STATUS");
+  if (!header) {
+    return header.error();
+  }
+  DmStatusView view;
+  view.target_count = header->target_count;
+  Status walked =
+      for_each_target(reply, *header, [&](const dm_target_spec& spec, std::string_view params) {
+        if (view.target_count == 1) {
+          view.type = target_type(spec);
+          view.params = params;
+        }
+      });
+  if (!walked) {
+    return walked.error();
+  }
+  return view;
 }
 
 Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
@@ -192,23 +232,39 @@ Expected<std::vector<DmDevice>> DmIoctl::list() {
   return parse_list_reply(reply.bytes);
 }
 
-Expected<DmReport> DmIoctl::table_status(What what, const DmDevice& device) {
-  Reply reply = call(DM_TABLE_STATUS, [&](void* buffer) {
+DmIoctl::Reply DmIoctl::call_table_status(What what, const DmDevice& device) {
+  return call(DM_TABLE_STATUS, [&](void* buffer) {
     auto* header = static_cast<dm_ioctl*>(buffer);
     // DM_SKIP_BDGET_FLAG: libdevmapper's no_open_count.
     header->flags =
         DM_SKIP_BDGET_FLAG | (what == What::kStatus ? DM_NOFLUSH_FLAG : DM_STATUS_TABLE_FLAG);
     header->dev = makedev(device.dev.major, device.dev.minor);
   });
+}
+
+std::optional<Error> DmIoctl::table_status_failed(What what, const DmDevice& device,
+                                                  const Reply& reply, bool& vanished) {
+  vanished = false;
   if (reply.rc == -ENXIO || reply.rc == -ENODEV) {
-    return DmReport::vanished();  // removed since the list
+    vanished = true;  // removed since the list
+    return std::nullopt;
   }
   if (reply.rc < 0) {
     return call_failed(what_name(what), device.name, reply.rc);
   }
   dm_ioctl header{};
   std::memcpy(&header, reply.bytes.data(), sizeof header);
-  if (!same_device(header, device)) {
+  vanished = !same_device(header, device);
+  return std::nullopt;
+}
+
+Expected<DmReport> DmIoctl::table_status(What what, const DmDevice& device) {
+  const Reply reply = call_table_status(what, device);
+  bool vanished = false;
+  if (auto failed = table_status_failed(what, device, reply, vanished)) {
+    return *failed;
+  }
+  if (vanished) {
     return DmReport::vanished();
   }
   auto report = parse_table_status_reply(reply.bytes);
@@ -217,6 +273,23 @@ Expected<DmReport> DmIoctl::table_status(What what, const DmDevice& device) {
                  report.error().kind};
   }
   return report;
+}
+
+Expected<DmStatusView> DmIoctl::status_view(const DmDevice& device) {
+  const Reply reply = call_table_status(What::kStatus, device);
+  bool vanished = false;
+  if (auto failed = table_status_failed(What::kStatus, device, reply, vanished)) {
+    return *failed;
+  }
+  if (vanished) {
+    return DmStatusView{false, 0, {}, {}};
+  }
+  auto view = parse_status_view(reply.bytes);
+  if (!view) {
+    return Error{fmt::format("dm status {}: {}", device.name, view.error().message),
+                 view.error().kind};
+  }
+  return view;
 }
 
 Expected<DmInfo> DmIoctl::info(const DmDevice& device) {

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,9 @@ namespace thinpool {
 // its dm_target_specs and their parameter strings), read into a DmReport. Every offset and
 // string is checked against the buffer and the header's data_size.
 Expected<DmReport> parse_table_status_reply(std::span<const char> reply);
+
+// The same reply as a view of its single target (no copy): type and params point into `reply`.
+Expected<DmStatusView> parse_status_view(std::span<const char> reply);
 
 // The reply of DM_LIST_DEVICES (struct dm_name_list records chained by `next`), read into
 // DmDevices. Every record is checked against the buffer.
@@ -53,6 +57,10 @@ class DmIoctl {
   // device ("dm status vg0-t1: Permission denied (...)").
   Expected<DmReport> table_status(What what, const DmDevice& device);
 
+  // The status as table_status(kStatus) reads it, as a view into the calling thread's buffer:
+  // valid until that thread's next call.
+  Expected<DmStatusView> status_view(const DmDevice& device);
+
   // DM_DEV_STATUS of the device.
   Expected<DmInfo> info(const DmDevice& device);
 
@@ -71,6 +79,10 @@ class DmIoctl {
     std::span<const char> bytes;
   };
   Reply call(unsigned long request, const std::function<void(void* header)>& prepare);
+  Reply call_table_status(What what, const DmDevice& device);
+  // The error of a table or status call, if it failed; `vanished` when the device is gone.
+  static std::optional<Error> table_status_failed(What what, const DmDevice& device,
+                                                  const Reply& reply, bool& vanished);
 
   Ioctl ioctl_;
   Poll poll_;

@@ -106,6 +106,10 @@ Expected<DmReport> LibDevmapperClient::status(const DmDevice& device) {
   return ioctl_.table_status(DmIoctl::What::kStatus, device);
 }
 
+Expected<DmStatusView> LibDevmapperClient::status_view(const DmDevice& device) {
+  return ioctl_.status_view(device);
+}
+
 Expected<DmReport> LibDevmapperClient::table(const DmDevice& device) {
   return ioctl_.table_status(DmIoctl::What::kTable, device);
 }

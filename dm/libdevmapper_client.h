@@ -26,6 +26,7 @@ class LibDevmapperClient : public DeviceMapper {
 
   Expected<std::vector<DmDevice>> list_devices() override;
   Expected<DmReport> status(const DmDevice& device) override;
+  Expected<DmStatusView> status_view(const DmDevice& device) override;
   Expected<DmReport> table(const DmDevice& device) override;
   Expected<DmInfo> info(const DmDevice& device) override;
   Expected<bool> changed_since_last_call() override;

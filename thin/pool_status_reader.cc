@@ -15,18 +15,19 @@ GroupStatus PoolStatusReader::read_group(const std::vector<DmDevice>& devices,
   result.volumes.resize(group.devices.size());
   for (size_t i = 0; i < group.devices.size(); ++i) {
     const bool is_pool = group.has_pool && i == 0;
-    auto report = device_mapper_.status(devices[group.devices[i]]);
+    // A view into this thread's buffer, parsed before the next call: nothing is copied.
+    auto report = device_mapper_.status_view(devices[group.devices[i]]);
     if (!report) {
       result.outcomes[i] = StatusOutcome::kFailed;
       result.errors.emplace_back(i, report.error());
       continue;
     }
     const std::string_view target = is_pool ? kThinPoolTarget : kThinTarget;
-    if (!report->exists || report->targets.size() != 1 || report->targets[0].type != target) {
+    if (!report->exists || report->target_count != 1 || report->type != target) {
       result.outcomes[i] = StatusOutcome::kGone;
       continue;
     }
-    const std::string& params = report->targets[0].params;
+    const std::string_view params = report->params;
     if (is_pool) {
       auto parsed = parse_thin_pool_status(params);
       if (parsed) {

@@ -195,6 +195,86 @@ TEST(DmTableStatusIoctl, OtherErrorsNameTheDevice) {
   EXPECT_EQ(report.error().message, "dm table vg0-t1: Input/output error");
 }
 
+// The view the steady path reads: the one target's type and parameters, pointing into the
+// thread's buffer, with the same answers as table_status for a vanished, renamed or failing device.
+TEST(DmStatusView, GivesTheSingleTargetWithoutCopyingIt) {
+  FakeKernel kernel;
+  kernel.targets = {{0, 2097152, "thin", "2048 2047"}};
+  DmIoctl client(kernel.ioctl(), kernel.poll());
+  auto view = client.status_view(kVolume);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_TRUE(view->exists);
+  EXPECT_EQ(view->target_count, 1u);
+  EXPECT_EQ(view->type, "thin");
+  EXPECT_EQ(view->params, "2048 2047");
+  ASSERT_EQ(kernel.flags.size(), 1u);
+  EXPECT_NE(kernel.flags[0] & DM_NOFLUSH_FLAG, 0u);
+  EXPECT_EQ(kernel.flags[0] & DM_STATUS_TABLE_FLAG, 0u);
+  EXPECT_EQ(kernel.devs[0], makedev(254, 300));
+  // Into the thread's buffer: the next call's reply replaces it.
+  const char* at = view->params.data();
+  kernel.targets = {{0, 2097152, "thin", "4096 4095"}};
+  auto next = client.status_view(kVolume);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->params, "4096 4095");
+  EXPECT_EQ(next->params.data(), at);
+}
+
+TEST(DmStatusView, CountsTargetsAndGivesNoneUnlessThereIsOne) {
+  FakeKernel kernel;
+  kernel.targets = {{0, 8, "linear", "8:16 0"}, {8, 8, "linear", "8:32 0"}};
+  DmIoctl client(kernel.ioctl(), kernel.poll());
+  auto view = client.status_view(kVolume);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->target_count, 2u);
+  EXPECT_TRUE(view->type.empty());
+  EXPECT_TRUE(view->params.empty());
+
+  kernel.targets.clear();
+  view = client.status_view(kVolume);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_TRUE(view->exists);
+  EXPECT_EQ(view->target_count, 0u);
+}
+
+TEST(DmStatusView, AGrownReplyIsReadWhole) {
+  FakeKernel kernel;
+  const std::string params(3000, '7');  // past the first 1 KiB offered
+  kernel.targets = {{0, 8, "thin", params}};
+  DmIoctl client(kernel.ioctl(), kernel.poll());
+  auto view = client.status_view(kVolume);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->params, params);
+  EXPECT_GT(kernel.data_sizes.size(), 1u);
+}
+
+TEST(DmStatusView, VanishedRenamedAndFailingDevicesAsTableStatus) {
+  for (int error : {ENXIO, ENODEV}) {
+    FakeKernel kernel;
+    kernel.error = error;
+    DmIoctl client(kernel.ioctl(), kernel.poll());
+    auto view = client.status_view(kVolume);
+    ASSERT_TRUE(view.ok());
+    EXPECT_FALSE(view->exists);
+  }
+  FakeKernel renamed;
+  renamed.targets = {{0, 2097152, "thin", "2048 2047"}};
+  renamed.name = "vg0-other";
+  DmIoctl renamed_client(renamed.ioctl(), renamed.poll());
+  auto view = renamed_client.status_view(kVolume);
+  ASSERT_TRUE(view.ok());
+  EXPECT_FALSE(view->exists);
+
+  FakeKernel failing;
+  failing.error = EACCES;
+  DmIoctl failing_client(failing.ioctl(), failing.poll());
+  view = failing_client.status_view(kVolume);
+  ASSERT_FALSE(view.ok());
+  EXPECT_TRUE(view.error().is(ErrorKind::kPermission));
+  EXPECT_NE(view.error().message.find("dm status vg0-t1: Permission denied"), std::string::npos)
+      << view.error().message;
+}
+
 // A reply laid out by hand: header, then `specs` at data_start.
 std::vector<char> reply_with(uint32_t target_count, const std::string& specs,
                              uint32_t data_size = 1024) {
@@ -229,6 +309,21 @@ TEST(DmTableStatusReply, RejectsOffsetsOutsideTheBuffer) {
   auto parsed = parse_table_status_reply(reply_with(1, unterminated));
   ASSERT_FALSE(parsed.ok());
   EXPECT_NE(parsed.error().message.find("not terminated"), std::string::npos);
+}
+
+TEST(DmTableStatusReply, TheViewRejectsWhatTheReportRejects) {
+  EXPECT_FALSE(parse_status_view(reply_with(0, "", 4096)).ok());
+  EXPECT_FALSE(parse_status_view(std::vector<char>(100)).ok());
+  std::string first = spec_bytes(5000, "thin", std::string("0 -") + '\0');
+  EXPECT_FALSE(parse_status_view(reply_with(2, first)).ok());
+  std::string unterminated = spec_bytes(0, "thin", std::string(1024, 'x'));
+  auto parsed = parse_status_view(reply_with(1, unterminated));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("not terminated"), std::string::npos);
+  auto good = parse_status_view(reply_with(1, spec_bytes(0, "thin", std::string("0 -") + '\0')));
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->type, "thin");
+  EXPECT_EQ(good->params, "0 -");
 }
 
 TEST(DmTableStatusReply, NoTargetsIsAnEmptyReport) {

@@ -57,6 +57,24 @@ TEST(FakeDeviceMapper, DeviceMissingFromStatusVanishes) {
   EXPECT_FALSE(status->exists);
 }
 
+// DeviceMapper's own status_view (what the fake serves): status() as a view, counted as a call.
+TEST(FakeDeviceMapper, StatusViewIsTheStatusAsAView) {
+  auto fake = FakeDeviceMapper::from_dmsetup_text(
+      "vg0-t1 254 8 \ngone 254 1 \n", "vg0-t1: 0 8 thin 254:7 1\ngone: 0 8 thin 254:7 2\n",
+      "vg0-t1: 0 8 thin 6 5\n");
+  ASSERT_TRUE(fake.ok()) << fake.error().message;
+  auto view = fake->status_view(DmDevice{"vg0-t1", {254, 8}});
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_TRUE(view->exists);
+  EXPECT_EQ(view->target_count, 1u);
+  EXPECT_EQ(view->type, "thin");
+  EXPECT_EQ(view->params, "6 5");
+  EXPECT_EQ(fake->calls().status, 1);
+  auto gone = fake->status_view(DmDevice{"gone", {254, 1}});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->exists);
+}
+
 TEST(FakeDeviceMapper, EmptyKernel) {
   auto fake = FakeDeviceMapper::from_dmsetup_text("", "No devices found\n", "No devices found\n");
   ASSERT_TRUE(fake.ok());

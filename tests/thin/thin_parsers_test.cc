@@ -202,6 +202,41 @@ TEST(ThinStatus, RejectsMalformedLines) {
   }
 }
 
+// The kernel's own form ("%llu %llu", "%llu -") is read without splitting; every other spacing goes
+// the general way. Both must agree, on good lines and on bad ones.
+TEST(ThinStatus, TheKernelsFormAndOtherSpacingsAgree) {
+  struct Case {
+    const char* params;
+    bool ok;
+    uint64_t mapped;
+  };
+  for (const Case& c : std::vector<Case>{{"7 6", true, 7},
+                                         {"7  6", true, 7},
+                                         {" 7 6", true, 7},
+                                         {"7\t6", true, 7},
+                                         {"7 -", true, 7},
+                                         {"7 - ", true, 7},
+                                         {"18446744073709551615 -", true, 18446744073709551615u},
+                                         {"18446744073709551616 -", false, 0},
+                                         {"7 --", false, 0},
+                                         {"7 6x", false, 0},
+                                         {"7x 6", false, 0},
+                                         {"7 ", false, 0},
+                                         {"+7 6", false, 0},
+                                         {"7 +6", false, 0},
+                                         {"7 -6", false, 0}}) {
+    auto status = parse_thin_status(c.params);
+    ASSERT_EQ(status.ok(), c.ok) << c.params;
+    if (c.ok) {
+      EXPECT_EQ(status->state, ThinStatus::State::kActive) << c.params;
+      EXPECT_EQ(status->mapped_sectors, c.mapped) << c.params;
+    } else {
+      EXPECT_NE(status.error().message.find(std::string("\"") + c.params + "\""), std::string::npos)
+          << status.error().message;
+    }
+  }
+}
+
 TEST(ThinTable, ParsesWithAndWithoutExternalOrigin) {
   auto table = parse_thin_table("254:2 17");
   ASSERT_TRUE(table.ok());
