@@ -356,7 +356,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
     };
   }
   options.monitoring = ask_dmeventd(**inventory, deadline);
-  write_lvm_series(groups, **inventory, stuck_reads(), options, out);
+  write_lvm_series(groups, **inventory, stuck_reads(), options, series_cache_, out);
   return {};
 }
 

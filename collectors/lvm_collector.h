@@ -88,6 +88,7 @@ class LvmCollector : public Collector {
   bool volume_series_ = true;
   BlockDeviceOpener opener_;
   lvm::VolumeGroupCache cache_;
+  LvmSeriesCache series_cache_;  // what the series of each VG object need, made once
   SingleFlight<Expected<lvm::LoadedVolumeGroup>> reads_;  // keyed by "<major>:<minor>"
   std::unique_ptr<PvScanner> scanner_;
   SingleFlight<Expected<lvm::PvLabel>> label_reads_;  // the scanner's, keyed the same way

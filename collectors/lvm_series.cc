@@ -1,8 +1,11 @@
 #include "collectors/lvm_series.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <utility>
+
+#include "exposition/metric_writer.h"
 
 namespace thinpool {
 namespace {
@@ -122,47 +125,92 @@ constexpr Family kPvReadStuck{
     "returns.",
     MetricType::Gauge, kStuckLabels};
 
-// A gauge per volume group that was read.
-void write_vg_gauge(const Family& family, const LoadedVolumeGroups& groups,
-                    uint64_t (*value)(const lvm::VolumeGroup&), MetricWriter& out) {
-  FamilySamples samples = out.family(family);
-  for (const auto& [vg, loaded] : groups) {
-    if (loaded) {
-      samples.add({vg}, static_cast<double>(value(*loaded->vg)));
+}  // namespace
+
+struct LvmSeriesCache::VolumeGroupSeries {
+  std::string name;  // the VG's, as loaded
+  // The VG it was made from: its identity, without keeping its LVs in memory once the metadata
+  // cache let go of it (an expired one matches no VG).
+  std::weak_ptr<const lvm::VolumeGroup> vg;
+  bool volume_series = false;  // whether `created` and `info` were rendered
+  uint64_t seqno = 0;
+  uint64_t size_bytes = 0;
+  uint64_t free_bytes = 0;
+  std::vector<lvm::ThinPoolSummary> pools;
+  RenderedSamples created{kVolumeCreation};
+  RenderedSamples info{kVolumeInfo};
+
+  bool made_from(const std::shared_ptr<const lvm::VolumeGroup>& group) const {
+    return vg.lock() == group;  // two live objects never share an address
+  }
+};
+
+namespace {
+
+using VgSeries = LvmSeriesCache::VolumeGroupSeries;
+
+// The entry of the VG `group` loaded as `name`: one pass over its LVs for the pools, another for
+// the per-LV lines when `volume_series`.
+LvmSeriesCache::Entry make_entry(const std::string& name,
+                                 const std::shared_ptr<const lvm::VolumeGroup>& group,
+                                 bool volume_series) {
+  auto entry = std::make_shared<VgSeries>();
+  entry->name = name;
+  entry->vg = group;
+  entry->volume_series = volume_series;
+  entry->seqno = group->seqno;
+  entry->size_bytes = group->size_bytes();
+  entry->free_bytes = group->free_bytes();
+  entry->pools = lvm::thin_pools(*group);
+  if (volume_series) {
+    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*group)) {
+      if (volume.lv->creation_time != 0) {
+        entry->created.add({volume.thin->thin_pool, name, volume.lv->name},
+                           static_cast<double>(volume.lv->creation_time));
+      }
+      const std::string_view origin =
+          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
+      entry->info.add({volume.thin->thin_pool, name, volume.lv->name, origin}, 1);
     }
+  }
+  return entry;
+}
+
+// A gauge per volume group that was read.
+void write_vg_gauge(const Family& family, const std::vector<LvmSeriesCache::Entry>& entries,
+                    uint64_t VgSeries::*field, MetricWriter& out) {
+  FamilySamples samples = out.family(family);
+  for (const LvmSeriesCache::Entry& entry : entries) {
+    samples.add({entry->name}, static_cast<double>((*entry).*field));
   }
 }
 
-// A thin pool in the metadata of a VG that was read, and the kernel's pool for it (null while it
-// is not active).
+// A thin pool in the metadata of a VG that was read (its summary in the VG's cache entry, which
+// the scrape holds), and the kernel's pool for it (null while it is not active).
 struct LvmPool {
   std::string_view vg;
-  lvm::ThinPoolSummary summary;
+  const lvm::ThinPoolSummary* summary = nullptr;
   const ThinPool* active = nullptr;
 
   std::array<std::string_view, 3> label_values() const {
     return {active != nullptr ? std::string_view(active->names.dm_name) : std::string_view(), vg,
-            summary.lv};
+            summary->lv};
   }
 };
 
-// Every thin pool of every VG that was read, each VG's LVs summarized once.
-std::vector<LvmPool> lvm_pools(const LoadedVolumeGroups& groups, const ThinInventory& inventory) {
-  std::map<std::pair<std::string_view, std::string_view>, const ThinPool*> active;
-  for (const ThinPool& pool : inventory.pools) {
-    active.emplace(std::make_pair(std::string_view(pool.names.vg), std::string_view(pool.names.lv)),
-                   &pool);
-  }
+// Every thin pool of every VG that was read, with the kernel's pool for it: a pass over the
+// pools, none over the LVs.
+std::vector<LvmPool> lvm_pools(const std::vector<LvmSeriesCache::Entry>& entries,
+                               const ThinInventory& inventory) {
   std::vector<LvmPool> pools;
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (lvm::ThinPoolSummary& summary : lvm::thin_pools(*loaded->vg)) {
-      LvmPool pool{vg, std::move(summary), nullptr};
-      auto found = active.find({pool.vg, pool.summary.lv});
-      pool.active = found != active.end() ? found->second : nullptr;
-      pools.push_back(std::move(pool));
+  for (const LvmSeriesCache::Entry& entry : entries) {
+    for (const lvm::ThinPoolSummary& summary : entry->pools) {
+      auto active =
+          std::find_if(inventory.pools.begin(), inventory.pools.end(), [&](const ThinPool& pool) {
+            return pool.names.vg == entry->name && pool.names.lv == summary.lv;
+          });
+      pools.push_back(
+          {entry->name, &summary, active != inventory.pools.end() ? &*active : nullptr});
     }
   }
   return pools;
@@ -183,7 +231,8 @@ void write_active_pool_gauge(const Family& family, const std::vector<LvmPool>& p
   FamilySamples samples = out.family(family);
   for (const LvmPool& pool : pools) {
     if (pool.active != nullptr) {
-      samples.add(pool.active->names.pool_label_values(), static_cast<double>(pool.summary.*field));
+      samples.add(pool.active->names.pool_label_values(),
+                  static_cast<double>((*pool.summary).*field));
     }
   }
 }
@@ -197,7 +246,7 @@ void write_autoextend_series(
   std::vector<std::optional<lvm::ThinPoolAutoextend>> policies;
   policies.reserve(pools.size());
   for (const LvmPool& pool : pools) {
-    policies.push_back(policy_of(pool.summary));
+    policies.push_back(policy_of(*pool.summary));
   }
   FamilySamples threshold = out.family(kAutoextendThreshold);
   for (size_t i = 0; i < pools.size(); ++i) {
@@ -216,30 +265,16 @@ void write_autoextend_series(
   }
 }
 
-// The per-LV series of every thin LV of every VG that was read.
-void write_volume_series(const LoadedVolumeGroups& groups, MetricWriter& out) {
+// The per-LV series of every thin LV of every VG that was read, from the text rendered once per
+// VG.
+void write_volume_series(const std::vector<LvmSeriesCache::Entry>& entries, MetricWriter& out) {
   FamilySamples created = out.family(kVolumeCreation);
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
-      if (volume.lv->creation_time != 0) {
-        created.add({volume.thin->thin_pool, vg, volume.lv->name},
-                    static_cast<double>(volume.lv->creation_time));
-      }
-    }
+  for (const LvmSeriesCache::Entry& entry : entries) {
+    created.add_rendered(entry->created);
   }
   FamilySamples info = out.family(kVolumeInfo);
-  for (const auto& [vg, loaded] : groups) {
-    if (!loaded) {
-      continue;
-    }
-    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*loaded->vg)) {
-      const std::string& origin =
-          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
-      info.add({volume.thin->thin_pool, vg, volume.lv->name, origin}, 1);
-    }
+  for (const LvmSeriesCache::Entry& entry : entries) {
+    info.add_rendered(entry->info);
   }
 }
 
@@ -263,9 +298,35 @@ MonitoringView monitoring_view(const Expected<MonitorStatus>& status,
   return view;
 }
 
+std::vector<LvmSeriesCache::Entry> LvmSeriesCache::entries(const LoadedVolumeGroups& groups,
+                                                           bool volume_series) {
+  std::vector<Entry> found;
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [&](const auto& entry) { return !groups.contains(entry.first); });
+  for (const auto& [name, loaded] : groups) {
+    if (!loaded) {
+      continue;  // its entry stays for when it reads again
+    }
+    Entry& entry = entries_[name];
+    if (entry == nullptr || entry->volume_series != volume_series ||
+        !entry->made_from(loaded->vg)) {
+      entry = make_entry(name, loaded->vg, volume_series);
+      ++made_;
+    }
+    found.push_back(entry);
+  }
+  return found;
+}
+
+uint64_t LvmSeriesCache::made() const {
+  std::lock_guard lock(mutex_);
+  return made_;
+}
+
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
                       const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
-                      MetricWriter& out) {
+                      LvmSeriesCache& cache, MetricWriter& out) {
+  const std::vector<LvmSeriesCache::Entry> entries = cache.entries(groups, options.volume_series);
   FamilySamples read_success = out.family(kReadSuccess);
   for (const auto& [vg, loaded] : groups) {
     read_success.add({vg}, loaded ? 1 : 0);
@@ -276,13 +337,10 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
       vg_info.add({vg, loaded->vg->id, lvm::to_string(loaded->source), loaded->origin}, 1);
     }
   }
-  write_vg_gauge(
-      kVgSize, groups, [](const lvm::VolumeGroup& group) { return group.size_bytes(); }, out);
-  write_vg_gauge(
-      kVgFree, groups, [](const lvm::VolumeGroup& group) { return group.free_bytes(); }, out);
-  write_vg_gauge(
-      kSeqno, groups, [](const lvm::VolumeGroup& group) { return group.seqno; }, out);
-  const std::vector<LvmPool> pools = lvm_pools(groups, inventory);
+  write_vg_gauge(kVgSize, entries, &VgSeries::size_bytes, out);
+  write_vg_gauge(kVgFree, entries, &VgSeries::free_bytes, out);
+  write_vg_gauge(kSeqno, entries, &VgSeries::seqno, out);
+  const std::vector<LvmPool> pools = lvm_pools(entries, inventory);
   write_active_pool_gauge(kTransactionId, pools, &lvm::ThinPoolSummary::transaction_id, out);
   write_active_pool_gauge(kMetadataLvSize, pools, &lvm::ThinPoolSummary::metadata_size_bytes, out);
   write_pool_gauge(
@@ -290,13 +348,15 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
       out);
   write_pool_gauge(
       kLvmThinVolumes, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.thin_volume_count); }, out);
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary->thin_volume_count); },
+      out);
   write_pool_gauge(
       kLvmProvisioned, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.provisioned_bytes); }, out);
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary->provisioned_bytes); },
+      out);
   write_pool_gauge(
       kLvmSnapshots, pools,
-      [](const LvmPool& pool) { return static_cast<double>(pool.summary.snapshot_count); }, out);
+      [](const LvmPool& pool) { return static_cast<double>(pool.summary->snapshot_count); }, out);
   {
     FamilySamples area_size = out.family(kMetadataAreaSize);
     for (const auto& [vg, loaded] : groups) {
@@ -320,7 +380,7 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
     }
   }
   if (options.volume_series) {
-    write_volume_series(groups, out);
+    write_volume_series(entries, out);
   }
   if (options.autoextend) {
     write_autoextend_series(pools, options.autoextend, out);

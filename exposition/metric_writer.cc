@@ -80,6 +80,34 @@ size_t utf8_sequence_length(std::string_view text) {
   return 0;
 }
 
+void check_label_count(const Family& family, std::span<const std::string_view> label_values) {
+  if (label_values.size() != family.label_names.size()) {
+    throw std::logic_error(fmt::format("family {} has {} labels, a sample gave {} values",
+                                       family.name, family.label_names.size(),
+                                       label_values.size()));
+  }
+}
+
+// One sample line: the family's name, its labels (values escaped here) and the value.
+void append_sample_line(const Family& family, std::span<const std::string_view> label_values,
+                        double value, std::string& out) {
+  out.append(family.name);
+  char separator = '{';
+  for (size_t i = 0; i < label_values.size(); ++i) {
+    out.push_back(separator);
+    out.append(family.label_names[i]).append("=\"");
+    append_label_value(label_values[i], out);
+    out.push_back('"');
+    separator = ',';
+  }
+  if (!label_values.empty()) {
+    out.push_back('}');
+  }
+  out.push_back(' ');
+  append_sample_value(value, out);
+  out.push_back('\n');
+}
+
 }  // namespace
 
 FamilySamples MetricWriter::family(const Family& family) {
@@ -104,14 +132,14 @@ void MetricWriter::roll_back(Mark mark) {
   ++generation_;  // samples of a family opened before the mark can no longer be added
 }
 
-void FamilySamples::begin_sample() {
+void FamilySamples::begin_samples() {
   MetricWriter& writer = *writer_;
   if (generation_ != writer.generation_) {
     throw std::logic_error(
         fmt::format("a sample of family {} written after the next family started", family_->name));
   }
-  std::string& out = writer.out_;
   if (!writer.header_written_) {
+    std::string& out = writer.out_;
     // prometheus-cpp writes HELP text as is, without escaping.
     if (!family_->help.empty()) {
       out.append("# HELP ").append(family_->name).append(" ").append(family_->help).append("\n");
@@ -123,36 +151,18 @@ void FamilySamples::begin_sample() {
         .append("\n");
     writer.header_written_ = true;
   }
-  out.append(family_->name);
 }
 
 void FamilySamples::add(std::span<const std::string_view> label_values, double value) {
-  if (label_values.size() != family_->label_names.size()) {
-    throw std::logic_error(fmt::format("family {} has {} labels, a sample gave {} values",
-                                       family_->name, family_->label_names.size(),
-                                       label_values.size()));
-  }
-  begin_sample();
-  std::string& out = writer_->out_;
-  char separator = '{';
-  for (size_t i = 0; i < label_values.size(); ++i) {
-    out.push_back(separator);
-    out.append(family_->label_names[i]).append("=\"");
-    append_label_value(label_values[i], out);
-    out.push_back('"');
-    separator = ',';
-  }
-  if (!label_values.empty()) {
-    out.push_back('}');
-  }
-  out.push_back(' ');
-  append_sample_value(value, out);
-  out.push_back('\n');
+  check_label_count(*family_, label_values);
+  begin_samples();
+  append_sample_line(*family_, label_values, value, writer_->out_);
 }
 
 void FamilySamples::add_label_text(std::initializer_list<std::string_view> pieces, double value) {
-  begin_sample();
+  begin_samples();
   std::string& out = writer_->out_;
+  out.append(family_->name);
   out.push_back('{');
   for (std::string_view piece : pieces) {
     out.append(piece);
@@ -160,6 +170,23 @@ void FamilySamples::add_label_text(std::initializer_list<std::string_view> piece
   out.append("} ");
   append_sample_value(value, out);
   out.push_back('\n');
+}
+
+void FamilySamples::add_rendered(const RenderedSamples& samples) {
+  if (samples.family().name != family_->name) {
+    throw std::logic_error(fmt::format("samples rendered for family {} written to family {}",
+                                       samples.family().name, family_->name));
+  }
+  if (samples.text().empty()) {
+    return;
+  }
+  begin_samples();
+  writer_->out_.append(samples.text());
+}
+
+void RenderedSamples::add(std::span<const std::string_view> label_values, double value) {
+  check_label_count(*family_, label_values);
+  append_sample_line(*family_, label_values, value, text_);
 }
 
 void append_label_value(std::string_view value, std::string& out) {

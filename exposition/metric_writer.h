@@ -35,6 +35,7 @@ struct Family {
 };
 
 class MetricWriter;
+class RenderedSamples;
 
 // The samples of one family, open from MetricWriter::family() until the next family starts.
 class FamilySamples {
@@ -51,15 +52,43 @@ class FamilySamples {
   // collector's, made once per device (thin/device_names.h).
   void add_label_text(std::initializer_list<std::string_view> pieces, double value);
 
+  // The samples `samples` holds, rendered earlier for this family (throws std::logic_error for
+  // another family's); nothing, not even HELP and TYPE, when it holds none.
+  void add_rendered(const RenderedSamples& samples);
+
  private:
   friend class MetricWriter;
   FamilySamples(MetricWriter& writer, const Family& family, uint32_t generation)
       : writer_(&writer), family_(&family), generation_(generation) {}
-  void begin_sample();
+  // Checks that the family is still open and writes its HELP and TYPE lines before its first
+  // sample.
+  void begin_samples();
 
   MetricWriter* writer_;
   const Family* family_;
   uint32_t generation_;
+};
+
+// Samples of one family rendered ahead of the scrapes that write them, each line as
+// FamilySamples::add writes it: for series that stay the same while their source does and cost more
+// to format than to keep (the lvm collector's per-LV series, rendered once per parsed VG). A scrape
+// appends them all with FamilySamples::add_rendered.
+class RenderedSamples {
+ public:
+  explicit RenderedSamples(const Family& family) : family_(&family) {}
+
+  void add(std::span<const std::string_view> label_values, double value);
+  void add(std::initializer_list<std::string_view> label_values, double value) {
+    add(std::span(label_values.begin(), label_values.size()), value);
+  }
+
+  const Family& family() const { return *family_; }
+  // The sample lines, each ending in '\n'.
+  std::string_view text() const { return text_; }
+
+ private:
+  const Family* family_;
+  std::string text_;
 };
 
 // Appends the exposition of one scrape to `out`. A family's HELP and TYPE lines go out with its
