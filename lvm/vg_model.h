@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -63,6 +65,40 @@ struct ThinVolumeSegment {
   std::string external_origin;  // or ""
 };
 
+// An optional value kept on the heap: std::optional's interface for what most segments do not
+// have (a thin LV's segment has no thin-pool part, a pool's no thin part), so that each costs a
+// pointer instead of its whole size in every segment (120 bytes each in 10,000 thin LVs).
+template <typename T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+  HeapOptional(const HeapOptional& other)
+      : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  HeapOptional(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const HeapOptional& other) {
+    if (this != &other) {
+      value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    }
+    return *this;
+  }
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(T value) {
+    value_ = std::make_unique<T>(std::move(value));
+    return *this;
+  }
+  ~HeapOptional() = default;
+
+  bool has_value() const { return value_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return *value_; }
+  T& operator*() { return *value_; }
+  const T* operator->() const { return value_.get(); }
+  T* operator->() { return value_.get(); }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
 struct Segment {
   std::string name;  // "segment1"
   uint64_t start_extent = 0;
@@ -74,8 +110,8 @@ struct Segment {
   // Extents each PV area occupies: extent_count / stripes for striped, extent_count for
   // mirror legs (pvmove). What lvm2 counts as allocated on the PV.
   uint64_t area_extents = 0;
-  std::optional<ThinPoolSegment> thin_pool;
-  std::optional<ThinVolumeSegment> thin;
+  HeapOptional<ThinPoolSegment> thin_pool;
+  HeapOptional<ThinVolumeSegment> thin;
 };
 
 // An LV's status flags: those lvm2 sets on the LVs it makes (lib/format_text/flags.c,
