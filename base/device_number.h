@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,3 +24,11 @@ std::string to_string(DeviceNumber dev);
 Expected<DeviceNumber> parse_device_number(std::string_view text);
 
 }  // namespace thinpool
+
+// For hash maps keyed by device: major and minor side by side, as the kernel's dev_t keeps them.
+template <>
+struct std::hash<thinpool::DeviceNumber> {
+  size_t operator()(const thinpool::DeviceNumber& dev) const noexcept {
+    return std::hash<uint64_t>{}((uint64_t{dev.major} << 32) | dev.minor);
+  }
+};

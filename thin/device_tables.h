@@ -11,10 +11,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/device_number.h"
@@ -72,7 +72,9 @@ class DeviceTables {
     uint64_t seen_in = 0;   // the last read that looked it up
   };
 
-  std::map<DeviceNumber, Entry> tables_;
+  // Hashed: a steady scrape of 10,000 volumes looks every one up (a tree lookup chased 14
+  // pointers for each).
+  std::unordered_map<DeviceNumber, Entry> tables_;
   uint64_t read_ = 0;
   uint64_t valid_since_ = 0;  // the first read since device-mapper last changed anything
 };
