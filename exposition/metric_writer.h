@@ -82,6 +82,9 @@ class RenderedSamples {
     add(std::span(label_values.begin(), label_values.size()), value);
   }
 
+  // Once every sample is added: the text keeps no spare capacity while it is kept.
+  void shrink_to_fit() { text_.shrink_to_fit(); }
+
   const Family& family() const { return *family_; }
   // The sample lines, each ending in '\n'.
   std::string_view text() const { return text_; }

@@ -174,6 +174,7 @@ TEST(MetricWriterTest, RenderedSamplesAreWrittenAsAddWouldWriteThem) {
   rendered.add({"a\"b", "x\n"}, 7);
   rendered.add({"", "latin\xe9"}, 0.25);
   EXPECT_THROW(rendered.add({"only one value"}, 1), std::logic_error);
+  rendered.shrink_to_fit();
   std::string reference;
   MetricWriter reference_writer(reference);
   FamilySamples reference_samples = reference_writer.family(family);
