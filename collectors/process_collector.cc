@@ -60,10 +60,32 @@ double boot_time(const std::string& proc_stat) {
   return -1;
 }
 
+// The process's start, once: boot time plus the start in clock ticks since boot, neither of which
+// changes. Reading the system's /proc/stat costs the kernel a pass over every CPU and interrupt
+// counter, too much to pay on every scrape.
+double start_time_seconds(const std::string& proc_self, const std::string& proc_stat) {
+  const std::string stat = read_text(proc_self + "/stat");
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 > stat.size()) {
+    return -1;
+  }
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string value;
+  for (int i = 0; i <= 19 && fields >> value; ++i) {
+    if (i == 19) {
+      const double boot = boot_time(proc_stat);
+      return boot < 0 ? -1 : boot + std::stod(value) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return -1;
+}
+
 }  // namespace
 
 ProcessCollector::ProcessCollector(std::string proc_self, std::string proc_stat)
-    : proc_self_(std::move(proc_self)), proc_stat_(std::move(proc_stat)) {}
+    : proc_self_(std::move(proc_self)),
+      proc_stat_(std::move(proc_stat)),
+      start_time_seconds_(start_time_seconds(proc_self_, proc_stat_)) {}
 
 Status ProcessCollector::collect(ScrapeContext& /*context*/, MetricWriter& out) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -83,8 +105,8 @@ Status ProcessCollector::collect(ScrapeContext& /*context*/, MetricWriter& out) 
       out.family(kCpu).add({}, (std::stod(values[11]) + std::stod(values[12])) / ticks);
       out.family(kVirtualMemory).add({}, std::stod(values[20]));
       out.family(kResidentMemory).add({}, std::stod(values[21]) * page_size);
-      if (double boot = boot_time(proc_stat_); boot >= 0) {
-        out.family(kStartTime).add({}, boot + std::stod(values[19]) / ticks);
+      if (start_time_seconds_ >= 0) {
+        out.family(kStartTime).add({}, start_time_seconds_);
       }
     }
   }

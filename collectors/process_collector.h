@@ -19,6 +19,7 @@ class ProcessCollector : public Collector {
  private:
   std::string proc_self_;
   std::string proc_stat_;
+  double start_time_seconds_ = -1;  // read once: negative when it could not be
 };
 
 CollectorDefinition process_collector_definition();
