@@ -4,6 +4,8 @@
 start_exporter() {
   local log=$1
   shift
+  # Made here: the background job's redirection may not have created it by the first read.
+  : >"$log"
   "$BIN" --web.listen-address=127.0.0.1:0 "$@" 2>"$log" &
   PID=$!
   PORT=""

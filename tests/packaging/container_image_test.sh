@@ -75,6 +75,7 @@ cp -r "$FIXTURES" "$rootfs/fixtures"
 start_in_image() {
   local log=$1
   shift
+  : >"$log"  # before the first read: the job may not have opened it yet
   chroot "$rootfs" /usr/bin/thinpool_exporter --web.listen-address=127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
   port=""

@@ -67,6 +67,7 @@ activate() {
     for address in "${ADDRESSES[@]}"; do
       listen+=(-l "$address")
     done
+    : >"$log"  # before the first read: the job may not have opened it yet
     systemd-socket-activate "${listen[@]}" "$@" 2>"$log" &
     PID=$!
     for _ in $(seq 1 100); do
