@@ -1,4 +1,5 @@
-// The number and field helpers every parser of kernel and dmsetup text uses.
+// The number and field helpers every parser of kernel and dmsetup text uses, and the HTML escaping
+// of the exporter's pages.
 #pragma once
 
 #include <array>
@@ -6,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,5 +45,9 @@ class Fields {
 inline Fields split_fields(std::string_view text) {
   return Fields(text);
 }
+
+// `text` safe as HTML text and as a double-quoted attribute value: & < > " become &amp; &lt; &gt;
+// &quot;; every other byte, ' and UTF-8 included, is kept (no page puts text in single quotes).
+std::string html_escape(std::string_view text);
 
 }  // namespace thinpool

@@ -7,34 +7,12 @@
 #include <cmath>
 #include <memory>
 
+#include "base/text.h"
 #include "exporter/http_server.h"
 #include "exposition/metric_writer.h"
 
 namespace thinpool {
 namespace {
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 constexpr std::string_view kReasonLabel[] = {"reason"};
 constexpr std::string_view kPhaseLabel[] = {"phase"};

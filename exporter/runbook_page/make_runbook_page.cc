@@ -25,7 +25,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.h"
+
 namespace {
+
+using thinpool::html_escape;
 
 constexpr std::string_view kSelf = "docs/runbook.md";
 
@@ -70,26 +74,6 @@ std::string github_slug(const std::string& heading, std::map<std::string, int>& 
   return unique;
 }
 
-std::string html_attribute(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // A link's target as a path in the repository, for a relative one (the runbook is in docs/):
 // "deployment.md" -> "docs/deployment.md", "../alerts/x.yml" -> "alerts/x.yml". Addresses with a
 // scheme stay as they are.
@@ -127,7 +111,7 @@ std::string with_heading_ids(const std::string& html, const std::vector<std::str
     if (pos + 1 < html.size() && html[pos] >= '1' && html[pos] <= '6' && html[pos + 1] == '>' &&
         next < ids.size()) {
       out += html[pos++];
-      out += " id=\"" + html_attribute(ids[next++]) + "\"";
+      out += " id=\"" + html_escape(ids[next++]) + "\"";
     }
   }
   out.append(html, pos);
@@ -251,7 +235,7 @@ std::string page(const std::string& body, const std::string& version) {
          "<title>thinpool_exporter runbook</title>\n<style>\n" +
          std::string(kStyle) +
          "</style>\n</head>\n<body>\n<nav><a href=\"/\">thinpool_exporter</a> " +
-         html_attribute(version) + " &rsaquo; runbook (as built into this binary)</nav>\n<main>\n" +
+         html_escape(version) + " &rsaquo; runbook (as built into this binary)</nav>\n<main>\n" +
          body + "</main>\n</body>\n</html>\n";
 }
 

@@ -49,5 +49,21 @@ TEST(SplitFields, HoldsAnyNumberOfFields) {
   }
 }
 
+TEST(HtmlEscape, EscapesWhatEndsTextOrADoubleQuotedAttribute) {
+  EXPECT_EQ(html_escape(""), "");
+  EXPECT_EQ(html_escape("&"), "&amp;");
+  EXPECT_EQ(html_escape("<"), "&lt;");
+  EXPECT_EQ(html_escape(">"), "&gt;");
+  EXPECT_EQ(html_escape("\""), "&quot;");
+  // Every page quotes its attributes with ", so ' is kept.
+  EXPECT_EQ(html_escape("'"), "'");
+  // An entity already written is escaped again: the input is text, not HTML.
+  EXPECT_EQ(html_escape("&amp;"), "&amp;amp;");
+  EXPECT_EQ(html_escape("<a href=\"x\">it's</a>"), "&lt;a href=&quot;x&quot;&gt;it's&lt;/a&gt;");
+  // UTF-8 passes byte for byte.
+  EXPECT_EQ(html_escape("vg0-pool \u00e9\u2192\U0001f4be"), "vg0-pool \u00e9\u2192\U0001f4be");
+  EXPECT_EQ(html_escape("caf\xc3\xa9 & th\xc3\xa9"), "caf\xc3\xa9 &amp; th\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace thinpool
