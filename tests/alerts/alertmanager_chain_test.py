@@ -31,7 +31,8 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import promql_live_test as live  # noqa: E402
+import live_prometheus  # noqa: E402 - processes, HTTP and Prometheus
+import promql_live_test as live  # noqa: E402 - the live test's checks and growth helpers
 
 FOR_KEYS = ["metadataAlmostFullFor", "dataAlmostFullFor", "fillingUpWarningFor", "fillingUpCriticalFor",
             "notWritableFor", "needsCheckFor", "metadataSnapshotHeldFor", "transactionIdMismatchFor",
@@ -83,7 +84,7 @@ def render_rules(repo, tmp):
     out = os.path.join(tmp, "rules")
     os.makedirs(out)
     subprocess.run(["jsonnet", "-J", vendor, "-m", out, source], check=True, capture_output=True,
-                   timeout=live.remaining())
+                   timeout=live_prometheus.remaining())
     return [os.path.join(out, "thinpool_rules.json"), os.path.join(out, "thinpool_alerts.json")]
 
 
@@ -106,18 +107,18 @@ def alertmanager_config(repo, tmp, hooks):
 def main():
     exporter, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     tmp = tempfile.mkdtemp(prefix="am-chain-")
-    procs = live.Processes(tmp)
+    procs = live_prometheus.Processes(tmp)
     checks = live.Checks()
     hooks = Webhooks()
     try:
-        ports = {n: live.free_port() for n in ("growing", "seed", "down", "prometheus", "alertmanager")}
+        ports = {n: live_prometheus.free_port() for n in ("growing", "seed", "down", "alertmanager")}
         fixtures = {"growing": os.path.join(tmp, "growing"), "seed": os.path.join(repo, "tests/fixtures/seed-incident")}
         shutil.copytree(os.path.join(repo, "tests/fixtures/lvm-healthy"), fixtures["growing"])
 
         def start_exporter(name):
             proc, log = procs.start(name, [exporter, f"--web.listen-address=127.0.0.1:{ports[name]}",
                                            f"--devmapper.fixtures={fixtures[name]}", "--log.level=warn"])
-            live.wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
+            live_prometheus.wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
 
         for name in ("growing", "seed"):
             start_exporter(name)
@@ -127,22 +128,15 @@ def main():
             f"--storage.path={os.path.join(tmp, 'am')}", f"--web.listen-address=127.0.0.1:{ports['alertmanager']}",
             "--cluster.listen-address=", "--log.level=warn"])
         am = f"http://127.0.0.1:{ports['alertmanager']}"
-        live.wait_http(am + "/-/ready", "alertmanager", am_proc, am_log)
+        live_prometheus.wait_http(am + "/-/ready", "alertmanager", am_proc, am_log)
 
-        config = os.path.join(tmp, "prometheus.yml")
-        with open(config, "w") as f:
-            json.dump({
-                "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
-                "rule_files": render_rules(repo, tmp),
-                "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ports['alertmanager']}"]}]}]},
-                "scrape_configs": [{"job_name": "thinpool", "static_configs": [
-                    {"targets": [f"127.0.0.1:{ports[n]}" for n in ("growing", "seed", "down")]}]}],
-            }, f)
-        prom_proc, prom_log = procs.start("prometheus", [
-            shutil.which("prometheus") or "/usr/bin/prometheus", f"--config.file={config}",
-            f"--storage.tsdb.path={os.path.join(tmp, 'data')}", f"--web.listen-address=127.0.0.1:{ports['prometheus']}",
-            "--rules.alert.resend-delay=1s", "--log.level=warn"])
-        live.wait_http(f"http://127.0.0.1:{ports['prometheus']}/-/ready", "prometheus", prom_proc, prom_log)
+        live_prometheus.start_prometheus(procs, "prometheus", {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+            "rule_files": render_rules(repo, tmp),
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ports['alertmanager']}"]}]}]},
+            "scrape_configs": [{"job_name": "thinpool", "static_configs": [
+                {"targets": [f"127.0.0.1:{ports[n]}" for n in ("growing", "seed", "down")]}]}],
+        }, ["--rules.alert.resend-delay=1s"])
 
         time.sleep(1.5)
         for step in range(1, live.GROWTH_STEPS + 1):
@@ -156,7 +150,7 @@ def main():
             return [a for a in hooks.alerts("/page") if a["labels"].get("alertname") == "ThinPoolMetadataAlmostFull"
                     and a["labels"].get("pool") == live.SEED_POOL and a["labels"].get("instance") == f"127.0.0.1:{ports['seed']}"]
         while not seed_paged() or not hooks.alerts("/ticket"):
-            live.remaining()
+            live_prometheus.remaining()
             time.sleep(0.5)
         time.sleep(3)  # let inhibitions settle and late notifications arrive
 
@@ -170,7 +164,7 @@ def main():
         else:
             checks.fail(f"pager got the seed alert but not as expected: {paged}")
 
-        am_alerts = json.loads(live.http_get(am + "/api/v2/alerts"))
+        am_alerts = json.loads(live_prometheus.http_get(am + "/api/v2/alerts"))
 
         def am_find(alertname, severity, instance_port):
             return [a for a in am_alerts if a["labels"].get("alertname") == alertname
@@ -217,7 +211,7 @@ def main():
         procs.stop_all()
         hooks.server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - live.started:.1f} s)")
+    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - live_prometheus.started:.1f} s)")
     return 1 if checks.failed else 0
 
 

@@ -37,10 +37,11 @@ import urllib.request
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import promql_live_test as live  # noqa: E402 - the live test's process, HTTP and growth helpers
+import live_prometheus  # noqa: E402 - processes, HTTP and Prometheus
+import promql_live_test as live  # noqa: E402 - the live test's checks and growth helpers
 
 DEADLINE = 240  # seconds, for the whole test
-live.DEADLINE = DEADLINE
+live_prometheus.DEADLINE = DEADLINE
 HOSTS = {"seed": "east", "faults": "east", "growing": "west"}  # exporter -> its agent's cluster
 SEED_POOL = live.SEED_POOL
 GROWTH_STEPS = 6
@@ -56,14 +57,8 @@ def exporter_port(proc, log):
         m = LISTENING.search(open(log).read())
         if m:
             return int(m.group(1))
-        live.remaining()
+        live_prometheus.remaining()
         time.sleep(0.05)
-
-
-def write_json(path, value):
-    with open(path, "w") as f:
-        json.dump(value, f)  # JSON is YAML
-    return path
 
 
 def render_multi_cluster(repo, tmp):
@@ -166,9 +161,8 @@ def check_fleet_dashboard(prom, checks, dashboard, what, instances):
 
 def main():
     exporter, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    prometheus_bin = shutil.which("prometheus") or "/usr/bin/prometheus"
     tmp = tempfile.mkdtemp(prefix="fleet-")
-    procs = live.Processes(tmp)
+    procs = live_prometheus.Processes(tmp)
     checks = live.Checks()
     ports = {}
     try:
@@ -185,39 +179,23 @@ def main():
                                            f"--collector.lvm.backup-dir={no_backups}",  # never the host's
                                            "--log.level=info"])
             ports[name] = exporter_port(proc, log)
-            live.wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
+            live_prometheus.wait_http(f"http://127.0.0.1:{ports[name]}/metrics", f"exporter {name}", proc, log)
 
         for name in HOSTS:
             start_exporter(name)
         instances = {f"127.0.0.1:{ports[name]}": cluster for name, cluster in HOSTS.items()}
 
-        central_port = live.free_port()
-        central_config = write_json(os.path.join(tmp, "central.yml"), {
+        prom = live_prometheus.start_prometheus(procs, "central", {
             "global": {"evaluation_interval": "1s"},
             "rule_files": [os.path.join(repo, "alerts", f) for f in ("thinpool_rules.yml", "thinpool_alerts.yml")],
-        })
-        central, central_log = procs.start("central", [
-            prometheus_bin, f"--config.file={central_config}", f"--storage.tsdb.path={os.path.join(tmp, 'central')}",
-            f"--web.listen-address=127.0.0.1:{central_port}", "--web.enable-remote-write-receiver",
-            "--storage.tsdb.retention.time=1h", "--log.level=warn"])
-        live.wait_http(f"http://127.0.0.1:{central_port}/-/ready", "central prometheus", central, central_log)
-
-        for name, cluster in HOSTS.items():
-            agent_port = live.free_port()
-            config = write_json(os.path.join(tmp, f"agent-{name}.yml"), {
-                "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "external_labels": {"cluster": cluster}},
-                "scrape_configs": [{"job_name": "thinpool",
-                                    "static_configs": [{"targets": [f"127.0.0.1:{ports[name]}"]}]}],
-                "remote_write": [{"url": f"http://127.0.0.1:{central_port}/api/v1/write",
-                                  "queue_config": {"batch_send_deadline": "200ms", "min_backoff": "50ms",
-                                                   "max_backoff": "500ms"}}],
-            })
-            agent, agent_log = procs.start(f"agent-{name}", [
-                prometheus_bin, "--enable-feature=agent", f"--config.file={config}",
-                f"--storage.agent.path={os.path.join(tmp, 'agent-' + name)}",
-                f"--web.listen-address=127.0.0.1:{agent_port}", "--log.level=warn"])
-            live.wait_http(f"http://127.0.0.1:{agent_port}/-/ready", f"agent {name}", agent, agent_log)
-        prom = live.Prometheus(central_port)
+        }, ["--web.enable-remote-write-receiver", "--storage.tsdb.retention.time=1h"], what="central prometheus")
+        agents = [live_prometheus.start_prometheus(procs, f"agent-{name}", {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "external_labels": {"cluster": cluster}},
+            "scrape_configs": [{"job_name": "thinpool", "static_configs": [{"targets": [f"127.0.0.1:{ports[name]}"]}]}],
+            "remote_write": [{"url": f"{prom.base}/api/v1/write",
+                              "queue_config": {"batch_send_deadline": "200ms", "min_backoff": "50ms",
+                                               "max_backoff": "500ms"}}],
+        }, agent=True, what=f"agent {name}") for name, cluster in HOSTS.items()]
 
         # Growth: the exporter reads its fixtures once, so each step restarts it on the same port.
         time.sleep(GROWTH_PERIOD)
@@ -229,13 +207,11 @@ def main():
         # Remote write batches and the central rule evaluations of the final state.
         while not prom.query('thinpool:time_to_full:seconds{cluster="west"}') \
                 or len(prom.query("instance:thinpool_scrape_samples:max")) < len(HOSTS):
-            live.remaining()
+            live_prometheus.remaining()
             time.sleep(0.5)
         time.sleep(2)
-        for name in ("central",) + tuple(f"agent-{n}" for n in HOSTS):
-            proc, log = procs.procs[name]
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited: " + open(log).read()[-2000:])
+        for p in [prom] + agents:
+            p.check_running()
 
         check_recording_rules(prom, checks, repo, instances)
         check_seed_alert(prom, checks, f"127.0.0.1:{ports['seed']}")
@@ -251,7 +227,7 @@ def main():
     finally:
         procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - live.started:.1f} s)")
+    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - live_prometheus.started:.1f} s)")
     return 1 if checks.failed else 0
 
 

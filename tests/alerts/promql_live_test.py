@@ -39,16 +39,16 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import live_prometheus  # noqa: E402
+from live_prometheus import Processes, free_port, start_prometheus, wait_http  # noqa: E402
 
 DEADLINE = 120  # seconds, for the whole test
+live_prometheus.DEADLINE = DEADLINE
 GROWTH_STEPS = 8
 GROWTH_PERIOD = 1.5
 # Alerts the scenario must raise (pending, as most have a `for`, or firing).
@@ -83,79 +83,6 @@ SEED_POOL = "cinder--volumes-cinder--volumes--pool-tpool"
 LVM_POOL_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 1048576 thin-pool 5) 123/1024 ", re.M)
 GROWING_LINE = re.compile(r"^(cinder--volumes-cinder--volumes--pool-tpool: 0 2097152 thin-pool) 3 398/1024 2918/16384 ",
                           re.M)
-
-started = time.monotonic()
-
-
-def remaining():
-    left = DEADLINE - (time.monotonic() - started)
-    if left <= 0:
-        raise TimeoutError(f"gave up after {DEADLINE} s")
-    return left
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=min(timeout, remaining())) as r:
-        return r.read().decode()
-
-
-def wait_http(url, what, proc=None, log=None):
-    while True:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {open(log).read()[-2000:] if log else ''}")
-        try:
-            return http_get(url, timeout=2)
-        except OSError:
-            remaining()
-            time.sleep(0.1)
-
-
-class Processes:
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.procs = {}
-
-    def start(self, name, argv):
-        log = os.path.join(self.tmp, name + ".log")
-        self.procs[name] = (subprocess.Popen(argv, stdout=open(log, "a"), stderr=subprocess.STDOUT,
-                                             start_new_session=True), log)
-        return self.procs[name]
-
-    def stop(self, name):
-        proc, _ = self.procs.pop(name)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def stop_all(self):
-        for name in list(self.procs):
-            self.stop(name)
-
-
-class Prometheus:
-    def __init__(self, port):
-        self.base = f"http://127.0.0.1:{port}"
-
-    def api(self, path, **params):
-        url = self.base + path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
-        reply = json.loads(http_get(url))
-        if reply.get("status") != "success":
-            raise RuntimeError(f"{path} {params}: {reply}")
-        return reply["data"]
-
-    def query(self, expr):
-        return self.api("/api/v1/query", query=expr)["result"]
-
 
 def strip_constant_comparison(expr):
     """`X == 0` -> `X`: the series an alert compares against a constant threshold."""
@@ -266,12 +193,11 @@ COLD_POOL = "".join(f"""
 
 def main():
     exporter, repo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    prometheus_bin = shutil.which("prometheus") or "/usr/bin/prometheus"
     tmp = tempfile.mkdtemp(prefix="promql-live-")
     procs = Processes(tmp)
     checks = Checks()
     try:
-        ports = {name: free_port() for name in EXPORTERS + ("down", "prometheus")}
+        ports = {name: free_port() for name in EXPORTERS + ("down",)}
         fixtures = {"growing": os.path.join(tmp, "growing"), "faults": os.path.join(repo, "tests/fixtures/faults"),
                     "seed": os.path.join(repo, "tests/fixtures/seed-incident")}
         shutil.copytree(os.path.join(repo, "tests/fixtures/lvm-healthy"), fixtures["growing"])
@@ -301,21 +227,12 @@ def main():
         for name in EXPORTERS:
             start_exporter(name)
 
-        rule_files = [os.path.join(repo, "alerts", f) for f in ("thinpool_rules.yml", "thinpool_alerts.yml")]
-        config = os.path.join(tmp, "prometheus.yml")
-        with open(config, "w") as f:
-            json.dump({  # JSON is YAML
-                "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
-                "rule_files": rule_files,
-                "scrape_configs": [{"job_name": "thinpool", "static_configs": [
-                    {"targets": [f"127.0.0.1:{ports[n]}" for n in EXPORTERS + ("down",)]}]}],
-            }, f)
-        prom_proc, prom_log = procs.start("prometheus", [
-            prometheus_bin, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(tmp, 'data')}",
-            f"--web.listen-address=127.0.0.1:{ports['prometheus']}", "--storage.tsdb.retention.time=1h",
-            "--log.level=warn"])
-        wait_http(f"http://127.0.0.1:{ports['prometheus']}/-/ready", "prometheus", prom_proc, prom_log)
-        prom = Prometheus(ports["prometheus"])
+        prom = start_prometheus(procs, "prometheus", {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+            "rule_files": [os.path.join(repo, "alerts", f) for f in ("thinpool_rules.yml", "thinpool_alerts.yml")],
+            "scrape_configs": [{"job_name": "thinpool", "static_configs": [
+                {"targets": [f"127.0.0.1:{ports[n]}" for n in EXPORTERS + ("down",)]}]}],
+        }, ["--storage.tsdb.retention.time=1h"])
 
         # Growth: the exporter reads its fixtures once, so each step restarts it on the same port.
         time.sleep(GROWTH_PERIOD)
@@ -325,8 +242,7 @@ def main():
             start_exporter("growing")
             time.sleep(GROWTH_PERIOD)
         time.sleep(3)  # scrapes and rule evaluations of the final state
-        if prom_proc.poll() is not None:
-            raise RuntimeError("prometheus exited: " + open(prom_log).read()[-2000:])
+        prom.check_running()
 
         check_rules(prom, checks)
         check_alerts(prom, checks)
@@ -340,7 +256,7 @@ def main():
     finally:
         procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - started:.1f} s)")
+    print(f"{checks.passed} passed, {len(checks.failed)} failed ({time.monotonic() - live_prometheus.started:.1f} s)")
     return 1 if checks.failed else 0
 
 
