@@ -37,7 +37,7 @@ bool is_valid_vg_name(std::string_view name) {
 }
 
 Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::string_view vg_name,
-                                      uint64_t max_bytes) {
+                                      uint64_t max_bytes, const FileVersion* unless_version) {
   if (!is_valid_vg_name(vg_name)) {
     return Error{fmt::format("\"{}\" is not a valid volume group name", vg_name)};
   }
@@ -63,8 +63,21 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
     return Error{
         fmt::format("{}: {} bytes, more than the {} allowed", path, st.st_size, max_bytes)};
   }
-  // On the heap: scrapes run on civetweb's worker threads, whose stacks are 100 KiB (Debian builds
-  // civetweb with USE_STACK_SIZE=102400); a 64 KiB array there overflowed under ASan.
+  constexpr int64_t kNs = 1'000'000'000;
+  backup.version = {st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec * kNs + st.st_mtim.tv_nsec,
+                    st.st_ctim.tv_sec * kNs + st.st_ctim.tv_nsec};
+  // Inode times advance in the kernel's coarse clock ticks: a file changed in place within a tick
+  // of its last version keeps that version's times. So a file changed in the last two seconds is
+  // read anyway (git's "racy clean" rule); the caller compares the text.
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const bool settled = now.tv_sec * kNs + now.tv_nsec - backup.version.ctime_ns > 2 * kNs;
+  if (unless_version != nullptr && *unless_version == backup.version && settled) {
+    ::close(fd);
+    backup.read = false;
+    return backup;
+  }
+  // On the heap: a worker thread's stack is not the place for 64 KiB.
   std::vector<char> buffer(65536);
   while (true) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());

@@ -19,7 +19,8 @@ std::string pv_key(const MetadataLocation& location) {
 // Hands the pages a parse freed back to the kernel. glibc keeps freed heap pages for later
 // allocations (it trims only the top of the heap, and only past M_TRIM_THRESHOLD), so without
 // this the peak of a parse stays resident until the process ends. Once per parse, which follows
-// a change LVM committed: 0.1 to 0.3 ms after a parse of 10,000 thin LVs (bench/lvm_parse_memory.cc).
+// a change LVM committed: 0.1 to 0.3 ms after a parse of 10,000 thin LVs
+// (bench/lvm_parse_memory.cc).
 void release_freed_memory() {
   malloc_trim(0);
 }
@@ -129,25 +130,29 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
 Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesystem::path& dir,
                                                                std::string_view vg_name) {
   std::lock_guard lock(mutex_);
-  Expected<BackupText> backup = read_backup_file(dir, vg_name);
+  const std::string key = "backup:" + (dir / std::string(vg_name)).string();
+  auto it = entries_.find(key);
+  // A file that is still the version the cached VG was read from is not read again.
+  Expected<BackupText> backup = read_backup_file(
+      dir, vg_name, 64ULL << 20, it != entries_.end() ? &it->second.file_version : nullptr);
   if (!backup.ok()) {
     return backup.error();
   }
-  const std::string key = "backup:" + backup->path.string();
-  const uint32_t crc = lvm_crc(kLvmInitialCrc, backup->text);
-  auto it = entries_.find(key);
+  const uint32_t crc = backup->read ? lvm_crc(kLvmInitialCrc, backup->text) : 0;
   Entry* entry = nullptr;
   bool reused = false;
-  if (it != entries_.end() && it->second.text_crc == crc &&
-      it->second.text_size == backup->text.size()) {
+  if (it != entries_.end() && (!backup->read || (it->second.text_crc == crc &&
+                                                 it->second.text_size == backup->text.size()))) {
     entry = &it->second;
     entry->last_used = ++clock_;
+    entry->file_version = backup->version;
     reused = true;
     ++stats_.reuses;
   } else {
     Entry fresh;
     fresh.text_crc = crc;
     fresh.text_size = backup->text.size();
+    fresh.file_version = backup->version;
     Expected<VolumeGroup> vg = parse_backup(*backup, vg_name);
     release_freed_memory();
     ++stats_.parses;

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "lvm/backup_reader.h"
 #include "lvm/block_reader.h"
 #include "lvm/pv_reader.h"
 #include "lvm/vg_model.h"
@@ -74,6 +75,7 @@ class VolumeGroupCache {
     std::optional<MetadataLocation> location;  // PV entries
     uint32_t text_crc = 0;                     // backup entries
     size_t text_size = 0;
+    FileVersion file_version;               // backup entries: the file the text was read from
     std::shared_ptr<const VolumeGroup> vg;  // or:
     std::optional<Error> error;
     uint64_t last_used = 0;

@@ -1,12 +1,16 @@
 // Backup files and the cache that re-parses only after LVM committed new metadata.
 #include "lvm/metadata_cache.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "lvm/backup_reader.h"
 #include "tests/lvm/pv_image.h"
@@ -274,6 +278,62 @@ TEST(Cache, ReparsesABackupOnlyWhenItChanges) {
   Expected<LoadedVolumeGroup> missing = cache.load_from_backup(dir.path(), "vg1");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.error().is(ErrorKind::kGone));
+}
+
+// A backup that is still the file it was (same inode, size, modification and change time) and
+// has not changed for two seconds is not read again; a change made since is.
+TEST(Backup, IsReadAgainOnlyWhenTheFileChanged) {
+  TempDir dir;
+  const std::string text = read_testdata("vg0.backup");
+  dir.write("vg0", text);
+  Expected<BackupText> first = read_backup_file(dir.path(), "vg0");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->read);
+  EXPECT_EQ(first->text, text);
+  // Changed less than two seconds ago: read anyway (a change made within the same clock tick
+  // leaves the times as they were).
+  Expected<BackupText> recent = read_backup_file(dir.path(), "vg0", 64ULL << 20, &first->version);
+  ASSERT_TRUE(recent.ok());
+  EXPECT_TRUE(recent->read);
+  EXPECT_EQ(recent->version, first->version);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  Expected<BackupText> same = read_backup_file(dir.path(), "vg0", 64ULL << 20, &first->version);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->read);
+  EXPECT_TRUE(same->text.empty());
+
+  // Rewritten in place with the same size and its modification time put back.
+  const std::string path = (dir.path() / "vg0").string();
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  dir.write("vg0", with_seqno(text, 13));
+  const timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  Expected<BackupText> edited = read_backup_file(dir.path(), "vg0", 64ULL << 20, &first->version);
+  ASSERT_TRUE(edited.ok());
+  EXPECT_TRUE(edited->read);
+  EXPECT_EQ(edited->text, with_seqno(text, 13));
+}
+
+TEST(Cache, ABackupReplacedByTheSameTextIsNotParsedAgain) {
+  TempDir dir;
+  const std::string text = read_testdata("vg0.backup");
+  dir.write("vg0", text);
+  VolumeGroupCache cache(no_sleep());
+  Expected<LoadedVolumeGroup> first = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  dir.write("vg0.tmp", text);
+  std::filesystem::rename(dir.path() / "vg0.tmp", dir.path() / "vg0");
+  Expected<LoadedVolumeGroup> again = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->vg, first->vg);
+  Expected<LoadedVolumeGroup> unchanged = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_TRUE(unchanged->reused);
+  EXPECT_EQ(cache.stats().parses, 1u);
+  EXPECT_EQ(cache.stats().reuses, 2u);
 }
 
 }  // namespace
