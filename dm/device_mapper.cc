@@ -2,6 +2,15 @@
 
 namespace thinpool {
 
+Status DeviceMapper::list_devices_into(std::vector<DmDevice>& devices) {
+  auto listed = list_devices();
+  if (!listed) {
+    return listed.error();
+  }
+  devices = std::move(*listed);
+  return {};
+}
+
 Expected<DmStatusView> DeviceMapper::status_view(const DmDevice& device) {
   // The views point into this thread's last report, as an override's point into its buffer.
   thread_local DmReport last;

@@ -79,6 +79,9 @@ class DeviceMapper {
 
   // Every device-mapper device the kernel knows (DM_LIST_DEVICES). Does not block on devices.
   virtual Expected<std::vector<DmDevice>> list_devices() = 0;
+  // list_devices() into `devices`, whose entries an implementation may reuse (the kernel's does:
+  // a steady list then allocates nothing). The default assigns list_devices()' result.
+  virtual Status list_devices_into(std::vector<DmDevice>& devices);
 
   // The status of the device's live table, with noflush (the kernel does not commit pool
   // metadata for it). A pool's or thin volume's status reads pool metadata: it can block while

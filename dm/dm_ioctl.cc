@@ -1,18 +1,12 @@
 #include "dm/dm_ioctl.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/dm-ioctl.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -48,15 +42,34 @@ Error call_failed(std::string_view what, std::string_view device, int rc) {
   return Error::from_errno(-rc, fmt::format("dm {} {}: {}", what, device, reason));
 }
 
+// A field of the struct dm_ioctl at the start of a reply, copied out alone (a whole header is
+// 312 bytes, and a steady scrape reads 10,000 replies).
+template <typename T>
+T field_at(std::span<const char> reply, size_t offset) {
+  T value{};
+  std::memcpy(&value, reply.data() + offset, sizeof value);
+  return value;
+}
+#define THINPOOL_DM_FIELD(reply, member) \
+  field_at<decltype(dm_ioctl::member)>(reply, offsetof(dm_ioctl, member))
+
+// What a reply's header says about its data.
+struct ReplyHeader {
+  uint32_t data_size = 0;
+  uint32_t data_start = 0;
+  uint32_t target_count = 0;
+  uint32_t event_nr = 0;
+};
+
 // Checks the header of a reply and gives it, with the reply cut to its data_size.
-Expected<dm_ioctl> reply_header(std::span<const char>& reply, std::string_view what) {
-  dm_ioctl header{};
-  if (reply.size() < sizeof header) {
+Expected<ReplyHeader> reply_header(std::span<const char>& reply, std::string_view what) {
+  if (reply.size() < sizeof(dm_ioctl)) {
     return Error::parse(
         fmt::format("{} reply of {} bytes is shorter than its header", what, reply.size()));
   }
-  std::memcpy(&header, reply.data(), sizeof header);
-  if (header.data_size < sizeof header || header.data_size > reply.size() ||
+  ReplyHeader header{THINPOOL_DM_FIELD(reply, data_size), THINPOOL_DM_FIELD(reply, data_start),
+                     THINPOOL_DM_FIELD(reply, target_count), THINPOOL_DM_FIELD(reply, event_nr)};
+  if (header.data_size < sizeof(dm_ioctl) || header.data_size > reply.size() ||
       header.data_start > header.data_size) {
     return Error::parse(fmt::format("{} reply: data_size {} / data_start {} in a {}-byte buffer",
                                     what, header.data_size, header.data_start, reply.size()));
@@ -65,11 +78,17 @@ Expected<dm_ioctl> reply_header(std::span<const char>& reply, std::string_view w
   return header;
 }
 
+// A NUL-padded char array of the reply's header (name, uuid), as text.
+std::string_view header_text(std::span<const char> reply, size_t offset, size_t size) {
+  const char* text = reply.data() + offset;
+  return {text, strnlen(text, size)};
+}
+
 // Whether the device the kernel found at the number asked for is the one listed. Another name
 // means the listed device was removed and its number given to a new one since the list: the
 // listed device is gone, and the new one is read by the next scrape under its own name.
-bool same_device(const dm_ioctl& header, const DmDevice& device) {
-  return std::string_view(header.name, strnlen(header.name, sizeof header.name)) == device.name;
+bool same_device(std::span<const char> reply, const DmDevice& device) {
+  return header_text(reply, offsetof(dm_ioctl, name), sizeof(dm_ioctl::name)) == device.name;
 }
 
 // Each thread's buffer (uint64_t: struct dm_ioctl wants 8-byte alignment).
@@ -85,7 +104,7 @@ namespace {
 // Calls `use(spec, params)` for each target of a DM_TABLE_STATUS reply (already cut to its
 // data_size by reply_header), checking every offset and string against the buffer.
 template <typename Use>
-Status for_each_target(std::span<const char> reply, const dm_ioctl& header, Use&& use) {
+Status for_each_target(std::span<const char> reply, const ReplyHeader& header, Use&& use) {
   const size_t targets_start = header.data_start;
   size_t offset = targets_start;
   for (uint32_t i = 0; i < header.target_count; ++i) {
@@ -122,7 +141,7 @@ Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   }
   DmReport report;
   report.event_nr = header->event_nr;
-  report.uuid.assign(header->uuid, strnlen(header->uuid, sizeof header->uuid));
+  report.uuid = header_text(reply, offsetof(dm_ioctl, uuid), sizeof(dm_ioctl::uuid));
   Status walked =
       for_each_target(reply, *header, [&](const dm_target_spec& spec, std::string_view params) {
         report.targets.push_back(DmTarget{spec.sector_start, spec.length,
@@ -154,19 +173,21 @@ Expected<DmStatusView> parse_status_view(std::span<const char> reply) {
   return view;
 }
 
-Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
+Status parse_list_reply_into(std::span<const char> reply, std::vector<DmDevice>& devices) {
   auto header = reply_header(reply, "DM_LIST_DEVICES");
   if (!header) {
     return header.error();
   }
   // Each record: u64 dev, u32 next (from this record's start), the name; what newer kernels put
   // after the name (event_nr, flags, with DM_UUID_FLAG the uuid) is not needed. No devices: a
-  // single record with dev 0.
+  // single record with dev 0. The entries already in `devices` are written over, their names'
+  // buffers reused: a steady list of 10,000 devices allocates nothing.
   constexpr size_t kNameAt = offsetof(dm_name_list, name);
-  std::vector<DmDevice> devices;
+  size_t count = 0;
   size_t offset = header->data_start;
   for (;;) {
     if (offset > reply.size() || reply.size() - offset < kNameAt) {
+      devices.resize(count);
       return Error::parse(fmt::format("DM_LIST_DEVICES reply: a record at byte {} runs past {}",
                                       offset, reply.size()));
     }
@@ -179,16 +200,32 @@ Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
     }
     auto name = string_at(reply, offset + kNameAt);
     if (!name) {
+      devices.resize(count);
       return Error::parse(
           fmt::format("DM_LIST_DEVICES reply: the name at byte {} is not terminated", offset));
     }
-    DmDevice device{std::string(*name),
-                    {static_cast<uint32_t>(major(dev)), static_cast<uint32_t>(minor(dev))}};
-    devices.push_back(std::move(device));
+    const DeviceNumber number{static_cast<uint32_t>(major(dev)), static_cast<uint32_t>(minor(dev))};
+    if (count < devices.size()) {
+      devices[count].name.assign(*name);
+      devices[count].dev = number;
+    } else {
+      devices.push_back(DmDevice{std::string(*name), number});
+    }
+    ++count;
     if (next == 0) {
       break;
     }
     offset += next;
+  }
+  devices.resize(count);
+  return {};
+}
+
+Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply) {
+  std::vector<DmDevice> devices;
+  Status parsed = parse_list_reply_into(reply, devices);
+  if (!parsed) {
+    return parsed.error();
   }
   return devices;
 }
@@ -213,9 +250,9 @@ DmIoctl::Reply DmIoctl::call(unsigned long request,
     if (rc < 0) {
       return {rc, {}};
     }
-    std::memcpy(&header, buffer.data(), sizeof header);
-    if ((header.flags & DM_BUFFER_FULL_FLAG) == 0) {
-      return {0, std::span<const char>(reinterpret_cast<const char*>(buffer.data()), size)};
+    const std::span<const char> reply(reinterpret_cast<const char*>(buffer.data()), size);
+    if ((THINPOOL_DM_FIELD(reply, flags) & DM_BUFFER_FULL_FLAG) == 0) {
+      return {0, reply};
     }
     if (size >= kMaxBufferBytes) {
       return {-ENOBUFS, {}};
@@ -225,11 +262,20 @@ DmIoctl::Reply DmIoctl::call(unsigned long request,
 }
 
 Expected<std::vector<DmDevice>> DmIoctl::list() {
+  std::vector<DmDevice> devices;
+  Status listed = list_into(devices);
+  if (!listed) {
+    return listed.error();
+  }
+  return devices;
+}
+
+Status DmIoctl::list_into(std::vector<DmDevice>& devices) {
   Reply reply = call(DM_LIST_DEVICES, [](void*) {});
   if (reply.rc < 0) {
     return call_failed("list devices", "", reply.rc);
   }
-  return parse_list_reply(reply.bytes);
+  return parse_list_reply_into(reply.bytes, devices);
 }
 
 DmIoctl::Reply DmIoctl::call_table_status(What what, const DmDevice& device) {
@@ -252,9 +298,7 @@ std::optional<Error> DmIoctl::table_status_failed(What what, const DmDevice& dev
   if (reply.rc < 0) {
     return call_failed(what_name(what), device.name, reply.rc);
   }
-  dm_ioctl header{};
-  std::memcpy(&header, reply.bytes.data(), sizeof header);
-  vanished = !same_device(header, device);
+  vanished = !same_device(reply.bytes, device);
   return std::nullopt;
 }
 
@@ -308,7 +352,7 @@ Expected<DmInfo> DmIoctl::info(const DmDevice& device) {
   }
   dm_ioctl header{};
   std::memcpy(&header, reply.bytes.data(), sizeof header);
-  if (!same_device(header, device)) {
+  if (!same_device(reply.bytes, device)) {
     info.exists = false;
     return info;
   }
@@ -342,83 +386,6 @@ Expected<bool> DmIoctl::changed_since_last_call() {
 
 size_t DmIoctl::buffer_bytes() {
   return thread_buffer().size() * sizeof(uint64_t);
-}
-
-ControlDevice open_control_device() {
-  // Shared by the copies of the functions; closed when the last one goes.
-  struct Control {
-    std::mutex mutex;
-    int fd = -1;
-    ~Control() {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-    }
-    // The descriptor, opened on first use; a failed open is tried again on the next call.
-    int get() {
-      std::lock_guard lock(mutex);
-      if (fd < 0) {
-        fd = ::open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
-        if (fd < 0) {
-          return -errno;
-        }
-      }
-      return fd;
-    }
-  };
-  auto control = std::make_shared<Control>();
-  return ControlDevice{[control](unsigned long request, void* buffer) {
-                         const int fd = control->get();
-                         if (fd < 0) {
-                           return fd;
-                         }
-                         return ::ioctl(fd, request, buffer) == 0 ? 0 : -errno;
-                       },
-                       [control] {
-                         const int fd = control->get();
-                         if (fd < 0) {
-                           return fd;
-                         }
-                         pollfd wanted{fd, POLLIN, 0};
-                         const int ready = ::poll(&wanted, 1, 0);
-                         if (ready < 0) {
-                           return -errno;
-                         }
-                         return ready > 0 && (wanted.revents & POLLIN) != 0 ? 1 : 0;
-                       }};
-}
-
-std::string diagnose_control_device() {
-  bool in_kernel = false;
-  std::ifstream misc("/proc/misc");
-  std::string line;
-  while (std::getline(misc, line)) {
-    if (line.find("device-mapper") != std::string::npos) {
-      in_kernel = true;
-    }
-  }
-  int fd = ::open("/dev/mapper/control", O_RDONLY | O_CLOEXEC);
-  int open_errno = errno;
-  if (fd >= 0) {
-    ::close(fd);
-    return in_kernel ? "" : "device-mapper is not in /proc/misc";
-  }
-  if (open_errno == EACCES || open_errno == EPERM) {
-    return "open /dev/mapper/control: permission denied (the exporter needs root or "
-           "CAP_SYS_ADMIN, and read access to the node)";
-  }
-  if (!in_kernel) {
-    return fmt::format(
-        "the kernel has no device-mapper (no device-mapper in /proc/misc; load it with "
-        "`modprobe dm_mod`), open /dev/mapper/control: {}",
-        std::strerror(open_errno));
-  }
-  if (open_errno == ENOENT) {
-    return "/dev/mapper/control does not exist although the kernel has device-mapper (create it "
-           "with `dmsetup mknodes`, or bind-mount the host's /dev/mapper/control into the "
-           "container)";
-  }
-  return fmt::format("open /dev/mapper/control: {}", std::strerror(open_errno));
 }
 
 }  // namespace thinpool

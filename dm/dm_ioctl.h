@@ -33,6 +33,9 @@ Expected<DmStatusView> parse_status_view(std::span<const char> reply);
 // The reply of DM_LIST_DEVICES (struct dm_name_list records chained by `next`), read into
 // DmDevices. Every record is checked against the buffer.
 Expected<std::vector<DmDevice>> parse_list_reply(std::span<const char> reply);
+// The same into `devices`, reusing its entries (their names' buffers); on an error `devices`
+// holds the records read before it.
+Status parse_list_reply_into(std::span<const char> reply, std::vector<DmDevice>& devices);
 
 class DmIoctl {
  public:
@@ -50,6 +53,8 @@ class DmIoctl {
 
   // DM_LIST_DEVICES.
   Expected<std::vector<DmDevice>> list();
+  // The same into `devices`, reusing its entries.
+  Status list_into(std::vector<DmDevice>& devices);
 
   // The device's status (with DM_NOFLUSH_FLAG: the kernel does not commit pool metadata for it)
   // or its live table (DM_STATUS_TABLE_FLAG), addressed by device number. A device gone since the

@@ -92,14 +92,23 @@ LibDevmapperClient::~LibDevmapperClient() {
 }
 
 Expected<std::vector<DmDevice>> LibDevmapperClient::list_devices() {
-  auto devices = ioctl_.list();
-  if (!devices && !devices.error().is(ErrorKind::kPermission)) {
+  std::vector<DmDevice> devices;
+  Status listed = list_devices_into(devices);
+  if (!listed) {
+    return listed.error();
+  }
+  return devices;
+}
+
+Status LibDevmapperClient::list_devices_into(std::vector<DmDevice>& devices) {
+  Status listed = ioctl_.list_into(devices);
+  if (!listed && !listed.error().is(ErrorKind::kPermission)) {
     // Most likely the control device itself: say what is missing rather than an errno.
     if (std::string why = diagnose_control_device(); !why.empty()) {
       return Error{"dm list devices: " + why, ErrorKind::kUnavailable};
     }
   }
-  return devices;
+  return listed;
 }
 
 Expected<DmReport> LibDevmapperClient::status(const DmDevice& device) {

@@ -25,6 +25,7 @@ class LibDevmapperClient : public DeviceMapper {
   LibDevmapperClient& operator=(const LibDevmapperClient&) = delete;
 
   Expected<std::vector<DmDevice>> list_devices() override;
+  Status list_devices_into(std::vector<DmDevice>& devices) override;
   Expected<DmReport> status(const DmDevice& device) override;
   Expected<DmStatusView> status_view(const DmDevice& device) override;
   Expected<DmReport> table(const DmDevice& device) override;

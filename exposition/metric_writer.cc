@@ -159,7 +159,7 @@ void FamilySamples::add(std::span<const std::string_view> label_values, double v
   append_sample_line(*family_, label_values, value, writer_->out_);
 }
 
-void FamilySamples::add_label_text(std::initializer_list<std::string_view> pieces, double value) {
+void FamilySamples::add_label_text(std::initializer_list<std::string_view> pieces, uint64_t value) {
   begin_samples();
   std::string& out = writer_->out_;
   out.append(family_->name);
@@ -259,6 +259,17 @@ void append_sample_value(double value, std::string& out) {
                         std::chars_format::general, 16)
               .ptr;
   }
+  out.append(buffer.data(), end);
+}
+
+void append_sample_value(uint64_t value, std::string& out) {
+  constexpr uint64_t kExactInDouble = uint64_t{1} << 53;
+  if (value >= kExactInDouble) {
+    append_sample_value(static_cast<double>(value), out);
+    return;
+  }
+  std::array<char, 20> buffer;
+  char* end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
   out.append(buffer.data(), end);
 }
 

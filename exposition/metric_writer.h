@@ -49,8 +49,9 @@ class FamilySamples {
   // A sample whose label text the caller keeps ready: `pieces` joined make
   // `name1="value1",name2="value2"` for the family's label names, values already escaped
   // (append_label_value). For label text that costs more to make than to keep: the thin volume
-  // collector's, made once per device (thin/device_names.h).
-  void add_label_text(std::initializer_list<std::string_view> pieces, double value);
+  // collector's, made once per device (thin/device_names.h). The value is a count (bytes),
+  // written as append_sample_value writes it.
+  void add_label_text(std::initializer_list<std::string_view> pieces, uint64_t value);
 
   // The samples `samples` holds, rendered earlier for this family (throws std::logic_error for
   // another family's); nothing, not even HELP and TYPE, when it holds none.
@@ -134,5 +135,8 @@ void append_label_value(std::string_view value, std::string& out);
 // A sample value as prometheus-cpp writes it: "Nan", "+Inf", "-Inf", otherwise printf's "%.16g"
 // in the C locale (integers below 1e16 in full, "-0" for negative zero).
 void append_sample_value(double value, std::string& out);
+// The same text for a count: the count as a double would be written (digits straight from the
+// integer while the double holds it exactly, below 2^53; above, through the double).
+void append_sample_value(uint64_t value, std::string& out);
 
 }  // namespace thinpool

@@ -15,7 +15,8 @@ DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
   return names;
 }
 
-VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid) {
+VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid,
+                         std::string_view escaped_pool, std::string_view device_id) {
   static_assert(kVolumeLabelNames[0] == "volume" && kVolumeLabelNames[1] == "pool" &&
                     kVolumeLabelNames[2] == "vg" && kVolumeLabelNames[3] == "lv" &&
                     kVolumeLabelNames[4] == "device_id",
@@ -26,7 +27,8 @@ VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid) {
     split = lvm::split_lvm_name(dm_name);
   }
   std::string& text = label_text_;
-  text.reserve(dm_name.size() + split.vg.size() + split.lv.size() + 40);
+  text.reserve(dm_name.size() + escaped_pool.size() + split.vg.size() + split.lv.size() +
+               device_id.size() + 40);
   // `name="` (after a comma but for the first label), where the value goes, and its closing quote.
   auto open_label = [&text](std::string_view name) {
     if (!text.empty()) {
@@ -46,11 +48,20 @@ VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid) {
     text.push_back('"');
     return end - at == value.size();
   };
+  // A label whose value is escaped already.
+  auto escaped_label = [&](std::string_view name, std::string_view value, uint32_t& at,
+                           uint32_t& end) {
+    at = open_label(name);
+    text.pop_back();
+    text.append(value);
+    end = static_cast<uint32_t>(text.size());
+    text.push_back('"');
+  };
   bool as_is = label(kVolumeLabelNames[0], dm_name, dm_at_, dm_end_);
-  pool_value_at_ = open_label(kVolumeLabelNames[1]);
+  escaped_label(kVolumeLabelNames[1], escaped_pool, pool_at_, pool_end_);
   as_is = label(kVolumeLabelNames[2], split.vg, vg_at_, vg_end_) && as_is;
   as_is = label(kVolumeLabelNames[3], split.lv, lv_at_, lv_end_) && as_is;
-  device_id_value_at_ = open_label(kVolumeLabelNames[4]);
+  escaped_label(kVolumeLabelNames[4], device_id, device_id_at_, device_id_end_);
   text.shrink_to_fit();
   if (!as_is) {
     unescaped_names_ = std::make_unique<std::string>();

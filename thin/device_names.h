@@ -49,24 +49,29 @@ struct DeviceNames {
 
 DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
 
-// A thin volume's dm name, VG and LV, and its series' label text, derived once per device: the
-// inventory keeps it in its thin-table cache until the device is renamed or recreated, and the thin
-// collector writes it (splitting LVM names and escaping label values on every scrape was a fifth
-// of a 10,000-volume scrape). The text is kVolumeLabelNames' `name="value"` pairs with the values
-// of `pool` and `device_id` left out (they can change while the device keeps its names): a sample
-// writes label_text() with the pool's escaped name inserted at pool_value_at() and the device id
-// at device_id_value_at(). The names are kept once: inside the label text, or apart only when
-// escaping changed one (10,000 volumes: 2.9 MiB, where a DeviceNames and the text were 5).
+// A thin volume's dm name, VG and LV, and its series' whole label text (kVolumeLabelNames'
+// `name="value"` pairs, values escaped), derived once per device and pool: the inventory keeps it
+// in its thin-table cache and makes it again only when the device is renamed or recreated, or its
+// pool's name or its device id change; the thin collector writes it as it is (splitting LVM names,
+// escaping and joining label values on every scrape was a fifth of a 10,000-volume scrape). The
+// names are kept once: inside the label text, or apart only when escaping changed one.
 class VolumeNames {
  public:
-  VolumeNames(const DmDevice& device, const std::string& uuid);
+  // `escaped_pool` and `device_id` are the label values as written (append_label_value; the id
+  // in decimal, or empty when the volume's pool failed before its table was read).
+  VolumeNames(const DmDevice& device, const std::string& uuid, std::string_view escaped_pool,
+              std::string_view device_id);
 
   std::string_view dm_name() const { return source().substr(dm_at_, dm_end_ - dm_at_); }
   std::string_view vg() const { return source().substr(vg_at_, vg_end_ - vg_at_); }
   std::string_view lv() const { return source().substr(lv_at_, lv_end_ - lv_at_); }
   std::string_view label_text() const { return label_text_; }
-  size_t pool_value_at() const { return pool_value_at_; }
-  size_t device_id_value_at() const { return device_id_value_at_; }
+  // Whether the label text holds these values of `pool` and `device_id`.
+  bool has_labels(std::string_view escaped_pool, std::string_view device_id) const {
+    const std::string_view text = label_text_;
+    return text.substr(pool_at_, pool_end_ - pool_at_) == escaped_pool &&
+           text.substr(device_id_at_, device_id_end_ - device_id_at_) == device_id;
+  }
 
  private:
   // Where the names are: label_text_, or unescaped_names_ when escaping changed one.
@@ -82,8 +87,10 @@ class VolumeNames {
   uint32_t vg_end_ = 0;
   uint32_t lv_at_ = 0;
   uint32_t lv_end_ = 0;
-  uint32_t pool_value_at_ = 0;
-  uint32_t device_id_value_at_ = 0;
+  uint32_t pool_at_ = 0;
+  uint32_t pool_end_ = 0;
+  uint32_t device_id_at_ = 0;
+  uint32_t device_id_end_ = 0;
 };
 
 }  // namespace thinpool

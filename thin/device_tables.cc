@@ -80,9 +80,11 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     const bool same_volume =
         same_device && entry.table.kind == DeviceKind::kThin && entry.table.uuid == table.uuid;
     table.thin = parsed->pool_failed && same_volume ? entry.table.thin : *parsed;
-    // Same name and uuid: the labels stay (only the table was reloaded).
-    table.volume_names = same_volume ? entry.table.volume_names
-                                     : std::make_shared<const VolumeNames>(device, table.uuid);
+    // Same name and uuid: the labels stay while the pool's name and the device id do
+    // (labelled_names() checks).
+    if (same_volume) {
+      table.volume_names = entry.table.volume_names;
+    }
   } else {
     for (const DmTarget& target : report->targets) {
       add_devices_named_in(target, table.below);
@@ -93,6 +95,23 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
   entry.valid_in = read_;
   entry.seen_in = read_;
   return &entry.table;
+}
+
+std::shared_ptr<const VolumeNames> DeviceTables::labelled_names(DeviceNumber dev,
+                                                                std::string_view escaped_pool,
+                                                                std::string_view device_id) {
+  auto it = tables_.find(dev);
+  if (it == tables_.end() || it->second.seen_in != read_ ||
+      it->second.table.kind != DeviceKind::kThin) {
+    return nullptr;
+  }
+  Entry& entry = it->second;
+  std::shared_ptr<const VolumeNames>& names = entry.table.volume_names;
+  if (names == nullptr || !names->has_labels(escaped_pool, device_id)) {
+    names = std::make_shared<const VolumeNames>(DmDevice{entry.name, dev}, entry.table.uuid,
+                                                escaped_pool, device_id);
+  }
+  return names;
 }
 
 void DeviceTables::end_read() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,7 +34,8 @@ struct DeviceTable {
   uint64_t length_sectors = 0;  // of the single target of a pool or thin volume
   ThinPoolTable pool;           // kPool
   ThinTable thin;               // kThin
-  // kThin: the volume's names and label text, made once per device (VolumeNames).
+  // kThin: the volume's names and label text (VolumeNames), made by labelled_names() once per
+  // device and pool; null until then.
   std::shared_ptr<const VolumeNames> volume_names;
   // kOther: every "<major>:<minor>" its targets name, the devices it is built on (a pool's
   // _tdata on a raid LV, a PV on a multipath map, ...).
@@ -58,6 +60,12 @@ class DeviceTables {
   // `skip` says why. An Error only for a missing privilege, which ends the read.
   Expected<const DeviceTable*> lookup(const DmDevice& device, DeviceMapper& device_mapper,
                                       std::optional<SkipReason>& skip);
+
+  // The names and label text of the thin volume at `dev`, looked up in this read, with these
+  // values of `pool` and `device_id` (see VolumeNames): the kept ones while they hold them, else
+  // made now and kept. Null for a device this read did not look up as a thin volume.
+  std::shared_ptr<const VolumeNames> labelled_names(DeviceNumber dev, std::string_view escaped_pool,
+                                                    std::string_view device_id);
 
   // Ends the read: devices that were not looked up are forgotten.
   void end_read();

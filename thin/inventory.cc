@@ -5,8 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <map>
+#include <unordered_map>
 
+#include "exposition/metric_writer.h"
 #include "lvm/dm_names.h"
 
 namespace thinpool {
@@ -73,26 +77,39 @@ void InventoryReader::find_pool_stacks(const std::map<DeviceNumber, Classified>&
 
 namespace {
 
-// Each volume gets its pool's name (one shared string per pool) and each pool its volume count
-// and provisioned size. A volume whose pool was not seen is named by the pool's device number.
-void link_volumes_to_pools(ThinInventory& inventory) {
+// Each volume gets its pool's name (one shared string per pool) and its label text with that name
+// and its device id, and each pool its volume count and provisioned size. A volume whose pool
+// was not seen is named by the pool's device number; one whose pool failed before its table was
+// read has neither a pool nor a device id.
+void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
   struct PoolOfVolumes {
     ThinPool* pool = nullptr;  // null: not seen in this read
     std::shared_ptr<const std::string> name;
+    std::string escaped;  // the name as a label value
   };
-  std::map<DeviceNumber, PoolOfVolumes> pools_by_dev;
+  std::unordered_map<DeviceNumber, PoolOfVolumes> pools_by_dev;
   for (ThinPool& pool : inventory.pools) {
-    pools_by_dev[pool.names.dev] = {&pool, std::make_shared<const std::string>(pool.names.dm_name)};
+    PoolOfVolumes& entry = pools_by_dev[pool.names.dev];
+    entry = {&pool, std::make_shared<const std::string>(pool.names.dm_name), ""};
+    append_label_value(*entry.name, entry.escaped);
   }
   for (ThinVolume& volume : inventory.volumes) {
     if (volume.table.pool_failed) {
+      volume.shared_names = tables.labelled_names(volume.dev, "", "");
       continue;  // pool unknown: its table says only "Fail"
     }
     PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
     if (pool.name == nullptr) {
       pool.name = std::make_shared<const std::string>(to_string(volume.table.pool_dev));
+      append_label_value(*pool.name, pool.escaped);
     }
     volume.shared_pool_name = pool.name;
+    std::array<char, 24> id{};
+    const char* id_end =
+        std::to_chars(id.data(), id.data() + id.size(), volume.table.device_id).ptr;
+    volume.shared_names =
+        tables.labelled_names(volume.dev, pool.escaped,
+                              std::string_view(id.data(), static_cast<size_t>(id_end - id.data())));
     if (pool.pool != nullptr) {
       pool.pool->thin_volume_count++;
       pool.pool->provisioned_sectors += volume.size_sectors;
@@ -163,12 +180,17 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
                   changed.error().message);
   }
   tables_.begin_read(!changed || *changed);
-  auto listed = device_mapper_.list_devices();
-  if (!listed) {
+  // The last read's list is written over when nothing holds it any more (a status task that
+  // blocked may): its names' buffers are reused, and a steady list allocates nothing.
+  if (last_list_ == nullptr || last_list_.use_count() > 1) {
+    last_list_ = std::make_shared<std::vector<DmDevice>>();
+  }
+  if (Status listed = device_mapper_.list_devices_into(*last_list_); !listed) {
+    last_list_ = nullptr;
     return listed.error();
   }
   // Shared with the status tasks, which may outlive this read when a pool blocks.
-  const DeviceList devices = std::make_shared<const std::vector<DmDevice>>(std::move(*listed));
+  const DeviceList devices = last_list_;
   auto inventory = std::make_shared<ThinInventory>();
   std::array<bool, 4> logged{};  // reasons already logged in this read
   std::vector<Classified> pools;
@@ -283,7 +305,7 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     const size_t group = volume.group;
     const size_t slot = next_slot[group]++;
     ThinVolume entry;
-    entry.shared_names = volume.table->volume_names;
+    entry.dev = volume.device->dev;
     entry.size_sectors = volume.table->length_sectors;
     entry.table = volume.table->thin;
     const GroupStatus* status = statuses[group].get();
@@ -314,7 +336,7 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
       }
     }
   }
-  link_volumes_to_pools(*inventory);
+  link_volumes_to_pools(*inventory, tables_);
   tables_.end_read();
   skipped_.forget_unreported();
   return InventoryRef(std::move(inventory));

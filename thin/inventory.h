@@ -43,9 +43,10 @@ struct ThinPool {
 };
 
 struct ThinVolume {
+  DeviceNumber dev;
   const VolumeNames& names() const { return *shared_names; }
   // Kept with the device's table between reads, made again when the device is renamed or
-  // recreated.
+  // recreated, or its pool's name or its device id change.
   std::shared_ptr<const VolumeNames> shared_names;
   uint64_t size_sectors = 0;
   ThinTable table;
@@ -128,6 +129,8 @@ class InventoryReader {
 
   DeviceMapper& device_mapper_;
   SingleFlight<Expected<InventoryRef>> reads_;
+  // The device list of the last read, written over by the next one unless still shared.
+  std::shared_ptr<std::vector<DmDevice>> last_list_;
   DeviceTables tables_;
   PoolStatusReader statuses_;
   ConditionLog skipped_{spdlog::level::warn, "leaving devices out ({}): {}",

@@ -397,6 +397,43 @@ TEST(DmListReply, GivesEveryNameAsTheKernelHoldsIt) {
   }
 }
 
+// Into a list from before: its entries are written over (names reused), then it is cut or grown to
+// the reply's records; a broken reply leaves the records read before the break.
+TEST(DmListReply, IntoAnEarlierListReplacesItsEntries) {
+  std::vector<DmDevice> list = {
+      {"old-a-with-a-long-name-past-sso", {254, 9}}, {"old-b", {254, 8}}, {"old-c", {254, 7}}};
+  const char* reused = list[0].name.data();
+  ASSERT_TRUE(parse_list_reply_into(
+                  list_reply({{"new-a", 254, 1, std::nullopt}, {"new-b", 254, 2, "u"}}), list)
+                  .ok());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].name, "new-a");
+  EXPECT_EQ(list[0].dev, (DeviceNumber{254, 1}));
+  EXPECT_EQ(list[0].name.data(), reused);
+  EXPECT_EQ(list[1].name, "new-b");
+  EXPECT_EQ(list[1].dev, (DeviceNumber{254, 2}));
+
+  ASSERT_TRUE(parse_list_reply_into(list_reply({{"x", 254, 3, std::nullopt},
+                                                {"y", 254, 4, std::nullopt},
+                                                {"z", 254, 5, std::nullopt}}),
+                                    list)
+                  .ok());
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[2].name, "z");
+  EXPECT_EQ(list[2].dev, (DeviceNumber{254, 5}));
+
+  ASSERT_TRUE(parse_list_reply_into(list_reply({}), list).ok());
+  EXPECT_TRUE(list.empty());
+
+  std::vector<char> broken = list_reply({{"a", 254, 1, std::nullopt}, {"b", 254, 2, std::nullopt}});
+  const uint32_t next = 5000;
+  std::memcpy(broken.data() + sizeof(dm_ioctl) + offsetof(dm_name_list, next), &next, sizeof next);
+  list = {{"p", {1, 1}}, {"q", {1, 2}}, {"r", {1, 3}}};
+  EXPECT_FALSE(parse_list_reply_into(broken, list).ok());
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].name, "a");
+}
+
 TEST(DmListReply, NoDevicesIsAnEmptyList) {
   auto parsed = parse_list_reply(list_reply({}));
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;

@@ -141,6 +141,35 @@ TEST(MetricWriterTest, FormatsRandomValuesLikeTextSerializer) {
   expect_same_text({"test_value", "Values.", MetricType::Gauge, {}}, unlabelled(values));
 }
 
+// A count is written as the same count as a double: below 2^53 straight from the integer, above
+// through the double (whose rounding the text then shows, as it did before).
+TEST(MetricWriterTest, CountsAreWrittenAsTheirDoubles) {
+  std::mt19937_64 random(20261206);
+  std::vector<uint64_t> counts = {0,
+                                  1,
+                                  512,
+                                  1319569981440,
+                                  (uint64_t{1} << 53) - 1,
+                                  uint64_t{1} << 53,
+                                  (uint64_t{1} << 53) + 1,
+                                  9999999999999999,
+                                  10000000000000000,
+                                  10000000000000001,
+                                  std::numeric_limits<uint64_t>::max()};
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t bits = random();
+    counts.push_back(bits >> (bits % 64));
+    counts.push_back((bits % 100000000) * 512);
+  }
+  for (uint64_t count : counts) {
+    std::string as_count;
+    std::string as_double;
+    append_sample_value(count, as_count);
+    append_sample_value(static_cast<double>(count), as_double);
+    ASSERT_EQ(as_count, as_double) << count;
+  }
+}
+
 TEST(MetricWriterTest, MatchesTextSerializerForEveryTypeItWrites) {
   for (MetricType type : {MetricType::Gauge, MetricType::Counter, MetricType::Untyped}) {
     expect_same_text({"test_value", "Help.", type, kTwoLabels},
@@ -160,7 +189,7 @@ TEST(MetricWriterTest, LabelTextKeptReadyIsWrittenAsGiven) {
   constexpr Family family{"test_value", "Values.", MetricType::Gauge, kTwoLabels};
   std::string text;
   MetricWriter writer(text);
-  writer.family(family).add_label_text({"name=\"a\\\"b\",", "other=\"", "x", "\""}, 7);
+  writer.family(family).add_label_text({"name=\"a\\\"b\",", "other=\"", "x", "\""}, uint64_t{7});
   std::string reference;
   MetricWriter reference_writer(reference);
   reference_writer.family(family).add({"a\"b", "x"}, 7);

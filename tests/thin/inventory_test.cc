@@ -135,6 +135,40 @@ TEST(Inventory, ARenamedOrRecreatedVolumeGetsNewLabels) {
       << recreated;
 }
 
+// The label text holds the pool's name and the device id too: it is kept (the same object) while
+// both stay, and made again when the pool is renamed (the volume's own table unchanged) or the
+// volume is reloaded with another thin id (lvconvert --merge).
+TEST(Inventory, AVolumesLabelsFollowItsPoolsNameAndItsDeviceId) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(2);
+  InventoryReader reader(fake);
+  auto first = reader.read();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto second = reader.read();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)->volumes[1].shared_names, (*first)->volumes[1].shared_names);
+  EXPECT_EQ((*second)->volumes[1].names().label_text(),
+            "volume=\"vg0-t1\",pool=\"vg0-pool-tpool\",vg=\"vg0\",lv=\"t1\",device_id=\"2\"");
+
+  fake.remove_device("vg0-pool-tpool");
+  fake.add_device("vg0-new\"pool-tpool", {254, 2}, "LVM-vgid-poolid-tpool", kPoolTable,
+                  kPoolStatus);
+  auto renamed = reader.read();
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ((*renamed)->volumes[1].names().label_text(),
+            "volume=\"vg0-t1\",pool=\"vg0-new\\\"pool-tpool\",vg=\"vg0\",lv=\"t1\","
+            "device_id=\"2\"");
+
+  fake.set_table_line("vg0-t1", "0 2097152 thin 254:2 7");
+  auto reloaded = reader.read();
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ((*reloaded)->volumes[1].names().label_text(),
+            "volume=\"vg0-t1\",pool=\"vg0-new\\\"pool-tpool\",vg=\"vg0\",lv=\"t1\","
+            "device_id=\"7\"");
+  // The other volume kept its labels, and the first read's still say what they said.
+  EXPECT_EQ((*first)->volumes[1].names().label_text(),
+            "volume=\"vg0-t1\",pool=\"vg0-pool-tpool\",vg=\"vg0\",lv=\"t1\",device_id=\"2\"");
+}
+
 TEST(Inventory, FollowsEachPoolDownToTheBlockDevicesItStandsOn) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(2);
   fake.add_device("vg0-pool_tmeta", {254, 0}, "LVM-vgid-tmeta", "0 8192 linear 8:16 2048",
