@@ -78,8 +78,8 @@ Expected<ReplyHeader> reply_header(std::span<const char>& reply, std::string_vie
   return header;
 }
 
-// A NUL-padded char array of the reply's header (name, uuid), as text.
-std::string_view header_text(std::span<const char> reply, size_t offset, size_t size) {
+// A NUL-padded char array of the reply (the header's name and uuid, a target's type), as text.
+std::string_view padded_text(std::span<const char> reply, size_t offset, size_t size) {
   const char* text = reply.data() + offset;
   return {text, strnlen(text, size)};
 }
@@ -88,7 +88,7 @@ std::string_view header_text(std::span<const char> reply, size_t offset, size_t 
 // means the listed device was removed and its number given to a new one since the list: the
 // listed device is gone, and the new one is read by the next scrape under its own name.
 bool same_device(std::span<const char> reply, const DmDevice& device) {
-  return header_text(reply, offsetof(dm_ioctl, name), sizeof(dm_ioctl::name)) == device.name;
+  return padded_text(reply, offsetof(dm_ioctl, name), sizeof(dm_ioctl::name)) == device.name;
 }
 
 // Each thread's buffer (uint64_t: struct dm_ioctl wants 8-byte alignment).
@@ -101,8 +101,9 @@ std::vector<uint64_t>& thread_buffer() {
 
 namespace {
 
-// Calls `use(spec, params)` for each target of a DM_TABLE_STATUS reply (already cut to its
-// data_size by reply_header), checking every offset and string against the buffer.
+// Calls `use(spec, type, params)` for each target of a DM_TABLE_STATUS reply (already cut to its
+// data_size by reply_header), checking every offset and string against the buffer. `spec` is a
+// copy for its numbers; `type` and `params` point into the reply itself.
 template <typename Use>
 Status for_each_target(std::span<const char> reply, const ReplyHeader& header, Use&& use) {
   const size_t targets_start = header.data_start;
@@ -121,15 +122,13 @@ Status for_each_target(std::span<const char> reply, const ReplyHeader& header, U
       return Error::parse(
           fmt::format("DM_TABLE_STATUS reply: target {}'s parameters are not terminated", i));
     }
-    use(spec, *params);
+    const std::string_view type =
+        padded_text(reply, offset + offsetof(dm_target_spec, target_type), sizeof spec.target_type);
+    use(spec, type, *params);
     // In a reply, `next` counts from the first target spec, not from this one.
     offset = targets_start + spec.next;
   }
   return {};
-}
-
-std::string_view target_type(const dm_target_spec& spec) {
-  return {spec.target_type, strnlen(spec.target_type, sizeof spec.target_type)};
 }
 
 }  // namespace
@@ -141,11 +140,12 @@ Expected<DmReport> parse_table_status_reply(std::span<const char> reply) {
   }
   DmReport report;
   report.event_nr = header->event_nr;
-  report.uuid = header_text(reply, offsetof(dm_ioctl, uuid), sizeof(dm_ioctl::uuid));
-  Status walked =
-      for_each_target(reply, *header, [&](const dm_target_spec& spec, std::string_view params) {
-        report.targets.push_back(DmTarget{spec.sector_start, spec.length,
-                                          std::string(target_type(spec)), std::string(params)});
+  report.uuid = padded_text(reply, offsetof(dm_ioctl, uuid), sizeof(dm_ioctl::uuid));
+  Status walked = for_each_target(
+      reply, *header,
+      [&](const dm_target_spec& spec, std::string_view type, std::string_view params) {
+        report.targets.push_back(
+            DmTarget{spec.sector_start, spec.length, std::string(type), std::string(params)});
       });
   if (!walked) {
     return walked.error();
@@ -160,10 +160,11 @@ Expected<DmStatusView> parse_status_view(std::span<const char> reply) {
   }
   DmStatusView view;
   view.target_count = header->target_count;
-  Status walked =
-      for_each_target(reply, *header, [&](const dm_target_spec& spec, std::string_view params) {
+  Status walked = for_each_target(
+      reply, *header,
+      [&](const dm_target_spec& /*spec*/, std::string_view type, std::string_view params) {
         if (view.target_count == 1) {
-          view.type = target_type(spec);
+          view.type = type;  // both in the reply: valid as long as it is
           view.params = params;
         }
       });

@@ -211,6 +211,10 @@ TEST(DmStatusView, GivesTheSingleTargetWithoutCopyingIt) {
   EXPECT_NE(kernel.flags[0] & DM_NOFLUSH_FLAG, 0u);
   EXPECT_EQ(kernel.flags[0] & DM_STATUS_TABLE_FLAG, 0u);
   EXPECT_EQ(kernel.devs[0], makedev(254, 300));
+  // Both views point into the reply (the type in its target spec, just before the parameters),
+  // not into a copy that is gone once the call returns.
+  EXPECT_LT(view->type.data(), view->params.data());
+  EXPECT_LT(view->params.data() - view->type.data(), 64);
   // Into the thread's buffer: the next call's reply replaces it.
   const char* at = view->params.data();
   kernel.targets = {{0, 2097152, "thin", "4096 4095"}};
