@@ -324,7 +324,9 @@ TEST(DmTableStatusReply, TheViewRejectsWhatTheReportRejects) {
   auto parsed = parse_status_view(reply_with(1, unterminated));
   ASSERT_FALSE(parsed.ok());
   EXPECT_NE(parsed.error().message.find("not terminated"), std::string::npos);
-  auto good = parse_status_view(reply_with(1, spec_bytes(0, "thin", std::string("0 -") + '\0')));
+  // The view points into the reply: it must outlive the view.
+  const std::vector<char> reply = reply_with(1, spec_bytes(0, "thin", std::string("0 -") + '\0'));
+  auto good = parse_status_view(reply);
   ASSERT_TRUE(good.ok()) << good.error().message;
   EXPECT_EQ(good->type, "thin");
   EXPECT_EQ(good->params, "0 -");
