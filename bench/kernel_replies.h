@@ -33,8 +33,6 @@ class KernelReplies {
   // mode does on the real kernel. Returns the number of calls that failed.
   static int floor_pass(const ControlDevice& control, const std::vector<DmDevice>& devices);
 
-  size_t devices() const { return devices_.size(); }
-
  private:
   int answer(unsigned long request, void* buffer) const;
 

@@ -82,10 +82,9 @@ double start_time_seconds(const std::string& proc_self, const std::string& proc_
 
 }  // namespace
 
-ProcessCollector::ProcessCollector(std::string proc_self, std::string proc_stat)
+ProcessCollector::ProcessCollector(std::string proc_self, const std::string& proc_stat)
     : proc_self_(std::move(proc_self)),
-      proc_stat_(std::move(proc_stat)),
-      start_time_seconds_(start_time_seconds(proc_self_, proc_stat_)) {}
+      start_time_seconds_(start_time_seconds(proc_self_, proc_stat)) {}
 
 Status ProcessCollector::collect(ScrapeContext& /*context*/, MetricWriter& out) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));

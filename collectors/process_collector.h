@@ -13,12 +13,11 @@ class ProcessCollector : public Collector {
   // `proc_self` is the /proc/<pid> directory to read and `proc_stat` the system's stat file;
   // tests point them elsewhere. A file that cannot be read leaves its series out.
   explicit ProcessCollector(std::string proc_self = "/proc/self",
-                            std::string proc_stat = "/proc/stat");
+                            const std::string& proc_stat = "/proc/stat");
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
  private:
   std::string proc_self_;
-  std::string proc_stat_;
   double start_time_seconds_ = -1;  // read once: negative when it could not be
 };
 
