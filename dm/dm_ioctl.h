@@ -51,7 +51,7 @@ class DmIoctl {
 
   DmIoctl(Ioctl ioctl, Poll poll) : ioctl_(std::move(ioctl)), poll_(std::move(poll)) {}
 
-  // DM_LIST_DEVICES.
+  // DM_LIST_DEVICES, offering first a buffer the size the previous list needed.
   Expected<std::vector<DmDevice>> list();
   // The same into `devices`, reusing its entries.
   Status list_into(std::vector<DmDevice>& devices);
@@ -83,7 +83,8 @@ class DmIoctl {
     int rc = 0;
     std::span<const char> bytes;
   };
-  Reply call(unsigned long request, const std::function<void(void* header)>& prepare);
+  Reply call(unsigned long request, const std::function<void(void* header)>& prepare,
+             size_t first_bytes = kInitialBufferBytes);
   Reply call_table_status(What what, const DmDevice& device);
   // The error of a table or status call, if it failed; `vanished` when the device is gone.
   static std::optional<Error> table_status_failed(What what, const DmDevice& device,
@@ -92,6 +93,11 @@ class DmIoctl {
   Ioctl ioctl_;
   Poll poll_;
   std::atomic<bool> armed_{false};
+  // The buffer the next list offers first: what the last list needed, with room for a few more
+  // devices. The kernel sizes the whole list (a walk of every device's name, under its hash
+  // lock) before it can say a buffer is too small, so each doubling from 1 KiB cost one more
+  // walk: ten of them at 10,000 devices.
+  std::atomic<size_t> list_bytes_{kInitialBufferBytes};
 };
 
 // The /dev/mapper/control device behind a DmIoctl: opened on first use and kept open; failing

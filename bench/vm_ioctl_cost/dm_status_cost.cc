@@ -12,10 +12,12 @@
 // sets beside each scrape: what no scrape can avoid, the ioctls alone in one process, timed in
 // it as scrape_client times a GET. Each round: DM_LIST_DEVICES, then DM_TABLE_STATUS (noflush,
 // 1 KiB buffer grown on DM_BUFFER_FULL_FLAG, by device number, the exporter's flags) of every
-// listed device, then the table (DM_STATUS_TABLE_FLAG) of every device, each part timed. Prints
+// listed device, then the table (DM_STATUS_TABLE_FLAG) of every device, each part timed, then the
+// list once more from a 1 KiB buffer doubled until it fits. Prints
 // "round<TAB>list_us<TAB>status_us<TAB>table_us<TAB>cpu_us" per round, then
 // "median<TAB>WHAT<TAB>us" for list, status, table, floor (list + status: the status-ioctl floor),
-// floor_tables (list, status and table) and cpu (user + system of list + status). The benchmark's
+// floor_tables (list, status and table), cpu (user + system of list + status) and list_doubling
+// (the list from 1 KiB). The benchmark's
 // prepare builds it statically with -DDM_STATUS_COST_RAW_ONLY (Debian ships no static
 // libdevmapper): the libdevmapper mode is left out and the list is the raw ioctl.
 #include <fcntl.h>
@@ -97,12 +99,12 @@ static bool libdm(const Dev& d) {
 }
 #endif
 static int g_fd = -1;
-// DM_LIST_DEVICES (no uuids, as the exporter asks), into `buf` (grown while the kernel says it is
-// full); the devices into `out`.
-static bool raw_list(std::vector<char>& buf, std::vector<Dev>& out) {
+// DM_LIST_DEVICES (no uuids, as the exporter asks), into `buf` (at least `first` bytes, grown
+// while the kernel says it is full); the devices into `out`.
+static bool raw_list(std::vector<char>& buf, std::vector<Dev>& out, size_t first = 16384) {
   out.clear();
-  if (buf.size() < 16384)
-    buf.resize(16384);
+  if (buf.size() < first)
+    buf.resize(first);
   for (;;) {
     memset(buf.data(), 0, sizeof(dm_ioctl));
     dm_ioctl* io = (dm_ioctl*)buf.data();
@@ -180,7 +182,7 @@ static double median(std::vector<double> v) {
 static int floor_mode(int rounds) {
   std::vector<char> list_buf, buf;
   std::vector<Dev> devs;
-  std::vector<double> list_us, status_us, table_us, floor_us, all_us, cpu;
+  std::vector<double> list_us, status_us, table_us, floor_us, all_us, cpu, list_doubling_us;
   g_skip_bdget = true;
   for (int r = 0; r < rounds; r++) {
     double c0 = cpu_us(false) + cpu_us(true);
@@ -197,6 +199,13 @@ static int floor_mode(int rounds) {
       if (!raw(d, 1024, false, false, buf, true))
         return 1;
     double t3 = now_us();
+    // The list as a client that starts every list at 1 KiB and doubles makes it: the kernel
+    // walks every device to size the list before it says the buffer is full.
+    std::vector<char> small_buf;
+    std::vector<Dev> listed_again;
+    if (!raw_list(small_buf, listed_again, 1024))
+      return 1;
+    list_doubling_us.push_back(now_us() - t3);
     printf("round\t%.0f\t%.0f\t%.0f\t%.0f\n", t1 - t0, t2 - t1, t3 - t2, c1 - c0);
     list_us.push_back(t1 - t0);
     status_us.push_back(t2 - t1);
@@ -210,6 +219,7 @@ static int floor_mode(int rounds) {
          median(status_us), median(table_us));
   printf("median\tfloor\t%.0f\nmedian\tfloor_tables\t%.0f\n", median(floor_us), median(all_us));
   printf("median\tcpu\t%.0f\n", median(cpu));
+  printf("median\tlist_doubling\t%.0f\n", median(list_doubling_us));
   return (int)(sink & 0);
 }
 int main(int argc, char** argv) {

@@ -507,6 +507,72 @@ TEST(DmIoctlList, GrowsTheBufferUntilTheListFits) {
   EXPECT_EQ(offered.front(), DmIoctl::kInitialBufferBytes);
 }
 
+// The kernel walks every device to size the list before it says a buffer is too small: a list
+// starts at what the previous one needed, with room for a few more devices, and follows the
+// list when it shrinks.
+TEST(DmIoctlList, StartsAtWhatThePreviousListNeeded) {
+  auto devices_named = [](uint32_t count) {
+    std::vector<ListedDevice> devices;
+    for (uint32_t i = 0; i < count; ++i) {
+      devices.push_back({"cinder--volumes-volume--" + std::to_string(i), 254, i, std::nullopt});
+    }
+    return devices;
+  };
+  std::vector<char> current = list_reply(devices_named(400), 47, 64 << 10);
+  std::vector<uint32_t> offered;
+  DmIoctl client(
+      [&](unsigned long, void* buffer) {
+        dm_ioctl io{};
+        std::memcpy(&io, buffer, sizeof io);
+        offered.push_back(io.data_size);
+        dm_ioctl reply{};
+        std::memcpy(&reply, current.data(), sizeof reply);
+        if (reply.data_size > io.data_size) {
+          io.flags |= DM_BUFFER_FULL_FLAG;
+          std::memcpy(buffer, &io, sizeof io);
+          return 0;
+        }
+        std::memcpy(buffer, current.data(), reply.data_size);
+        return 0;
+      },
+      [] { return 0; });
+  auto used = [&] {
+    dm_ioctl reply{};
+    std::memcpy(&reply, current.data(), sizeof reply);
+    return reply.data_size;
+  };
+
+  ASSERT_TRUE(client.list().ok());
+  EXPECT_EQ(offered.size(), 6u);  // 1, 2, 4, 8, 16 KiB full, then 32 KiB
+  offered.clear();
+  auto again = client.list();
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->size(), 400u);
+  ASSERT_EQ(offered.size(), 1u);  // one walk of the kernel's devices
+  EXPECT_GE(offered[0], used() + 1024);
+  EXPECT_LE(offered[0], used() + used() / 16 + 2048);
+  EXPECT_EQ(offered[0] % 1024, 0u);
+
+  current = list_reply(devices_named(410), 47, 64 << 10);  // ten more: still fits
+  offered.clear();
+  ASSERT_EQ(client.list()->size(), 410u);
+  EXPECT_EQ(offered.size(), 1u);
+
+  current = list_reply(devices_named(800), 47, 128 << 10);  // twice as many: one doubling
+  offered.clear();
+  ASSERT_EQ(client.list()->size(), 800u);
+  ASSERT_EQ(offered.size(), 2u);
+  EXPECT_EQ(offered[1], 2 * offered[0]);
+
+  current = list_reply(devices_named(3), 47, 4096);  // most removed: the next list starts small
+  offered.clear();
+  ASSERT_EQ(client.list()->size(), 3u);
+  offered.clear();
+  ASSERT_EQ(client.list()->size(), 3u);
+  ASSERT_EQ(offered.size(), 1u);
+  EXPECT_LE(offered[0], 2048u);
+}
+
 TEST(DmIoctlInfo, ReportsSuspendedDevicesFromDmDevStatus) {
   uint32_t flags = DM_SUSPEND_FLAG;
   std::string name = "vg0-pv";
