@@ -196,6 +196,41 @@ TEST(MetricWriterTest, LabelTextKeptReadyIsWrittenAsGiven) {
   EXPECT_EQ(text, reference);
 }
 
+// Counts through the label-text path, many samples to one text (it grows while written), each
+// line as add() writes the count's double: the 16-digit counts, 2^53 and above, the largest.
+TEST(MetricWriterTest, LabelTextCountsAreWrittenAsTheirDoubles) {
+  constexpr Family family{"test_value", "Values.", MetricType::Gauge, kTwoLabels};
+  std::mt19937_64 random(20261207);
+  std::vector<uint64_t> counts = {0,
+                                  9,
+                                  10,
+                                  999999999999999,
+                                  1000000000000000,
+                                  (uint64_t{1} << 53) - 1,
+                                  uint64_t{1} << 53,
+                                  (uint64_t{1} << 53) + 1,
+                                  9999999999999999,
+                                  10000000000000000,
+                                  std::numeric_limits<uint64_t>::max()};
+  for (int i = 0; i < 5000; ++i) {
+    const uint64_t bits = random();
+    counts.push_back(bits >> (bits % 64));
+  }
+  std::string text;
+  MetricWriter writer(text);
+  std::string reference;
+  MetricWriter reference_writer(reference);
+  FamilySamples samples = writer.family(family);
+  FamilySamples reference_samples = reference_writer.family(family);
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const std::string other(i % 300, 'v');  // lines of many lengths
+    samples.add_label_text({"name=\"n\",other=\"", other, "\""}, counts[i]);
+    reference_samples.add({"n", other}, static_cast<double>(counts[i]));
+  }
+  ASSERT_EQ(text.size(), reference.size());
+  EXPECT_TRUE(text == reference);
+}
+
 TEST(MetricWriterTest, RenderedSamplesAreWrittenAsAddWouldWriteThem) {
   constexpr Family family{"test_value", "Values.", MetricType::Gauge, kTwoLabels};
   constexpr Family other{"other_value", "Other.", MetricType::Gauge, kTwoLabels};
