@@ -235,6 +235,7 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
       return StepError{second.error()};
     }
     crc = lvm_crc(crc, *second);
+    text.reserve(raw.size);  // not twice the first part, as the append alone would
     text += *second;
   }
   if (crc != raw.checksum) {

@@ -410,7 +410,9 @@ Expected<VolumeGroup> extract_volume_group(const ConfigNode& root) {
   return VolumeGroupReader().read(root);
 }
 
-Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
+namespace {
+
+Expected<VolumeGroup> parse_and_read(std::string_view metadata_text) {
   VolumeGroupReader reader;
   const ClosedSectionHandler take_lv = [&reader](const std::vector<const ConfigNode*>& parents,
                                                  const ConfigNode& section) {
@@ -429,6 +431,19 @@ Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
     return extract_volume_group(*whole);
   }
   return reader.read(**tree);
+}
+
+}  // namespace
+
+Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
+  Expected<VolumeGroup> vg = parse_and_read(metadata_text);
+  if (vg.ok()) {
+    // The LVs' vector grew by doubling while they were read (at 10,001 LVs: room for 16,384,
+    // 3.3 MB kept with the VG for 2.0 MB of LVs). Trimmed once the parse tree is gone, so that
+    // the copy does not add to the parse's peak.
+    vg->lvs.shrink_to_fit();
+  }
+  return vg;
 }
 
 }  // namespace thinpool::lvm

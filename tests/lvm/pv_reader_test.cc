@@ -7,11 +7,15 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "lvm/lvm_crc.h"
 #include "lvm/vg_model.h"
@@ -413,6 +417,67 @@ TEST(FileBlockReader, ReadsARegularFile) {
   EXPECT_NE(past_end.error().message.find("only 10 before the end"), std::string::npos)
       << past_end.error().message;
   std::filesystem::remove(path);
+}
+
+// A block device is read with O_DIRECT through an aligned buffer of at most 1 MiB: spans that
+// start and end off the alignment, cross the buffer's size, end on the device's last byte or run
+// past it. On a loop device over a file (skipped where none can be set up: no root, no loop).
+TEST(FileBlockReader, ReadsABlockDeviceDirectlyInAlignedChunks) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("thinpool_lvm_loop_" + std::to_string(::getpid()));
+  constexpr size_t kBytes = (3u << 20) + 512;  // a device size that is not a multiple of 4 KiB
+  std::string image(kBytes, '\0');
+  for (size_t i = 0; i < image.size(); ++i) {
+    image[i] = static_cast<char>((i * 131 + i / 4096) & 0xff);
+  }
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(image.data(), static_cast<std::streamsize>(image.size()));
+  }
+  std::string device;
+  if (FILE* losetup =
+          ::popen(("losetup --find --show " + path.string() + " 2>/dev/null").c_str(), "r")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof line, losetup) != nullptr) {
+      device = std::string(line, std::strcspn(line, "\n"));
+    }
+    ::pclose(losetup);
+  }
+  if (device.empty()) {
+    std::filesystem::remove(path);
+    GTEST_SKIP() << "no loop device could be set up (needs root and the loop driver)";
+  }
+  struct Detach {
+    std::string device;
+    std::filesystem::path file;
+    ~Detach() {
+      (void)std::system(("losetup --detach " + device).c_str());
+      std::filesystem::remove(file);
+    }
+  } detach{device, path};
+
+  Expected<std::unique_ptr<FileBlockReader>> reader = FileBlockReader::open(device);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  const std::vector<std::pair<uint64_t, size_t>> spans = {
+      {0, 512},                   // the label sectors
+      {4096, 512},                // an mda header
+      {4096 + 700, 100},          // inside one block, off the alignment
+      {1000, (1u << 20) + 5000},  // across the first chunk's end
+      {4095, (2u << 20) + 3},     // across two chunk ends
+      {0, kBytes},                // the whole device, ending inside its last 4 KiB
+      {kBytes - 300, 300},        // the last bytes
+  };
+  for (const auto& [offset, length] : spans) {
+    Expected<std::string> read = (*reader)->read_at(offset, length);
+    ASSERT_TRUE(read.ok()) << offset << "+" << length << ": " << read.error().message;
+    ASSERT_EQ(read->size(), length) << offset << "+" << length;
+    EXPECT_TRUE(*read == image.substr(offset, length)) << offset << "+" << length;
+  }
+  Expected<std::string> past_end = (*reader)->read_at(kBytes - 10, 20);
+  ASSERT_FALSE(past_end.ok());
+  EXPECT_NE(past_end.error().message.find("the device ends at " + std::to_string(kBytes)),
+            std::string::npos)
+      << past_end.error().message;
 }
 
 TEST(FileBlockReader, ExplainsWhatItCannotOpen) {
