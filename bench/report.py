@@ -492,6 +492,19 @@ def vm_floor_tables(samples, by_round):
                 f"{ms(med(n, 'http_gzip_nolvm'))} "
                 f"| {', '.join('' if b is None else f'{b / 1e3:,.0f}' for b in bodies)} "
                 f"| {ms(med(n, 'cpu_http'))} / {ms(med(n, 'cpu_http_gzip'))} | {ms(med(n, 'cpu_idle'), 2)} |")
+    if any(what == "collect_nodmeventd:lvm" for (_, what) in samples):
+        lines += [
+            "",
+            "The `lvm` collector by flags (ms; the defaults' median over the rounds, the others the last scrape of each "
+            "fresh exporter, after its 12): what asking dmeventd costs it, and what the per-LV series do:",
+            "",
+            "| thin volumes | defaults | `--no-collector.lvm.dmeventd` | `--no-collector.lvm.volume-series` |",
+            "| ---: | ---: | ---: | ---: |",
+        ]
+        for n in sizes:
+            lines.append(
+                f"| {n:,} | {ms(med(n, 'collect:lvm'), 2)} | {ms(med(n, 'collect_nodmeventd:lvm'), 2)} "
+                f"| {ms(med(n, 'collect_novolseries:lvm'), 2)} |")
     lines += ["", f"CPU per hour: {SCRAPES_PER_HOUR} scrapes (15 s interval) times the exporter's utime + stime per "
               "scrape (over 20 GETs on new connections), plus its CPU while idle (10 s without a scrape) times "
               "3,600; Prometheus asks for gzip."]

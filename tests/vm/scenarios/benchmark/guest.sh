@@ -23,7 +23,8 @@
 # microseconds per second); its peak resident memory since the count was reached (rss_peak_kib: VmHWM, reset
 # through /proc/PID/clear_refs once the volumes exist) and its RSS after (rss_kib); then the same peak and GETs
 # from a second exporter with --no-collector.lvm.volume-series (suffix _novolseries) and one with
-# --no-collector.lvm (_nolvm), each started fresh.
+# --no-collector.lvm (_nolvm), each started fresh, and one with --no-collector.lvm.dmeventd (_nodmeventd: what
+# asking dmeventd costs the lvm collector).
 # Results: /results/bench.tsv, one "volumes<TAB>what<TAB>value" line per measurement; /results/env.txt;
 # /results/floor.tsv (every floor pass).
 . /scenario/lib/guest-lib.sh
@@ -149,8 +150,8 @@ cpu_per_scrape() {
 TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # variant VOLUMES SUFFIX FLAGS...: a second exporter with FLAGS, started fresh on another port beside the first
-# (which is idle meanwhile): two warm-up scrapes, 5 GETs plain and 5 gzip'd, its peak RSS, body size and collect
-# lines.
+# (which is idle meanwhile): two warm-up scrapes, 5 GETs plain and 5 gzip'd, its peak RSS, then one more scrape for
+# its body size and collect lines.
 variant() {
 	local volumes=$1 suffix=$2 port=9967 pid
 	shift 2
@@ -164,6 +165,7 @@ variant() {
 	wget -q -O /tmp/variant.prom "http://127.0.0.1:$port/metrics"
 	/scenario/scrape_client "$port" 5 >/tmp/http.out
 	/scenario/scrape_client "$port" 5 --gzip >/tmp/http-gzip.out
+	wget -q -O /tmp/variant.prom "http://127.0.0.1:$port/metrics" # its collectors' times in steady state
 	cp /tmp/variant.prom /tmp/scrape.prom
 	{
 		awk -v n="$volumes" -v w="http_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http.out
@@ -240,6 +242,7 @@ for n in $BENCH_VOLUMES; do
 	say "peak RSS $(proc_kib "$EXPORTER_PID" VmHWM) KiB; variants"
 	variant "$n" novolseries --no-collector.lvm.volume-series
 	variant "$n" nolvm --no-collector.lvm
+	variant "$n" nodmeventd --no-collector.lvm.dmeventd
 done
 stop_exporter
 say "bench done"
