@@ -476,6 +476,27 @@ TEST(DmListReply, RejectsRecordsOutsideTheBuffer) {
   EXPECT_FALSE(parse_list_reply(unterminated).ok());
 }
 
+// A kernel that answers DM_LIST_DEVICES with `reply` (read at each call, so a test may change it)
+// when the buffer offered holds it, and with DM_BUFFER_FULL_FLAG when not; each offer's size goes
+// to `offered`.
+DmIoctl::Ioctl list_kernel(const std::vector<char>& reply, std::vector<uint32_t>& offered) {
+  return [&reply, &offered](unsigned long request, void* buffer) {
+    EXPECT_EQ(request, static_cast<unsigned long>(DM_LIST_DEVICES));
+    dm_ioctl io{};
+    std::memcpy(&io, buffer, sizeof io);
+    offered.push_back(io.data_size);
+    dm_ioctl header{};
+    std::memcpy(&header, reply.data(), sizeof header);
+    if (header.data_size > io.data_size) {
+      io.flags |= DM_BUFFER_FULL_FLAG;
+      std::memcpy(buffer, &io, sizeof io);
+      return 0;
+    }
+    std::memcpy(buffer, reply.data(), header.data_size);
+    return 0;
+  };
+}
+
 TEST(DmIoctlList, GrowsTheBufferUntilTheListFits) {
   std::vector<ListedDevice> devices;
   for (uint32_t i = 0; i < 40; ++i) {
@@ -483,23 +504,7 @@ TEST(DmIoctlList, GrowsTheBufferUntilTheListFits) {
   }
   const std::vector<char> full = list_reply(devices, 47, 16384);
   std::vector<uint32_t> offered;
-  DmIoctl client(
-      [&](unsigned long request, void* buffer) {
-        EXPECT_EQ(request, static_cast<unsigned long>(DM_LIST_DEVICES));
-        dm_ioctl io{};
-        std::memcpy(&io, buffer, sizeof io);
-        offered.push_back(io.data_size);
-        dm_ioctl reply{};
-        std::memcpy(&reply, full.data(), sizeof reply);
-        if (reply.data_size > io.data_size) {
-          io.flags |= DM_BUFFER_FULL_FLAG;
-          std::memcpy(buffer, &io, sizeof io);
-          return 0;
-        }
-        std::memcpy(buffer, full.data(), reply.data_size);
-        return 0;
-      },
-      [] { return 0; });
+  DmIoctl client(list_kernel(full, offered), [] { return 0; });
   auto listed = client.list();
   ASSERT_TRUE(listed.ok()) << listed.error().message;
   EXPECT_EQ(listed->size(), 40u);
@@ -520,22 +525,7 @@ TEST(DmIoctlList, StartsAtWhatThePreviousListNeeded) {
   };
   std::vector<char> current = list_reply(devices_named(400), 47, 64 << 10);
   std::vector<uint32_t> offered;
-  DmIoctl client(
-      [&](unsigned long, void* buffer) {
-        dm_ioctl io{};
-        std::memcpy(&io, buffer, sizeof io);
-        offered.push_back(io.data_size);
-        dm_ioctl reply{};
-        std::memcpy(&reply, current.data(), sizeof reply);
-        if (reply.data_size > io.data_size) {
-          io.flags |= DM_BUFFER_FULL_FLAG;
-          std::memcpy(buffer, &io, sizeof io);
-          return 0;
-        }
-        std::memcpy(buffer, current.data(), reply.data_size);
-        return 0;
-      },
-      [] { return 0; });
+  DmIoctl client(list_kernel(current, offered), [] { return 0; });
   auto used = [&] {
     dm_ioctl reply{};
     std::memcpy(&reply, current.data(), sizeof reply);
