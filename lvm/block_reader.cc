@@ -132,14 +132,15 @@ Expected<std::string> FileBlockReader::read_direct(uint64_t offset, size_t lengt
     if (to > from) {
       out.append(bytes + (from - position), static_cast<size_t>(to - from));
     }
-    if (done < want) {
-      break;
-    }
     position += done;
+    if (done < want) {
+      break;  // position: where the device ends
+    }
   }
   if (out.size() < length) {
-    return Error{fmt::format("read {} bytes at {} from {}: the device ends at {}", length, offset,
-                             path_, offset + out.size())};
+    return Error{fmt::format("read {} bytes at {} from {}: the device ends {}", length, offset,
+                             path_,
+                             position > offset ? fmt::format("at {}", position) : "before it")};
   }
   return out;
 }

@@ -478,6 +478,10 @@ TEST(FileBlockReader, ReadsABlockDeviceDirectlyInAlignedChunks) {
   EXPECT_NE(past_end.error().message.find("the device ends at " + std::to_string(kBytes)),
             std::string::npos)
       << past_end.error().message;
+  Expected<std::string> beyond = (*reader)->read_at(kBytes + 10000, 100);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_NE(beyond.error().message.find("the device ends before it"), std::string::npos)
+      << beyond.error().message;
 }
 
 TEST(FileBlockReader, ExplainsWhatItCannotOpen) {
