@@ -69,7 +69,11 @@ class WorkerPool {
  public:
   explicit WorkerPool(int max_threads) : max_threads_(max_threads) {}
   ~WorkerPool();
+  // Runs `task` on a worker (started while fewer than max_threads run); dropped once stopping.
   void post(std::function<void()> task);
+  // Drops the tasks not started and returns once the running ones are done and every worker has
+  // ended. The server calls it before its state goes away: a running task uses that state.
+  void stop();
 
  private:
   void run();

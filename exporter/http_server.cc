@@ -28,18 +28,29 @@ constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; 
 namespace http {
 
 WorkerPool::~WorkerPool() {
+  stop();
+}
+
+void WorkerPool::stop() {
+  std::deque<std::function<void()>> dropped;  // destroyed after the workers ended, unlocked
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    dropped.swap(tasks_);
   }
   ready_.notify_all();
   for (std::thread& thread : threads_) {
-    thread.join();
+    if (thread.joinable()) {
+      thread.join();
+    }
   }
 }
 
 void WorkerPool::post(std::function<void()> task) {
   std::lock_guard lock(mutex_);
+  if (stopping_) {
+    return;
+  }
   tasks_.push_back(std::move(task));
   if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
     threads_.emplace_back([this] { run(); });
@@ -355,6 +366,9 @@ HttpServer::~HttpServer() {
     state.io.stop();
   });
   state.event_thread.join();
+  // Requests still being answered on workers (a scrape in progress when SIGTERM came) use the
+  // state's counters and connections: they finish before any of it is destroyed.
+  state.workers.stop();
 }
 
 std::vector<int> HttpServer::ports() const {

@@ -257,6 +257,50 @@ TEST_F(HttpServerTest, ConcurrentScrapes) {
   EXPECT_EQ(ok.load(), 200);
 }
 
+// SIGTERM while scrapes are being rendered: the server goes away only after the requests on its
+// workers are done with its state (their responses are counted in it). Before, the workers outlived
+// the counters (a segfault under load, and ASan's heap-use-after-free in hardening_sanitizers).
+TEST(HttpServerShutdown, WaitsForTheRequestsOnItsWorkers) {
+  HttpConfig config;
+  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
+  config.telemetry_path = "/metrics";
+  config.max_requests = 2;
+  config.max_connections = 16;
+  config.max_connections_per_ip = 16;
+  config.request_timeout_ms = 5000;
+  std::atomic<int> rendering{0};
+  std::atomic<bool> release{false};
+  auto server = HttpServer::start(config, [&](const ScrapeRequest&) {
+    ++rendering;
+    while (!release) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return std::string(kMetricsText);
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const int port = (*server)->ports().at(0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 4; ++i) {  // two on the workers, two answered 503 at once
+    clients.emplace_back([port] { (void)http_get(port, "/metrics"); });
+  }
+  for (int i = 0; i < 400 && rendering < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(rendering.load(), 2);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    release = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  server->reset();  // blocks until the two renders return and their responses are counted
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  EXPECT_EQ(rendering.load(), 2);
+  releaser.join();
+  for (std::thread& client : clients) {
+    client.join();  // every client sees its connection closed
+  }
+}
+
 TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
   HttpConfig config;
   config.listen = {
