@@ -7,7 +7,9 @@
 // its key is "stuck" from the moment it started until it returns, and is reported as such. While a
 // key's call is outstanding, a new call for the same key starts nothing: the caller either waits
 // for that call's result (kJoin: concurrent scrapes share one read) or gets kBusy at once (kSkip:
-// do not ask a device again while it has not answered). So threads stay bounded by the number of
+// do not ask a device again while it has not answered), or, with kJoinUnlessStuck, waits for it
+// unless a caller already gave up waiting for it (a read another scrape started a moment ago is
+// shared; one known to hang is not waited for again). So threads stay bounded by the number of
 // keys that hang, however long they hang.
 #pragma once
 
@@ -50,8 +52,9 @@ class BlockingCallPool {
 };
 
 enum class WhenBusy {
-  kJoin,  // wait for the outstanding call's result
-  kSkip,  // return kBusy at once
+  kJoin,             // wait for the outstanding call's result
+  kSkip,             // return kBusy at once
+  kJoinUnlessStuck,  // kJoin, unless a caller's deadline passed waiting for it: then kSkip
 };
 
 template <typename T>
@@ -59,7 +62,7 @@ class SingleFlight {
  public:
   enum class Outcome {
     kDone,      // the result is there (this call's, or the outstanding one's it joined)
-    kBusy,      // kSkip: a call for the key is still outstanding; nothing was started
+    kBusy,      // kSkip (or a stuck call and kJoinUnlessStuck): nothing was started
     kTimedOut,  // the deadline passed first; the call goes on, its key stuck until it returns
   };
   struct Result {
@@ -86,19 +89,20 @@ class SingleFlight {
 
    private:
     friend class SingleFlight;
-    std::shared_ptr<Flight> flight_;  // null: kSkip found a call outstanding
+    std::shared_ptr<Flight> flight_;  // null: busy (a call outstanding was not joined)
     Clock::time_point started_;
   };
 
-  // Starts `call` for `key` on a worker, or returns the outstanding call for `key` (kJoin) or a
-  // busy handle (kSkip) without starting anything.
+  // Starts `call` for `key` on a worker, or returns the outstanding call for `key` (kJoin, and
+  // kJoinUnlessStuck while no caller gave up on it) or a busy handle without starting anything.
   Handle start(const std::string& key, WhenBusy when_busy, std::function<T()> call) {
     Handle handle;
     std::lock_guard lock(state_->mutex);
     auto existing = state_->flights.find(key);
     if (existing != state_->flights.end()) {
       handle.started_ = existing->second->started;
-      if (when_busy == WhenBusy::kJoin) {
+      if (when_busy == WhenBusy::kJoin ||
+          (when_busy == WhenBusy::kJoinUnlessStuck && !existing->second->given_up)) {
         handle.flight_ = existing->second;
       }
       return handle;
@@ -118,6 +122,7 @@ class SingleFlight {
     }
     std::unique_lock lock(state_->mutex);
     if (!state_->done.wait_until(lock, deadline, [&] { return handle.flight_->done; })) {
+      handle.flight_->given_up = true;
       return {Outcome::kTimedOut, nullptr, handle.started_};
     }
     return {Outcome::kDone, handle.flight_->value, handle.started_};
@@ -138,6 +143,7 @@ class SingleFlight {
     if (existing != state_->flights.end()) {
       std::shared_ptr<Flight> flight = existing->second;
       if (!state_->done.wait_until(lock, deadline, [&] { return flight->done; })) {
+        flight->given_up = true;
         return {Outcome::kTimedOut, nullptr, flight->started};
       }
       return {Outcome::kDone, flight->value, flight->started};
@@ -167,6 +173,7 @@ class SingleFlight {
   struct Flight {
     Clock::time_point started;
     bool done = false;
+    bool given_up = false;  // a caller's deadline passed while it waited
     std::shared_ptr<const T> value;
   };
   // Shared with the tasks, which may outlive this object (a call blocked at shutdown).

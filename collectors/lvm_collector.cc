@@ -40,7 +40,9 @@ LvmCollector::LvmCollector(std::string backup_dir, BlockDeviceOpener opener,
                      "lvm: the {} of the host's block devices works again") {}
 
 LvmCollector::PvRead LvmCollector::start_pv_read(DeviceNumber dev) {
-  return reads_.start(to_string(dev), WhenBusy::kSkip,
+  // A read another scrape started a moment ago is shared (two Prometheus servers scraping at once
+  // both get the VG); one a scrape already gave up on is not waited for again.
+  return reads_.start(to_string(dev), WhenBusy::kJoinUnlessStuck,
                       [this, dev]() -> Expected<lvm::LoadedVolumeGroup> {
                         auto reader = opener_(dev);
                         if (!reader) {

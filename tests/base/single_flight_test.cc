@@ -124,6 +124,51 @@ TEST(SingleFlight, AJoinerStillLeavesAtItsOwnDeadline) {
   EXPECT_TRUE(settles(flights, "k"));
 }
 
+// A call another caller started a moment ago is shared; once a caller gave up waiting for it
+// (its deadline passed), it counts as stuck and later callers are told at once.
+TEST(SingleFlight, JoinUnlessStuckSharesAYoungCallAndSkipsAStuckOne) {
+  auto pool = std::make_shared<BlockingCallPool>();
+  SingleFlight<int> flights(pool);
+  Gate gate;
+  std::atomic<int> calls{0};
+  auto call = [&] {
+    ++calls;
+    gate.wait();
+    return 9;
+  };
+  auto first = std::async(std::launch::async, [&] {
+    return flights.run("pv", Clock::now() + 10s, WhenBusy::kJoinUnlessStuck, call);
+  });
+  while (!flights.is_outstanding("pv")) {
+    std::this_thread::sleep_for(1ms);
+  }
+  auto second = std::async(std::launch::async, [&] {
+    return flights.run("pv", Clock::now() + 10s, WhenBusy::kJoinUnlessStuck, call);
+  });
+  std::this_thread::sleep_for(20ms);
+  gate.open();
+  ASSERT_EQ(first.get().outcome, SingleFlight<int>::Outcome::kDone);
+  auto shared = second.get();
+  ASSERT_EQ(shared.outcome, SingleFlight<int>::Outcome::kDone);
+  EXPECT_EQ(*shared.value, 9);
+  EXPECT_EQ(calls.load(), 1);
+  ASSERT_TRUE(settles(flights, "pv"));
+
+  Gate hang;
+  auto stuck = flights.run("pv", Clock::now() + 20ms, WhenBusy::kJoinUnlessStuck, [&] {
+    hang.wait();
+    return 1;
+  });
+  EXPECT_EQ(stuck.outcome, SingleFlight<int>::Outcome::kTimedOut);
+  const auto before = Clock::now();
+  auto later = flights.run("pv", Clock::now() + 10s, WhenBusy::kJoinUnlessStuck, call);
+  EXPECT_EQ(later.outcome, SingleFlight<int>::Outcome::kBusy);
+  EXPECT_LT(Clock::now() - before, 1s);  // told at once, not after its deadline
+  EXPECT_EQ(calls.load(), 1);
+  hang.open();
+  EXPECT_TRUE(settles(flights, "pv"));
+}
+
 TEST(SingleFlight, ACallThatThrowsEndsWithoutAValue) {
   SingleFlight<int> flights(std::make_shared<BlockingCallPool>());
   auto result = flights.run("k", Clock::now() + 5s, WhenBusy::kSkip,
