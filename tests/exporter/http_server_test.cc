@@ -65,17 +65,24 @@ std::string gunzip(const std::string& data, size_t size = 1 << 20) {
   return out;
 }
 
+// A server on a free loopback port serving /metrics, with `max_requests` at once and
+// `max_connections` open (in all and per address), 5 s deadlines.
+HttpConfig loopback_config(int max_requests, int max_connections) {
+  HttpConfig config;
+  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
+  config.telemetry_path = "/metrics";
+  config.max_requests = max_requests;
+  config.max_connections = max_connections;
+  config.max_connections_per_ip = max_connections;
+  config.request_timeout_ms = 5000;
+  return config;
+}
+
 class HttpServerTest : public testing::Test {
  protected:
   void SetUp() override {
-    HttpConfig config;
-    config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
+    HttpConfig config = loopback_config(8, 16);
     config.landing_page_html = landing_page("v-test", "/metrics", {{"thinpool", true}});
-    config.telemetry_path = "/metrics";
-    config.max_requests = 8;
-    config.max_connections = 16;
-    config.max_connections_per_ip = 16;
-    config.request_timeout_ms = 5000;
     auto server = HttpServer::start(config, [this](const ScrapeRequest& request) {
       last_timeout_ = request.timeout_seconds.value_or(-1);
       if (render_throws_) {
@@ -128,13 +135,8 @@ TEST_F(HttpServerTest, ServesTheRenderedMetrics) {
 }
 
 TEST_F(HttpServerTest, ListensOnEveryAddressGiven) {
-  HttpConfig config;
+  HttpConfig config = loopback_config(1, 4);
   config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}, {"127.0.0.2:0", "127.0.0.2", 0}};
-  config.telemetry_path = "/metrics";
-  config.max_requests = 1;
-  config.max_connections = 4;
-  config.max_connections_per_ip = 4;
-  config.request_timeout_ms = 5000;
   auto two =
       HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
   ASSERT_TRUE(two.ok()) << two.error().message;
@@ -219,13 +221,7 @@ TEST(HttpServerAuth, TheRunbookNeedsTheBasicAuthOfEveryPage) {
   // bcrypt (cost 4) of "s3cret: with colon".
   web.basic_auth_users = {
       {"alice", "$2y$04$05JdUuAaK77B2I4n.xi6LObYs5TKPV5YUwW.h9ih8TsRLSpJcUW3G"}};
-  HttpConfig config;
-  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
-  config.telemetry_path = "/metrics";
-  config.max_requests = 2;
-  config.max_connections = 4;
-  config.max_connections_per_ip = 4;
-  config.request_timeout_ms = 5000;
+  HttpConfig config = loopback_config(2, 4);
   config.web_config = std::make_shared<const WebConfig>(std::move(web));
   auto server =
       HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
@@ -261,13 +257,7 @@ TEST_F(HttpServerTest, ConcurrentScrapes) {
 // workers are done with its state (their responses are counted in it). Before, the workers outlived
 // the counters (a segfault under load, and ASan's heap-use-after-free in hardening_sanitizers).
 TEST(HttpServerShutdown, WaitsForTheRequestsOnItsWorkers) {
-  HttpConfig config;
-  config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}};
-  config.telemetry_path = "/metrics";
-  config.max_requests = 2;
-  config.max_connections = 16;
-  config.max_connections_per_ip = 16;
-  config.request_timeout_ms = 5000;
+  const HttpConfig config = loopback_config(2, 16);
   std::atomic<int> rendering{0};
   std::atomic<bool> release{false};
   auto server = HttpServer::start(config, [&](const ScrapeRequest&) {
