@@ -253,8 +253,36 @@ Step<std::string> read_text_step(BlockReader& reader, const MdaHeader& header,
   return text;
 }
 
+// The start of the device, read once per attempt: the label (sectors 0..3) and, where lvm2 puts
+// the first metadata area (at 4 KiB, whatever the data alignment), that area's header. On a scrape
+// where LVM committed nothing this is the only read of the PV. Reads inside it are served from it,
+// all others go to the device; a device too short for it is read as before, piece by piece.
+class HeadReader final : public BlockReader {
+ public:
+  HeadReader(BlockReader& device, size_t head_bytes) : device_(device) {
+    if (Expected<std::string> head = device.read_at(0, head_bytes); head.ok()) {
+      head_ = std::move(*head);
+    }
+  }
+
+  Expected<std::string> read_at(uint64_t offset, size_t length) override {
+    if (offset <= head_.size() && length <= head_.size() - offset) {
+      return head_.substr(offset, length);
+    }
+    return device_.read_at(offset, length);
+  }
+  std::string name() const override { return device_.name(); }
+
+ private:
+  BlockReader& device_;
+  std::string head_;
+};
+
+constexpr size_t kHeadBytes = 8192;
+
 // One attempt at the whole read, from the label on.
-Step<PvMetadata> read_once(BlockReader& reader, const PvReadOptions& options) {
+Step<PvMetadata> read_once(BlockReader& device, const PvReadOptions& options) {
+  HeadReader reader(device, kHeadBytes);
   Step<PvLabel> label = read_label_step(reader);
   if (failed(label)) {
     return std::get<StepError>(std::move(label));

@@ -186,7 +186,9 @@ struct DamagedImage {
   std::string name;
   std::function<void(std::string&)> damage;
   std::string expected_error;
-  int expected_reads;  // how many reads before giving up: retried damage reads more
+  // Reads before giving up: the first 8 KiB hold the label, the header and this small text (one
+  // read per attempt); retried damage reads more, a short image the label once more alone.
+  int expected_reads;
   int expected_sleeps = 0;
 };
 
@@ -255,41 +257,41 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      "PV header uuid is not text", 1},
         DamagedImage{"mda_magic", [](std::string& i) { i[4096 + 10] = 'X'; },
-                     "metadata area at byte 4096: no metadata area header there (wrong magic)", 2},
+                     "metadata area at byte 4096: no metadata area header there (wrong magic)", 1},
         DamagedImage{"mda_crc", [](std::string& i) { i[4096 + 300] ^= 1; },
-                     "metadata area at byte 4096: header fails its checksum", 6, 2},
+                     "metadata area at byte 4096: header fails its checksum", 3, 2},
         DamagedImage{"mda_version",
                      [](std::string& i) {
                        testing::put_le32(i, 4096 + 20, 2);
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "header version 2 (only 1 is known)", 2},
+                     "header version 2 (only 1 is known)", 1},
         DamagedImage{"mda_start",
                      [](std::string& i) {
                        testing::put_le64(i, 4096 + 24, 8192);
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "header says it starts at byte 8192", 2},
+                     "header says it starts at byte 8192", 1},
         DamagedImage{"text_crc", [](std::string& i) { i[4096 + 512 + 2] ^= 1; },
-                     "metadata text (8 bytes at offset 512) fails its checksum (stored", 9, 2},
+                     "metadata text (8 bytes at offset 512) fails its checksum (stored", 3, 2},
         DamagedImage{"text_offset_outside",
                      [](std::string& i) {
                        testing::put_le64(i, 4096 + 40, 1 << 21);
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "metadata text offset 2097152 is outside the area", 2},
+                     "metadata text offset 2097152 is outside the area", 1},
         DamagedImage{"text_offset_in_header",
                      [](std::string& i) {
                        testing::put_le64(i, 4096 + 40, 100);
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "metadata text offset 100 is outside the area", 2},
+                     "metadata text offset 100 is outside the area", 1},
         DamagedImage{"text_size_too_big",
                      [](std::string& i) {
                        testing::put_le64(i, 4096 + 48, 1 << 20);
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "metadata text size 1048576 does not fit the area's 1043968-byte buffer", 2},
+                     "metadata text size 1048576 does not fit the area's 1043968-byte buffer", 1},
         DamagedImage{"text_offset_past_any_device",
                      [](std::string& i) {
                        testing::put_le64(i, 4096 + 32, ~0ULL);       // area size
@@ -297,9 +299,9 @@ INSTANTIATE_TEST_SUITE_P(
                        testing::put_le64(i, 4096 + 48, 200);         // text size: wraps
                        testing::fix_mda_header_crc(i, 4096);
                      },
-                     "metadata text offset 18446744073709551516 is past any device", 2},
+                     "metadata text offset 18446744073709551516 is past any device", 1},
         DamagedImage{"image_too_short", [](std::string& i) { i.resize(1000); },
-                     "read 2048 bytes at 0 from scripted: the image has only 1000 bytes", 1}),
+                     "read 2048 bytes at 0 from scripted: the image has only 1000 bytes", 2}),
     [](const ::testing::TestParamInfo<DamagedImage>& param_info) { return param_info.param.name; });
 
 TEST(PvReader, RefusesTextLargerThanAllowed) {
@@ -316,17 +318,19 @@ TEST(PvReader, RefusesTextLargerThanAllowed) {
 
 // LVM commits new metadata between our header read and our text read, and a second update
 // overwrites the place the old header pointed to: the first attempt reads garbage for the old
-// location, fails the checksum, and the retry reads the new version.
+// location, fails the checksum, and the retry reads the new version. (The text lies past the
+// first 8 KiB, which are read with the header.)
 TEST(PvReader, RetriesATornReadAndReturnsTheNewVersion) {
   PvImageSpec spec;
-  spec.mda_size = 16384;
+  spec.mda_size = 32768;
   spec.text = "vg { seqno = 1 }\n";
+  spec.text_offset = 8192;
   ScriptedReader reader(build_pv_image(spec));
   reader.before_read = [&](int read, uint64_t, size_t, MemoryBlockReader& image) {
-    if (read == 3) {  // label, header, then this text read
+    if (read == 2) {  // the label and header, then this text read
       std::string changed = image.image();
-      commit_metadata(changed, 4096, "vg { seqno = 3 }\n", 2048);
-      std::memset(changed.data() + 4096 + 512, 'x', 100);  // the old text's place, reused
+      commit_metadata(changed, 4096, "vg { seqno = 3 }\n", 16384);
+      std::memset(changed.data() + 4096 + 8192, 'x', 100);  // the old text's place, reused
       image.set_image(std::move(changed));
     }
   };
@@ -334,7 +338,8 @@ TEST(PvReader, RetriesATornReadAndReturnsTheNewVersion) {
   ASSERT_TRUE(metadata.ok()) << metadata.error().message;
   EXPECT_EQ(metadata->attempts, 2);
   EXPECT_EQ(metadata->text, "vg { seqno = 3 }\n");
-  EXPECT_EQ(metadata->location->raw.offset, 2048u);
+  EXPECT_EQ(metadata->location->raw.offset, 16384u);
+  EXPECT_EQ(reader.reads(), 4);
 }
 
 // The header sector itself read while being rewritten: its CRC fails, the retry sees it whole.
@@ -346,7 +351,7 @@ TEST(PvReader, RetriesATornHeader) {
   torn[4096 + 50] ^= 0x40;
   ScriptedReader reader(torn);
   reader.before_read = [&](int read, uint64_t, size_t, MemoryBlockReader& image) {
-    if (read == 4) {  // second attempt's header read
+    if (read == 2) {  // the second attempt's read of the label and header
       image.set_image(good);
     }
   };
@@ -360,9 +365,10 @@ TEST(PvReader, RetriesATornHeader) {
 TEST(PvReader, NeverReturnsTextThatFailedItsChecksum) {
   PvImageSpec spec;
   spec.text = "vg { seqno = 1 }\n";
+  spec.text_offset = 8192;  // past the first 8 KiB: read apart from the header
   ScriptedReader reader(build_pv_image(spec));
   reader.before_read = [&](int, uint64_t offset, size_t, MemoryBlockReader& image) {
-    if (offset == 4096 + 512) {
+    if (offset == 4096 + 8192) {
       std::string changed = image.image();
       changed[offset + 12] = static_cast<char>(changed[offset + 12] + 1);  // seqno goes up
       image.set_image(std::move(changed));
@@ -389,10 +395,51 @@ TEST(PvReader, SkipsTheTextWhenTheCallerHasIt) {
   ASSERT_TRUE(metadata.ok()) << metadata.error().message;
   EXPECT_TRUE(metadata->text_skipped);
   EXPECT_TRUE(metadata->text.empty());
-  EXPECT_EQ(reader.reads(), 2);  // label and header only
+  EXPECT_EQ(reader.reads(), 1);  // the label and header, in one read
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->pv_uuid, "fk2kNV-sDQn-3cAE-7vGt-Ld2w-Qp9X-mB1rTa");
   EXPECT_EQ(*seen, *metadata->location);
+}
+
+// The first 8 KiB hold the label and, at lvm2's offset of 4 KiB, the first area's header: one
+// read for both, and for a text that ends inside them too; whatever lies past them is read apart.
+TEST(PvReader, ReadsTheLabelAndTheFirstHeaderInOneRead) {
+  struct Case {
+    std::string name;
+    uint64_t mda_offset;
+    uint64_t text_offset;
+    size_t text_bytes;
+    bool skip_text;
+    int reads;
+  };
+  const std::vector<Case> cases = {
+      {"unchanged text, skipped", 4096, 512, 100, true, 1},
+      {"text inside the first 8 KiB", 4096, 512, 3000, false, 1},
+      {"text ending exactly at 8 KiB", 4096, 512, 8192 - 4096 - 512 - 1, false, 1},
+      {"text running past 8 KiB", 4096, 2048, 3000, false, 2},
+      {"text past 8 KiB", 4096, 8192, 3000, false, 2},
+      {"area past 8 KiB, text skipped", 65536, 512, 100, true, 2},
+      {"area past 8 KiB", 65536, 512, 100, false, 3},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    PvImageSpec spec;
+    spec.mda_offset = c.mda_offset;
+    spec.mda_size = 65536;
+    spec.text_offset = c.text_offset;
+    spec.text = "vg { }\n" + std::string(c.text_bytes - 7, '#');
+    ScriptedReader reader(build_pv_image(spec));
+    PvReadOptions options = no_sleep();
+    if (c.skip_text) {
+      options.skip_text = [](const MetadataLocation&) { return true; };
+    }
+    Expected<PvMetadata> metadata = read_pv_metadata(reader, options);
+    ASSERT_TRUE(metadata.ok()) << metadata.error().message;
+    EXPECT_EQ(metadata->text_skipped, c.skip_text);
+    EXPECT_EQ(metadata->text, c.skip_text ? "" : spec.text);
+    EXPECT_EQ(metadata->location->mda_start, c.mda_offset);
+    EXPECT_EQ(reader.reads(), c.reads);
+  }
 }
 
 TEST(FileBlockReader, ReadsARegularFile) {
