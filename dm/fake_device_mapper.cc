@@ -241,6 +241,7 @@ void FakeDeviceMapper::remove_device(const std::string& name) {
 void FakeDeviceMapper::set_list_error(std::optional<Error> error) {
   std::lock_guard lock(mutex_);
   list_error_ = std::move(error);
+  ++changes_;
 }
 
 void FakeDeviceMapper::set_status_error(const std::string& name, Error error) {

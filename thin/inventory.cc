@@ -179,15 +179,21 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     spdlog::debug("device-mapper event poll: {}; reading every table again",
                   changed.error().message);
   }
-  tables_.begin_read(!changed || *changed);
-  // The last read's list is written over when nothing holds it any more (a status task that
+  const bool dm_changed = !changed || *changed;
+  tables_.begin_read(dm_changed);
+  // A device is created, removed or renamed only with the counter the poll watches moving, so
+  // while it stands still the last list is the kernel's list still: used again as it is (at
+  // 10,000 devices the list costs the kernel a walk of every name under its hash lock). After a
+  // change the last list is written over when nothing holds it any more (a status task that
   // blocked may): its names' buffers are reused, and a steady list allocates nothing.
-  if (last_list_ == nullptr || last_list_.use_count() > 1) {
-    last_list_ = std::make_shared<std::vector<DmDevice>>();
-  }
-  if (Status listed = device_mapper_.list_devices_into(*last_list_); !listed) {
-    last_list_ = nullptr;
-    return listed.error();
+  if (dm_changed || last_list_ == nullptr) {
+    if (last_list_ == nullptr || last_list_.use_count() > 1) {
+      last_list_ = std::make_shared<std::vector<DmDevice>>();
+    }
+    if (Status listed = device_mapper_.list_devices_into(*last_list_); !listed) {
+      last_list_ = nullptr;
+      return listed.error();
+    }
   }
   // Shared with the status tasks, which may outlive this read when a pool blocks.
   const DeviceList devices = last_list_;

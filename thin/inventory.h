@@ -68,10 +68,12 @@ struct ThinInventory {
 
 using InventoryRef = std::shared_ptr<const ThinInventory>;
 
-// Reads the inventory: one device list; each device's table only when device-mapper changed
-// something since the last read (DeviceTables) or the device is new; the status of each pool and
-// thin volume, a pool at a time on a worker (PoolStatusReader); DM_DEV_STATUS of the devices under
-// each pool. Devices of other kinds cost nothing but their place in the list.
+// Reads the inventory: the device list, and each device's table (DeviceTables), again only when
+// device-mapper changed something since the last read (a create, remove, rename or table swap
+// moves the counter DeviceMapper::changed_since_last_call() watches) or the device is new; the
+// status of each pool and thin volume, a pool at a time on a worker (PoolStatusReader);
+// DM_DEV_STATUS of the devices under each pool. Devices of other kinds cost nothing but their
+// place in the list.
 //
 // A device that vanishes mid-read is left out silently. Any other failure tied to one device (its
 // table or status ioctl failing, a line the parser refuses, a pool whose calls block) leaves that
@@ -129,7 +131,8 @@ class InventoryReader {
 
   DeviceMapper& device_mapper_;
   SingleFlight<Expected<InventoryRef>> reads_;
-  // The device list of the last read, written over by the next one unless still shared.
+  // The device list of the last read: used again while device-mapper changes nothing, written over
+  // by the next list unless still shared.
   std::shared_ptr<std::vector<DmDevice>> last_list_;
   DeviceTables tables_;
   PoolStatusReader statuses_;

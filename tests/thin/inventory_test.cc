@@ -77,6 +77,53 @@ TEST(Inventory, ReadsTablesOnlyAfterDeviceMapperChangedSomething) {
   EXPECT_TRUE(found);
 }
 
+// The device list too is taken again only after a change: a create, a remove and a rename each
+// move the kernel's event counter, and each is seen by the next read; between them the last list
+// is used again, while every pool's and volume's status is still read on every read.
+TEST(Inventory, ListsDevicesAgainOnlyAfterDeviceMapperChangedSomething) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(3);
+  InventoryReader reader(fake);
+  auto names = [](const InventoryRef& inventory) {
+    std::vector<std::string> out;
+    for (const ThinVolume& volume : inventory->volumes) {
+      out.emplace_back(volume.names().dm_name());
+    }
+    return out;
+  };
+  auto read = [&](int lists, std::vector<std::string> volumes) {
+    const int statuses = fake.calls().status;
+    auto inventory = reader.read();
+    ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+    EXPECT_EQ(fake.calls().list, lists);
+    EXPECT_EQ(fake.calls().status - statuses, 1 + static_cast<int>(volumes.size()));
+    EXPECT_EQ(names(*inventory), volumes);
+  };
+  read(1, {"vg0-t0", "vg0-t1", "vg0-t2"});
+  read(1, {"vg0-t0", "vg0-t1", "vg0-t2"});
+
+  fake.add_device("vg0-new", {254, 20}, "LVM-vgid-new", "0 2097152 thin 254:2 9",
+                  "0 2097152 thin 0 -");
+  read(2, {"vg0-t0", "vg0-t1", "vg0-t2", "vg0-new"});
+  read(2, {"vg0-t0", "vg0-t1", "vg0-t2", "vg0-new"});
+
+  fake.remove_device("vg0-t0");
+  read(3, {"vg0-t1", "vg0-t2", "vg0-new"});
+  read(3, {"vg0-t1", "vg0-t2", "vg0-new"});
+
+  fake.remove_device("vg0-t1");  // a rename: the same number and uuid under another name
+  fake.add_device("vg0-renamed", {254, 11}, "LVM-vgid-t1", "0 2097152 thin 254:2 2",
+                  "0 2097152 thin 2048 2047");
+  read(4, {"vg0-t2", "vg0-new", "vg0-renamed"});
+  read(4, {"vg0-t2", "vg0-new", "vg0-renamed"});
+
+  // A list that fails leaves nothing to use again: the next read lists.
+  fake.set_list_error(Error{"dm list: Input/output error", ErrorKind::kIo});
+  ASSERT_FALSE(reader.read().ok());
+  fake.set_list_error(std::nullopt);
+  read(6, {"vg0-t2", "vg0-new", "vg0-renamed"});
+  read(6, {"vg0-t2", "vg0-new", "vg0-renamed"});
+}
+
 TEST(Inventory, ARenamedVolumeHasItsTableReadAgain) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(2);
   InventoryReader reader(fake);

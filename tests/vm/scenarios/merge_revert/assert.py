@@ -1,5 +1,6 @@
-"""Scenario: a reverted thin volume (lvconvert --merge), a thin volume reloaded to another thin id and a renamed one
-are exported as the kernel's tables say at the next scrape, with the exporter running all along."""
+"""Scenario: a reverted thin volume (lvconvert --merge), a thin volume reloaded to another thin id, a renamed one, a
+created one, a removed one and one removed deferred are exported as the kernel's devices and tables say at the next
+scrape, with the exporter running all along."""
 from e2e import main
 
 
@@ -28,6 +29,18 @@ def check(c):
     _, renamed = c.check_checkpoint("renamed")
     c.eq("[renamed] the new name", device_ids(renamed, "plainthin-renamed"), ["2"])
     c.eq("[renamed] no series under the old name", device_ids(renamed, "plainthin"), [])
+
+    _, created = c.check_checkpoint("created")
+    c.eq("[created] the new volume", device_ids(created, "plainnew"), ["3"])
+    _, removed = c.check_checkpoint("removed")
+    c.eq("[removed] the removed volume is gone", device_ids(removed, "plainthin-renamed"), [])
+    deferred_state, deferred = c.check_checkpoint("deferred")
+    c.eq("[deferred] held open: still in the kernel's list", [t.name for t in deferred_state.thins() if t.name == "plainnew"],
+         ["plainnew"])
+    c.eq("[deferred] and still exported", device_ids(deferred, "plainnew"), ["3"])
+    closed_state, closed = c.check_checkpoint("closed")
+    c.eq("[closed] removed once closed", [t.name for t in closed_state.thins() if t.name == "plainnew"], [])
+    c.eq("[closed] and no longer exported", device_ids(closed, "plainnew"), [])
 
     codes = [line.split() for line in (c.run / "scrapes" / "background" / "codes").read_text().splitlines()]
     c.true("background scrapes all along", len(codes) >= 8, f"{len(codes)} scrapes")

@@ -2,7 +2,8 @@
 # stale"). `lvconvert --merge` of a thin snapshot into an active origin that nobody holds open merges at once: the
 # origin's table now names the snapshot's thin id, and nothing that the device's own event counter or its uuid
 # and length show has changed. Then the same with plain dmsetup: a thin volume reloaded to another thin id of the
-# same length. The exporter runs all along; each checkpoint's scrape must show the kernel's table as it is now.
+# same length; then a rename, a create, a remove and a deferred remove. The exporter runs all along; each
+# checkpoint's scrape must show the kernel's devices and tables as they are now.
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 lvm_pv_on_vda 256
@@ -33,5 +34,19 @@ checkpoint reloaded
 say "plainthin renamed (a rename moves the global event counter too)"
 dmsetup rename plainthin plainthin-renamed
 checkpoint renamed
+# The device list, too, is taken again only when that counter moved: a device created, one removed, and one
+# removed deferred (while open: it stays listed until it is closed) each show at the next scrape.
+say "plainnew created (dmsetup create)"
+make_plain_thin plainpool 3 plainnew 16
+checkpoint created
+say "plainthin-renamed removed"
+dmsetup remove plainthin-renamed
+checkpoint removed
+say "plainnew removed deferred while held open, then closed"
+exec 8<"$(dm_node plainnew)"
+dmsetup remove --deferred plainnew
+checkpoint deferred
+exec 8<&-
+checkpoint closed
 host scrape_loop_stop background
 stop_exporter
