@@ -442,6 +442,22 @@ def vm_floor_tables(samples, by_round):
             f"| {ratio(n, 'fullreport', 'http') or 0:.1f}x | {mib(med(n, 'rss_peak_kib'))} "
             f"| {'' if plain_h is None else f'{plain_h:.1f}'} / {'' if gzip_h is None else f'{gzip_h:.1f}'} |")
     collectors = sorted({what.split(":", 1)[1] for (_, what) in samples if what.startswith("collect:")})
+    if any(what == "collect_warm" for (_, what) in samples):
+        lines += [
+            "",
+            "The in-process scrape as measured above is the first after the round's `lvm fullreport`, `lvs` and "
+            "`dmsetup`, which leave the guest's caches (TCG's translated code among them) to their own code; a "
+            "second scrape right after it, warm as the floor's median pass is (medians, ms):",
+            "",
+            "| thin volumes | first scrape | second scrape | second / floor | "
+            + " | ".join(f"`{c}`" for c in collectors) + " |",
+            "| ---: | ---: | ---: | --- | " + " | ".join("---:" for _ in collectors) + " |",
+        ]
+        for n in sizes:
+            lines.append(
+                f"| {n:,} | {ms(med(n, 'collect'))} | {ms(med(n, 'collect_warm'))} "
+                f"| {x(ratio(n, 'collect_warm'), TARGET_COLLECT_VS_FLOOR)} | "
+                + " | ".join(ms(med(n, 'collect_warm:' + c), 2) for c in collectors) + " |")
     lines += [
         "",
         "Where the time goes (medians, ms): the floor's parts (in one process: the list, every device's status, "
@@ -492,6 +508,26 @@ def vm_floor_tables(samples, by_round):
                 f"{ms(med(n, 'http_gzip_nolvm'))} "
                 f"| {', '.join('' if b is None else f'{b / 1e3:,.0f}' for b in bodies)} "
                 f"| {ms(med(n, 'cpu_http'))} / {ms(med(n, 'cpu_http_gzip'))} | {ms(med(n, 'cpu_idle'), 2)} |")
+    if any(what == "rss_anon_kib" for (_, what) in samples):
+        lines += [
+            "",
+            "Resident memory after the GETs, split: anonymous (the exporter's own heap, stacks and data) and "
+            "file-backed (the program's and its shared libraries' pages, shared with every other process that "
+            "maps them) (MiB; the defaults after the rounds, the others after their GETs):",
+            "",
+            "| thin volumes | defaults: resident, anonymous + file | `--no-collector.lvm.volume-series` "
+            "| `--no-collector.lvm` |",
+            "| ---: | --- | --- | --- |",
+        ]
+
+        def split(n, suffix=""):
+            anon, file = med(n, "rss_anon_kib" + suffix), med(n, "rss_file_kib" + suffix)
+            if anon is None or file is None:
+                return ""
+            return f"{mib(anon + file)}: {mib(anon)} + {mib(file)}"
+
+        for n in sizes:
+            lines.append(f"| {n:,} | {split(n)} | {split(n, '_novolseries')} | {split(n, '_nolvm')} |")
     if any(what == "collect_nodmeventd:lvm" for (_, what) in samples):
         lines += [
             "",

@@ -17,11 +17,14 @@
 #   dmsetup     dmsetup status --noflush                        (a list + a status per device, in a new process)
 # plus collect: the exporter's own thinpool_scrape_collector_duration_seconds, summed over its collectors (the
 # device-mapper reads and parsing, and the text of the series, in the process, without HTTP), and
-# collect:NAME for each collector (thinpool, thin, lvm, ...).
+# collect:NAME for each collector (thinpool, thin, lvm, ...); collect_warm and collect_warm:NAME the same from a
+# second scrape right after (the first one runs after the lvm tools, which leave the caches, TCG's translated code
+# among them, to their own code).
 # After the rounds, per count: the exporter's CPU (utime + stime of /proc/PID/stat) over CPU_SCRAPES GETs, plain
 # and gzip'd (cpu_http, cpu_http_gzip: microseconds per scrape) and over IDLE_SECONDS without a scrape (cpu_idle:
 # microseconds per second); its peak resident memory since the count was reached (rss_peak_kib: VmHWM, reset
-# through /proc/PID/clear_refs once the volumes exist) and its RSS after (rss_kib); then the same peak and GETs
+# through /proc/PID/clear_refs once the volumes exist) and its RSS after (rss_kib; of it anonymous memory,
+# rss_anon_kib, and file-backed pages of the program and its libraries, rss_file_kib); then the same peak and GETs
 # from a second exporter with --no-collector.lvm.volume-series (suffix _novolseries) and one with
 # --no-collector.lvm (_nolvm), each started fresh, and one with --no-collector.lvm.dmeventd (_nodmeventd: what
 # asking dmeventd costs the lvm collector).
@@ -171,6 +174,8 @@ variant() {
 		awk -v n="$volumes" -v w="http_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http.out
 		awk -v n="$volumes" -v w="http_gzip_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http-gzip.out
 		printf '%s\trss_peak_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" VmHWM)"
+		printf '%s\trss_anon_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" RssAnon)"
+		printf '%s\trss_file_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" RssFile)"
 		printf '%s\tbody_bytes_%s\t%s\n' "$volumes" "$suffix" "$(wc -c </tmp/variant.prom)"
 		collect_lines "$volumes" | sed "s/\tcollect/\tcollect_${suffix}/"
 	} >>"$OUT"
@@ -218,6 +223,8 @@ for n in $BENCH_VOLUMES; do
 	for rep in $(seq "$reps"); do
 		measure "$n" exporter scrape
 		collect_lines "$n" >>"$OUT"
+		scrape # again at once: the collectors' times warm, as in the floor's passes
+		collect_lines "$n" | sed 's/\tcollect/\tcollect_warm/' >>"$OUT"
 		http "$n" http
 		http "$n" http_gzip --gzip
 		floor "$n"
@@ -238,6 +245,8 @@ for n in $BENCH_VOLUMES; do
 		printf '%s\t%s\t%s\n' "$n" cpu_idle $(((t1 - t0) * 1000000 / TICKS / IDLE_SECONDS))
 		printf '%s\t%s\t%s\n' "$n" rss_peak_kib "$(proc_kib "$EXPORTER_PID" VmHWM)"
 		printf '%s\t%s\t%s\n' "$n" rss_kib "$(proc_kib "$EXPORTER_PID" VmRSS)"
+		printf '%s\t%s\t%s\n' "$n" rss_anon_kib "$(proc_kib "$EXPORTER_PID" RssAnon)"
+		printf '%s\t%s\t%s\n' "$n" rss_file_kib "$(proc_kib "$EXPORTER_PID" RssFile)"
 	} >>"$OUT"
 	say "peak RSS $(proc_kib "$EXPORTER_PID" VmHWM) KiB; variants"
 	variant "$n" novolseries --no-collector.lvm.volume-series
