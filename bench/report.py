@@ -511,20 +511,21 @@ def vm_floor_tables(samples, by_round):
     if any(what == "rss_anon_kib" for (_, what) in samples):
         lines += [
             "",
-            "Resident memory after the GETs, split: anonymous (the exporter's own heap, stacks and data) and "
-            "file-backed (the program's and its shared libraries' pages, shared with every other process that "
-            "maps them) (MiB; the defaults after the rounds, the others after their GETs):",
+            "Resident memory after the GETs and, of it, anonymous memory: the exporter's own heap, stacks and data. "
+            "The rest is the program and its shared libraries (in the VM's initramfs shared memory, on a host "
+            "file pages shared with every process that maps them) (MiB; the defaults after the rounds, the others "
+            "after their GETs):",
             "",
-            "| thin volumes | defaults: resident, anonymous + file | `--no-collector.lvm.volume-series` "
+            "| thin volumes | defaults: resident / anonymous | `--no-collector.lvm.volume-series` "
             "| `--no-collector.lvm` |",
             "| ---: | --- | --- | --- |",
         ]
 
         def split(n, suffix=""):
-            anon, file = med(n, "rss_anon_kib" + suffix), med(n, "rss_file_kib" + suffix)
-            if anon is None or file is None:
+            rss, anon = med(n, "rss_kib" + suffix), med(n, "rss_anon_kib" + suffix)
+            if anon is None:
                 return ""
-            return f"{mib(anon + file)}: {mib(anon)} + {mib(file)}"
+            return f"{mib(rss) if rss is not None else ''} / {mib(anon)}"
 
         for n in sizes:
             lines.append(f"| {n:,} | {split(n)} | {split(n, '_novolseries')} | {split(n, '_nolvm')} |")

@@ -24,7 +24,7 @@
 # and gzip'd (cpu_http, cpu_http_gzip: microseconds per scrape) and over IDLE_SECONDS without a scrape (cpu_idle:
 # microseconds per second); its peak resident memory since the count was reached (rss_peak_kib: VmHWM, reset
 # through /proc/PID/clear_refs once the volumes exist) and its RSS after (rss_kib; of it anonymous memory,
-# rss_anon_kib, and file-backed pages of the program and its libraries, rss_file_kib); then the same peak and GETs
+# rss_anon_kib: the rest is the program and its libraries, shared memory in this initramfs); then the same peak and GETs
 # from a second exporter with --no-collector.lvm.volume-series (suffix _novolseries) and one with
 # --no-collector.lvm (_nolvm), each started fresh, and one with --no-collector.lvm.dmeventd (_nodmeventd: what
 # asking dmeventd costs the lvm collector).
@@ -174,8 +174,8 @@ variant() {
 		awk -v n="$volumes" -v w="http_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http.out
 		awk -v n="$volumes" -v w="http_gzip_$suffix" '$1 == "median" { print n "\t" w "\t" $2 }' /tmp/http-gzip.out
 		printf '%s\trss_peak_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" VmHWM)"
+		printf '%s\trss_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" VmRSS)"
 		printf '%s\trss_anon_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" RssAnon)"
-		printf '%s\trss_file_kib_%s\t%s\n' "$volumes" "$suffix" "$(proc_kib "$pid" RssFile)"
 		printf '%s\tbody_bytes_%s\t%s\n' "$volumes" "$suffix" "$(wc -c </tmp/variant.prom)"
 		collect_lines "$volumes" | sed "s/\tcollect/\tcollect_${suffix}/"
 	} >>"$OUT"
@@ -246,7 +246,6 @@ for n in $BENCH_VOLUMES; do
 		printf '%s\t%s\t%s\n' "$n" rss_peak_kib "$(proc_kib "$EXPORTER_PID" VmHWM)"
 		printf '%s\t%s\t%s\n' "$n" rss_kib "$(proc_kib "$EXPORTER_PID" VmRSS)"
 		printf '%s\t%s\t%s\n' "$n" rss_anon_kib "$(proc_kib "$EXPORTER_PID" RssAnon)"
-		printf '%s\t%s\t%s\n' "$n" rss_file_kib "$(proc_kib "$EXPORTER_PID" RssFile)"
 	} >>"$OUT"
 	say "peak RSS $(proc_kib "$EXPORTER_PID" VmHWM) KiB; variants"
 	variant "$n" novolseries --no-collector.lvm.volume-series
