@@ -9,4 +9,11 @@ const Expected<InventoryRef>& ScrapeContext::inventory() {
   return *inventory_;
 }
 
+Expected<Collector::Writer> InventoryCollector::read(ScrapeContext& context) {
+  if (const auto& inventory = context.inventory(); !inventory) {
+    return inventory.error();
+  }
+  return Writer{};
+}
+
 }  // namespace thinpool

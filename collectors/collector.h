@@ -30,6 +30,10 @@ class ScrapeContext {
   ScrapeContext(InventoryReader& reader, Clock::time_point deadline)
       : reader_(reader), deadline_(deadline) {}
   const Expected<InventoryRef>& inventory();
+  // The inventory if a collector read it in this scrape, else null (no read).
+  const Expected<InventoryRef>* inventory_if_read() const {
+    return inventory_ ? &*inventory_ : nullptr;
+  }
   // When the scrape must answer: a collector gives up what would take longer.
   Clock::time_point deadline() const { return deadline_; }
 
@@ -41,10 +45,33 @@ class ScrapeContext {
 
 // One data source. collect() writes this scrape's series; on failure it returns the reason, and
 // the scrape drops what it wrote and reports thinpool_scrape_collector_success{collector} 0.
+//
+// A scrape runs in two phases (Scraper::scrape): read() of every collector, in registry order,
+// then each one's writer, or collect() when read() gave none. A collector whose reads hold much
+// memory for a moment (the lvm collector's parse of LVM's metadata text) reads in the first
+// phase, so that what it holds never sits beside the half-written body of the collectors before
+// it; what it read then lives in the writer it returns. Its duration counts both phases.
 class Collector {
  public:
+  // Writes the series of what read() read, once, in the scrape's second phase.
+  using Writer = std::function<Status(MetricWriter& out)>;
+
   virtual ~Collector() = default;
+
+  // The first phase: the reads, or why the collector fails this scrape (then nothing of it is
+  // written). The default reads nothing and returns no writer: collect() does it all.
+  virtual Expected<Writer> read(ScrapeContext& /*context*/) { return Writer{}; }
+
+  // read() and the writer in one, or the whole collector when it reads in the second phase.
   virtual Status collect(ScrapeContext& context, MetricWriter& out) = 0;
+};
+
+// A collector of the device-mapper inventory: reads it in the first phase, so that the time of
+// the device-mapper calls counts for the first such collector, not for one that reads more after
+// it; collect() writes from it.
+class InventoryCollector : public Collector {
+ public:
+  Expected<Writer> read(ScrapeContext& context) override;
 };
 
 // Opens the block device with the given number read-only (the lvm collector's PVs).

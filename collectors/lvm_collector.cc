@@ -327,7 +327,7 @@ LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::tim
   return groups;
 }
 
-Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
+Expected<Collector::Writer> LvmCollector::read(ScrapeContext& context) {
   const auto& inventory = context.inventory();
   if (!inventory) {
     return inventory.error();
@@ -343,7 +343,7 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
       refresh_config();
     }
   }
-  LoadedVolumeGroups groups = load(**inventory, deadline);
+  auto groups = std::make_shared<LoadedVolumeGroups>(load(**inventory, deadline));
   LvmSeriesOptions options{volume_series_, nullptr, nullptr, presence(), std::nullopt};
   if (!config_dir_.empty()) {
     {
@@ -358,8 +358,19 @@ Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
     };
   }
   options.monitoring = ask_dmeventd(**inventory, deadline);
-  write_lvm_series(groups, **inventory, stuck_reads(), options, series_cache_, out);
-  return {};
+  return Writer{[groups, pools = *inventory, stuck = stuck_reads(), options = std::move(options),
+                 entries = series_cache_.entries(*groups, volume_series_)](MetricWriter& out) {
+    write_lvm_series(*groups, *pools, stuck, options, entries, out);
+    return Status{};
+  }};
+}
+
+Status LvmCollector::collect(ScrapeContext& context, MetricWriter& out) {
+  Expected<Writer> writer = read(context);
+  if (!writer) {
+    return writer.error();
+  }
+  return (*writer)(out);
 }
 
 CollectorDefinition lvm_collector_definition() {

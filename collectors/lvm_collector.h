@@ -44,6 +44,9 @@ class LvmCollector : public Collector {
       const std::shared_ptr<BlockingCallPool>& threads = std::make_shared<BlockingCallPool>(),
       bool volume_series = true, std::unique_ptr<PvScanner> scanner = nullptr,
       std::string config_dir = "");
+  // Reads the VGs' metadata (and parses what LVM committed since the last scrape) in the scrape's
+  // first phase: the text and its parse are gone before the other collectors write.
+  Expected<Writer> read(ScrapeContext& context) override;
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 
   // Asks `dmeventd` every scrape whether it monitors each active LVM pool (read-only: it is never

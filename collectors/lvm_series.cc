@@ -328,7 +328,13 @@ uint64_t LvmSeriesCache::made() const {
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
                       const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
                       LvmSeriesCache& cache, MetricWriter& out) {
-  const std::vector<LvmSeriesCache::Entry> entries = cache.entries(groups, options.volume_series);
+  write_lvm_series(groups, inventory, stuck, options, cache.entries(groups, options.volume_series),
+                   out);
+}
+
+void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      const std::vector<LvmSeriesCache::Entry>& entries, MetricWriter& out) {
   FamilySamples read_success = out.family(kReadSuccess);
   for (const auto& [vg, loaded] : groups) {
     read_success.add({vg}, loaded ? 1 : 0);

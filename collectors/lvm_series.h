@@ -89,4 +89,11 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
                       const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
                       LvmSeriesCache& cache, MetricWriter& out);
 
+// The same with the cache's entries for `groups` taken earlier (cache.entries(groups,
+// options.volume_series)): the collector takes them in the scrape's first phase, so that the
+// per-LV text of a VG LVM just committed is made before the body grows.
+void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
+                      const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
+                      const std::vector<LvmSeriesCache::Entry>& entries, MetricWriter& out);
+
 }  // namespace thinpool

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <exception>
+#include <mutex>
+#include <variant>
 
 namespace thinpool {
 namespace {
@@ -36,33 +38,94 @@ Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collect
       failures_(spdlog::level::err, "collector {} failed: {}", "collector {} works again") {}
 
 std::string Scraper::scrape(Clock::time_point deadline) const {
-  std::string text;
-  const size_t last_size = last_size_.load(std::memory_order_relaxed);
-  text.reserve(last_size + last_size / 8 + 4096);
-  MetricWriter out(text);
   ScrapeContext context(inventory_, deadline);
+  // The first phase: every collector's reads, before any text is written (collector.h).
+  std::vector<Prepared> prepared;
+  prepared.reserve(collectors_.size());
+  for (const NamedCollector& named : collectors_) {
+    prepared.push_back(read(named, context));
+  }
+  std::string text;
+  const size_t devices = device_count(context);
+  text.reserve(expected_size(devices));
+  MetricWriter out(text);
   std::vector<Outcome> outcomes;
   outcomes.reserve(collectors_.size());
-  for (const NamedCollector& named : collectors_) {
-    outcomes.push_back(run(named, context, out));
+  for (size_t i = 0; i < collectors_.size(); ++i) {
+    outcomes.push_back(write(collectors_[i], prepared[i], context, out));
+    prepared[i].writer = Status{};  // what it read is not needed any more
   }
   write_scrape_families(outcomes, out);
-  last_size_.store(text.size(), std::memory_order_relaxed);
+  std::lock_guard lock(last_mutex_);
+  last_size_ = text.size();
+  last_devices_ = devices;
   return text;
 }
 
-Scraper::Outcome Scraper::run(const NamedCollector& named, ScrapeContext& context,
-                              MetricWriter& out) const {
+size_t Scraper::device_count(const ScrapeContext& context) {
+  const Expected<InventoryRef>* inventory = context.inventory_if_read();
+  if (inventory == nullptr || !inventory->ok()) {
+    return 0;
+  }
+  return (**inventory)->pools.size() + (**inventory)->volumes.size();
+}
+
+size_t Scraper::expected_size(size_t devices) const {
+  std::lock_guard lock(last_mutex_);
+  size_t size = last_size_;
+  if (devices > last_devices_ && last_devices_ > 0) {
+    // More devices than last time: about as many bytes per device (the series of a device and
+    // of its LV in LVM's metadata), so that the text does not grow by doubling, a copy of all
+    // written so far beside the next room each time.
+    size = static_cast<size_t>(static_cast<double>(last_size_) * static_cast<double>(devices) /
+                               static_cast<double>(last_devices_));
+  }
+  return size + size / 8 + 4096;
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Scraper::Prepared Scraper::read(const NamedCollector& named, ScrapeContext& context) const {
+  const auto start = std::chrono::steady_clock::now();
+  Prepared prepared;
+  try {
+    Expected<Collector::Writer> writer = named.collector->read(context);
+    if (writer.ok()) {
+      prepared.writer = std::move(*writer);
+    } else {
+      prepared.writer = writer.error();
+    }
+  } catch (const std::exception& e) {
+    prepared.writer = Error{std::string("unexpected exception: ") + e.what()};
+  }
+  prepared.seconds = seconds_since(start);
+  return prepared;
+}
+
+Scraper::Outcome Scraper::write(const NamedCollector& named, const Prepared& prepared,
+                                ScrapeContext& context, MetricWriter& out) const {
   const MetricWriter::Mark before = out.mark();
   const auto start = std::chrono::steady_clock::now();
   Status status;
   try {
-    status = named.collector->collect(context, out);
+    if (const auto* failed = std::get_if<Status>(&prepared.writer)) {
+      status = *failed;
+    } else if (const auto& writer = std::get<Collector::Writer>(prepared.writer)) {
+      status = writer(out);
+    } else {
+      status = named.collector->collect(context, out);
+    }
   } catch (const std::exception& e) {
     status = Error{std::string("unexpected exception: ") + e.what()};
   }
   Outcome outcome;
-  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  outcome.seconds = prepared.seconds + seconds_since(start);
   outcome.success = status.ok();
   if (status.ok()) {
     failures_.working(named.name);

@@ -1,12 +1,13 @@
-// One scrape: runs the enabled collectors in order, each into the same MetricWriter, and reports
-// how each did.
+// One scrape: runs the enabled collectors in order, first every one's reads, then each one's
+// series into the same MetricWriter (collector.h), and reports how each did.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/condition_log.h"
@@ -37,14 +38,28 @@ class Scraper {
     bool success = false;
     double seconds = 0;
   };
-  Outcome run(const NamedCollector& named, ScrapeContext& context, MetricWriter& out) const;
+  // A collector after the first phase: its writer (empty: collect() writes), or why it failed.
+  struct Prepared {
+    std::variant<Collector::Writer, Status> writer;
+    double seconds = 0;  // the first phase's time
+  };
+  Prepared read(const NamedCollector& named, ScrapeContext& context) const;
+  Outcome write(const NamedCollector& named, const Prepared& prepared, ScrapeContext& context,
+                MetricWriter& out) const;
   void write_scrape_families(const std::vector<Outcome>& outcomes, MetricWriter& out) const;
 
   InventoryReader& inventory_;
   std::vector<NamedCollector> collectors_;
-  // The size of the last scrape's text: the next one reserves about that much at once instead of
-  // growing its string (and copying it) a dozen times.
-  mutable std::atomic<size_t> last_size_{0};
+  // Devices (pools and volumes) in the scrape's inventory; 0 when none was read.
+  static size_t device_count(const ScrapeContext& context);
+  // The room the text of a scrape of `devices` devices is given at once: about the last one's
+  // size, scaled by the devices when there are more, instead of growing the string (and copying
+  // it) a dozen times.
+  size_t expected_size(size_t devices) const;
+
+  mutable std::mutex last_mutex_;
+  mutable size_t last_size_ = 0;     // the last scrape's text
+  mutable size_t last_devices_ = 0;  // and its devices
   // One line when a collector starts failing or its reason changes, one when it works again.
   mutable ConditionLog failures_;
 };

@@ -7,7 +7,7 @@
 
 namespace thinpool {
 
-class ThinPoolCollector : public Collector {
+class ThinPoolCollector : public InventoryCollector {
  public:
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 };

@@ -7,7 +7,7 @@
 
 namespace thinpool {
 
-class ThinVolumeCollector : public Collector {
+class ThinVolumeCollector : public InventoryCollector {
  public:
   Status collect(ScrapeContext& context, MetricWriter& out) override;
 };

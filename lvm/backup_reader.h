@@ -46,6 +46,8 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
                                       const FileVersion* unless_version = nullptr);
 
 // The VG in a backup read by read_backup_file; also checks that the file describes `vg_name`.
-Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name);
+// `expected_lvs` as parse_volume_group's.
+Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name,
+                                   size_t expected_lvs = 0);
 
 }  // namespace thinpool::lvm

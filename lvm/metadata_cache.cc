@@ -27,6 +27,17 @@ void release_freed_memory() {
 
 }  // namespace
 
+size_t VolumeGroupCache::let_go_before_parse(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.vg == nullptr) {
+    return 0;
+  }
+  const size_t lv_count = it->second.vg->lvs.size();
+  it->second.vg.reset();
+  it->second.error = Error{"replaced by a newer version"};
+  return lv_count;
+}
+
 std::string_view to_string(MetadataSource source) {
   switch (source) {
     case MetadataSource::kPhysicalVolume:
@@ -94,7 +105,8 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
   } else {
     Entry fresh;
     fresh.location = location;
-    Expected<VolumeGroup> vg = parse_volume_group(metadata->text);
+    const size_t last_lv_count = let_go_before_parse(key);
+    Expected<VolumeGroup> vg = parse_volume_group(metadata->text, last_lv_count);
     release_freed_memory();
     ++stats_.parses;
     if (vg.ok()) {
@@ -153,7 +165,8 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     fresh.text_crc = crc;
     fresh.text_size = backup->text.size();
     fresh.file_version = backup->version;
-    Expected<VolumeGroup> vg = parse_backup(*backup, vg_name);
+    const size_t last_lv_count = let_go_before_parse(key);
+    Expected<VolumeGroup> vg = parse_backup(*backup, vg_name, last_lv_count);
     release_freed_memory();
     ++stats_.parses;
     if (!vg.ok()) {

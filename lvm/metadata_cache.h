@@ -82,6 +82,10 @@ class VolumeGroupCache {
   };
 
   Entry& remember(const std::string& key, Entry entry);
+  // Before a new version of the entry under `key` is parsed: drops the old VG, so that it and its
+  // successor are never held at once (the caller's lock is held until the new one replaces it),
+  // and returns its LV count (0 when there was none), what the new one probably holds.
+  size_t let_go_before_parse(const std::string& key);
 
   PvReadOptions options_;
   size_t capacity_;

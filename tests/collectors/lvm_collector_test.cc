@@ -191,6 +191,29 @@ TEST(LvmCollector, ParsesTheMetadataOnlyWhenLvmCommittedANewVersion) {
   EXPECT_EQ(collector.cache_stats().reuses, 2u);
 }
 
+// The scrape's first phase reads and parses; the writer it returns writes what was read, the
+// same series collect() writes, and reads nothing more.
+TEST(LvmCollector, ReadsInTheFirstPhaseAndWritesWhatItReadInTheSecond) {
+  auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  const std::string image = gunzip_file(kCaptured + "/lvm/pv-vda-first-1MiB.bin.gz");
+  LvmCollector collector("", image_opener(image));
+  ScrapeContext context(reader, Clock::now() + std::chrono::seconds(10));
+  Expected<Collector::Writer> writer = collector.read(context);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  ASSERT_TRUE(*writer);
+  EXPECT_EQ(collector.cache_stats().parses, 1u);
+  EXPECT_NE(context.inventory_if_read(), nullptr);  // read, once, for the pools' VGs
+  std::string text;
+  MetricWriter out(text);
+  ASSERT_TRUE((*writer)(out).ok());
+  EXPECT_TRUE(has_line(text, "thinpool_lvm_transaction_id{" + kPoolLabels + "} 5")) << text;
+  EXPECT_EQ(collector.cache_stats().parses, 1u);  // the writer reads nothing
+  LvmCollector fresh("", image_opener(image));
+  EXPECT_EQ(scrape(fresh, reader), text);
+}
+
 TEST(LvmCollector, FallsBackToTheBackupAndSeesATransactionIdMismatch) {
   auto fake = FakeDeviceMapper::from_directory(kCaptured + "/lvm-cinder-volumes");
   ASSERT_TRUE(fake.ok());

@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "collectors/registry.h"
 #include "collectors/thin_pool_collector.h"
@@ -63,6 +66,143 @@ TEST(Scraper, AFailingCollectorDoesNotFailTheScrapeAndLeavesNoText) {
   EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="thinpool"} 1)"));
   EXPECT_NE(text.find("thinpool_data_used_bytes{"), std::string::npos);
   EXPECT_EQ(text.find("broken_value"), std::string::npos);
+}
+
+constexpr Family kFirstValue{"first_value", "Written in the second phase.", MetricType::Gauge, {}};
+constexpr Family kSecondValue{
+    "second_value", "Written in the second phase.", MetricType::Gauge, {}};
+
+// Logs its phases into `log`: what it read (first phase) and what it wrote (second), by `name`;
+// writes one sample of `family`: 1 from its writer, 2 from collect(). With `defer`, read() returns
+// no writer and collect() does the work; with `fail_read` or `throw_read`, read() fails.
+class PhasedCollector : public Collector {
+ public:
+  struct Behaviour {
+    bool defer = false;
+    bool fail_read = false;
+    bool throw_read = false;
+  };
+  PhasedCollector(std::string name, const Family& family, std::vector<std::string>& log,
+                  Behaviour behaviour)
+      : name_(std::move(name)), family_(family), log_(log), behaviour_(behaviour) {}
+
+  Expected<Writer> read(ScrapeContext& /*context*/) override {
+    log_.push_back("read " + name_);
+    if (behaviour_.throw_read) {
+      throw std::runtime_error("read exploded");
+    }
+    if (behaviour_.fail_read) {
+      return Error{"cannot read on purpose"};
+    }
+    if (behaviour_.defer) {
+      return Writer{};
+    }
+    return Writer{[this](MetricWriter& out) {
+      log_.push_back("write " + name_);
+      out.family(family_).add({}, 1);
+      return Status{};
+    }};
+  }
+  Status collect(ScrapeContext& /*context*/, MetricWriter& out) override {
+    log_.push_back("collect " + name_);
+    out.family(family_).add({}, 2);
+    return {};
+  }
+
+ private:
+  std::string name_;
+  const Family& family_;
+  std::vector<std::string>& log_;
+  Behaviour behaviour_;
+};
+
+TEST(Scraper, EveryCollectorReadsBeforeAnyWrites) {
+  FakeDeviceMapper fake;
+  InventoryReader reader(fake);
+  std::vector<std::string> log;
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back(
+      {"deferred", std::make_unique<PhasedCollector>("deferred", kFirstValue, log,
+                                                     PhasedCollector::Behaviour{.defer = true})});
+  collectors.push_back({"phased", std::make_unique<PhasedCollector>("phased", kSecondValue, log,
+                                                                    PhasedCollector::Behaviour{})});
+  Scraper scraper(reader, std::move(collectors));
+  const std::string text = scraper.scrape();
+  EXPECT_EQ(log, (std::vector<std::string>{"read deferred", "read phased", "collect deferred",
+                                           "write phased"}));
+  // Each writes in registry order: the deferred one's sample (from collect()) before the other's
+  // (from its writer).
+  EXPECT_NE(text.find("first_value 2\n# HELP second_value Written in the second phase.\n"
+                      "# TYPE second_value gauge\nsecond_value 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="deferred"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="phased"} 1)"));
+}
+
+TEST(Scraper, AReadThatFailsOrThrowsFailsOnlyItsCollectorAndWritesNothingOfIt) {
+  FakeDeviceMapper fake;
+  InventoryReader reader(fake);
+  std::vector<std::string> log;
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back(
+      {"failing", std::make_unique<PhasedCollector>(
+                      "failing", kFirstValue, log, PhasedCollector::Behaviour{.fail_read = true})});
+  collectors.push_back({"throwing", std::make_unique<PhasedCollector>(
+                                        "throwing", kFirstValue, log,
+                                        PhasedCollector::Behaviour{.throw_read = true})});
+  collectors.push_back(
+      {"working", std::make_unique<PhasedCollector>("working", kSecondValue, log,
+                                                    PhasedCollector::Behaviour{})});
+  Scraper scraper(reader, std::move(collectors));
+  const std::string text = scraper.scrape();
+  EXPECT_EQ(log, (std::vector<std::string>{"read failing", "read throwing", "read working",
+                                           "write working"}));
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="failing"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="throwing"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="working"} 1)"));
+  EXPECT_TRUE(has_line(text, "second_value 1"));
+  EXPECT_EQ(text.find("first_value"), std::string::npos);
+  // A second scrape reads and writes again: nothing of the first phase is kept between scrapes.
+  log.clear();
+  scraper.scrape();
+  EXPECT_EQ(log.size(), 4U);
+}
+
+// The value of the sample `series` (the whole series, labels included) in `text`, or -1.
+double sample_value(const std::string& text, const std::string& series) {
+  const std::string start = series + " ";
+  for (size_t at = text.find(start); at != std::string::npos; at = text.find(start, at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') {
+      return std::stod(text.substr(at + start.size()));
+    }
+  }
+  return -1;
+}
+
+TEST(Scraper, TheDeviceMapperReadsCountForTheFirstCollectorThatUsesThem) {
+  auto fake = FakeDeviceMapper::from_directory(testing_support::fixture_dir("lvm-healthy"));
+  ASSERT_TRUE(fake.ok());
+  // Each pool's status call takes 50 ms: the inventory read takes 50 ms or more.
+  for (const char* pool : {"cinder--volumes-cinder--volumes--pool-tpool", "vg0-pool", "pool"}) {
+    fake->set_before_status(pool,
+                            [] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); });
+  }
+  InventoryReader reader(*fake);
+  Scraper scraper(reader, make_collectors(registered_collectors(), {"thinpool", "thin", "lvm"},
+                                          fixture_dependencies(reader), {}));
+  const std::string text = scraper.scrape();
+  const auto seconds = [&](const std::string& collector) {
+    return sample_value(
+        text, "thinpool_scrape_collector_duration_seconds{collector=\"" + collector + "\"}");
+  };
+  // thinpool, first in the registry, reads the inventory in the first phase; thin and lvm, after
+  // it, use what it read.
+  EXPECT_GE(seconds("thinpool"), 0.05);
+  EXPECT_GE(seconds("thin"), 0);
+  EXPECT_LT(seconds("thin"), 0.05);
+  EXPECT_GE(seconds("lvm"), 0);
+  EXPECT_LT(seconds("lvm"), 0.05);
 }
 
 TEST(Scraper, NoDeviceMapperMeansSuccessZeroAndNoSeries) {

@@ -1,6 +1,6 @@
 // parse_volume_group reads each LV while the text is parsed (vg_reader.cc); a read of the whole
 // tree (parse_config + extract_volume_group) is what it must match: the same VG, or the same
-// first error, whatever order the text names things in.
+// first error, whatever order the text names things in and whatever LV count it is told to expect.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -89,6 +89,15 @@ TEST_P(StreamingRead, MatchesAReadOfTheWholeTree) {
   const std::string whole = read_whole(GetParam().text);
   EXPECT_EQ(shape(parse_volume_group(GetParam().text)), whole);
   EXPECT_NE(whole.find(GetParam().expected), std::string::npos) << whole;
+}
+
+// The count of LVs the last version held, which the cache passes, only sizes the LVs' vector:
+// fewer, as many or more LVs than it says read the same.
+TEST_P(StreamingRead, ReadsTheSameWhateverLvCountIsExpected) {
+  const std::string whole = read_whole(GetParam().text);
+  for (size_t expected_lvs : {1, 2, 3, 5, 1000}) {
+    EXPECT_EQ(shape(parse_volume_group(GetParam().text, expected_lvs)), whole) << expected_lvs;
+  }
 }
 
 const std::string kSegment2Bad =
