@@ -72,13 +72,17 @@ size_t Scraper::device_count(const ScrapeContext& context) {
 
 size_t Scraper::expected_size(size_t devices) const {
   std::lock_guard lock(last_mutex_);
-  size_t size = last_size_;
-  if (devices > last_devices_ && last_devices_ > 0) {
+  return expected_text_size(last_size_, last_devices_, devices);
+}
+
+size_t expected_text_size(size_t last_size, size_t last_devices, size_t devices) {
+  size_t size = last_size;
+  if (devices > last_devices && last_devices > 0) {
     // More devices than last time: about as many bytes per device (the series of a device and
     // of its LV in LVM's metadata), so that the text does not grow by doubling, a copy of all
     // written so far beside the next room each time.
-    size = static_cast<size_t>(static_cast<double>(last_size_) * static_cast<double>(devices) /
-                               static_cast<double>(last_devices_));
+    size = static_cast<size_t>(static_cast<double>(last_size) * static_cast<double>(devices) /
+                               static_cast<double>(last_devices));
   }
   return size + size / 8 + 4096;
 }

@@ -281,8 +281,8 @@ class VolumeGroupReader {
   Status read_lv_items(const ConfigNode& node, std::vector<SegmentReferenceSites>* sites,
                        LogicalVolume& lv, LvChecks& checks) {
     lv.name = node.key;
-    if (auto error = assign(lv.id, node.get_string("id"))) {
-      return *error;
+    if (Expected<std::string> id = node.get_string("id"); !id.ok()) {
+      return id.error();
     }
     Expected<std::vector<std::string>> status = node.get_string_list("status");
     if (!status.ok()) {
@@ -290,8 +290,8 @@ class VolumeGroupReader {
     }
     lv.status = LvStatus(*status);
     lv.visible = lv.status.contains("VISIBLE");
-    if (auto error = assign(lv.creation_host, get_optional_string(node, "creation_host"))) {
-      return *error;
+    if (Expected<std::string> host = get_optional_string(node, "creation_host"); !host.ok()) {
+      return host.error();
     }
     if (auto error = assign(lv.profile, get_optional_string(node, "profile"))) {
       return *error;

@@ -205,6 +205,14 @@ TEST(Scraper, TheDeviceMapperReadsCountForTheFirstCollectorThatUsesThem) {
   EXPECT_LT(seconds("lvm"), 0.05);
 }
 
+TEST(ExpectedTextSize, IsTheLastSizeScaledByTheDevicesWhenThereAreMore) {
+  EXPECT_EQ(expected_text_size(0, 0, 10000), 4096u);           // the first scrape: nothing known
+  EXPECT_EQ(expected_text_size(80000, 100, 100), 94096u);      // as many devices: the last size
+  EXPECT_EQ(expected_text_size(80000, 100, 50), 94096u);       // fewer: never less room
+  EXPECT_EQ(expected_text_size(80000, 100, 10000), 9004096u);  // 100 times as many: 100 times
+  EXPECT_EQ(expected_text_size(80000, 0, 10000), 94096u);      // none read last time: the last size
+}
+
 TEST(Scraper, NoDeviceMapperMeansSuccessZeroAndNoSeries) {
   FakeDeviceMapper fake;
   fake.set_list_error(Error{"dm list: the kernel has no device-mapper", ErrorKind::kUnavailable});

@@ -130,7 +130,6 @@ TEST(VolumeGroup, ListsThinVolumesWithTheirCreationTimeAndOrigin) {
     by_name[volume.lv->name] = &volume;
     EXPECT_EQ(volume.thin->thin_pool, "pool");
     EXPECT_EQ(volume.size_bytes(*vg), 1024 * kMiB);
-    EXPECT_EQ(volume.lv->creation_host, "testhost");
   }
   ASSERT_TRUE(by_name.contains("t0"));
   ASSERT_EQ(by_name.size(), 2u);
@@ -359,6 +358,17 @@ INSTANTIATE_TEST_SUITE_P(
                      "\"p\" pool = \"p\" transaction_id = \"91\" chunk_size = 128 } }"),
             "vg1/logical_volumes/p/segment1/transaction_id (line 13:134): expected an integer, "
             "found string \"91\""},
+        // An LV's id and creation_host are checked, though not kept.
+        BadMetadata{"lv_without_id",
+                    small_vg("a { status = [] segment_count = 1 segment1 { start_extent = 0 "
+                             "extent_count = 4 type = \"striped\" stripe_count = 1 stripes = "
+                             "[\"pv0\", 0] } }"),
+                    "vg1/logical_volumes/a: missing \"id\""},
+        BadMetadata{"lv_creation_host_as_number",
+                    small_vg("a { id = \"a\" creation_host = 7 status = [] segment_count = 1 "
+                             "segment1 { start_extent = 0 extent_count = 4 type = \"striped\" "
+                             "stripe_count = 1 stripes = [\"pv0\", 0] } }"),
+                    "vg1/logical_volumes/a/creation_host"},
         BadMetadata{"seqno_too_big",
                     "contents = \"Text Format Volume Group\"\nversion = 1\nvg { id = \"x\" seqno "
                     "= 4294967296 status = [] extent_size = 8 physical_volumes { } }",
