@@ -407,7 +407,8 @@ CollectorDefinition lvm_collector_definition() {
             }
             auto collector = std::make_unique<LvmCollector>(
                 dependencies.option("backup-dir"),
-                dependencies.open_block_device ? dependencies.open_block_device : open_block_device,
+                dependencies.open_block_device ? dependencies.open_block_device
+                                               : remembering_block_device_opener(),
                 dependencies.threads, dependencies.enabled("volume-series"), std::move(scanner),
                 config_dir);
             if (dependencies.scan_block_devices && dependencies.enabled("dmeventd")) {

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -169,12 +172,19 @@ std::string device_node(DeviceNumber dev) {
   return paths.size() > 1 ? std::move(paths.front()) : to_string(dev);
 }
 
-Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
+namespace {
+
+bool is_node_of(const std::string& path, DeviceNumber dev) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && major(st.st_rdev) == dev.major &&
+         minor(st.st_rdev) == dev.minor;
+}
+
+// open_block_device, also saying which node it opened (into `opened`).
+Expected<std::unique_ptr<lvm::BlockReader>> open_node_of(DeviceNumber dev, std::string& opened) {
   std::string reasons;
   for (const std::string& path : node_paths(dev)) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISBLK(st.st_mode) || major(st.st_rdev) != dev.major ||
-        minor(st.st_rdev) != dev.minor) {
+    if (!is_node_of(path, dev)) {
       reasons += fmt::format("{}{} is not block device {}", reasons.empty() ? "" : "; ", path,
                              to_string(dev));
       continue;
@@ -183,9 +193,50 @@ Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) 
     if (!reader) {
       return reader.error();
     }
+    opened = path;
     return std::unique_ptr<lvm::BlockReader>(std::move(*reader));
   }
   return Error{fmt::format("no device node for {}: {}", to_string(dev), reasons)};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev) {
+  std::string opened;
+  return open_node_of(dev, opened);
+}
+
+std::function<Expected<std::unique_ptr<lvm::BlockReader>>(DeviceNumber)>
+remembering_block_device_opener() {
+  struct Nodes {
+    std::mutex mutex;
+    std::map<DeviceNumber, std::string> path;  // the node last opened for each device
+  };
+  auto nodes = std::make_shared<Nodes>();
+  return [nodes](DeviceNumber dev) -> Expected<std::unique_ptr<lvm::BlockReader>> {
+    std::string known;
+    {
+      std::lock_guard lock(nodes->mutex);
+      if (auto it = nodes->path.find(dev); it != nodes->path.end()) {
+        known = it->second;
+      }
+    }
+    if (!known.empty() && is_node_of(known, dev)) {
+      if (auto reader = lvm::FileBlockReader::open(known); reader) {
+        return std::unique_ptr<lvm::BlockReader>(std::move(*reader));
+      }
+    }
+    // Not opened yet, or its node is gone or now another device's: sysfs says where it is.
+    std::string opened;
+    auto reader = open_node_of(dev, opened);
+    std::lock_guard lock(nodes->mutex);
+    if (reader) {
+      nodes->path[dev] = opened;
+    } else {
+      nodes->path.erase(dev);
+    }
+    return reader;
+  };
 }
 
 std::unique_ptr<BlockDeviceSource> sysfs_block_devices() {

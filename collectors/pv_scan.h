@@ -56,6 +56,13 @@ class BlockDeviceSource {
 // device, else DEVNAME, /dev/block/<maj:min> last), opened only if its st_rdev matches.
 Expected<std::unique_ptr<lvm::BlockReader>> open_block_device(DeviceNumber dev);
 
+// A BlockDeviceOpener (collector.h): open_block_device, remembering the node it opened for each
+// device: a PV read on every scrape then costs a stat of that node (its st_rdev checked again) and
+// the open, without reading sysfs. A node that is gone or now names another device is looked up in
+// sysfs again. Thread-safe.
+std::function<Expected<std::unique_ptr<lvm::BlockReader>>(DeviceNumber)>
+remembering_block_device_opener();
+
 // A block device's node for messages and labels ("/dev/vdb"), from sysfs, which answers whatever
 // the device does; "<major>:<minor>" when sysfs names none.
 std::string device_node(DeviceNumber dev);
