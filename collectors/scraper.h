@@ -65,8 +65,8 @@ class Scraper {
 };
 
 // The room a scrape's text is given at once (Scraper): the last text's size and an eighth, or,
-// with more devices (pools and volumes) than the last scrape read, that size per device; 4 KiB
-// more for the scrape's own series.
+// with more devices (pools and volumes) than the last scrape read, that size per device; 1 KiB
+// per device in the first scrape; 4 KiB more for the scrape's own series.
 size_t expected_text_size(size_t last_size, size_t last_devices, size_t devices);
 
 // The collectors of `definitions` whose name is in `enabled`, in definition order, each made with

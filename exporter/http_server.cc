@@ -205,9 +205,8 @@ Response HttpServer::State::respond(const Request& request, const http::WebState
       response.set(bhttp::field::content_type, kExpositionContentType);
       response.set(bhttp::field::vary, "Accept-Encoding");
       if (accepts_gzip(header(bhttp::field::accept_encoding))) {
-        if (auto compressed = gzip_compress(body)) {
+        if (gzip_in_place(body).ok()) {
           response.set(bhttp::field::content_encoding, "gzip");
-          body = std::move(*compressed);
         }
       }
       response.body() = std::move(body);

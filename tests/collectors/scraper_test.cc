@@ -206,7 +206,8 @@ TEST(Scraper, TheDeviceMapperReadsCountForTheFirstCollectorThatUsesThem) {
 }
 
 TEST(ExpectedTextSize, IsTheLastSizeScaledByTheDevicesWhenThereAreMore) {
-  EXPECT_EQ(expected_text_size(0, 0, 10000), 4096u);           // the first scrape: nothing known
+  EXPECT_EQ(expected_text_size(0, 0, 10000), 10244096u);  // the first scrape: 1 KiB per device
+  EXPECT_EQ(expected_text_size(0, 0, 0), 4096u);
   EXPECT_EQ(expected_text_size(80000, 100, 100), 94096u);      // as many devices: the last size
   EXPECT_EQ(expected_text_size(80000, 100, 50), 94096u);       // fewer: never less room
   EXPECT_EQ(expected_text_size(80000, 100, 10000), 9004096u);  // 100 times as many: 100 times

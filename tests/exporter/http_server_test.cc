@@ -348,6 +348,11 @@ TEST(GzipCompress, RoundTripsBigSmallEmptyAndIncompressibleBodies) {
     auto compressed = gzip_compress(body);
     ASSERT_TRUE(compressed.ok()) << compressed.error().message;
     EXPECT_EQ(gunzip(*compressed, body.size()), body);
+    // The body a scrape sends: replaced by the same gzip, its own memory given back.
+    std::string in_place = body;
+    ASSERT_TRUE(gzip_in_place(in_place).ok());
+    EXPECT_EQ(in_place, *compressed);
+    EXPECT_LE(in_place.capacity(), std::max<size_t>(compressed->size(), 30));  // not the body's
   }
 }
 
