@@ -1,11 +1,16 @@
 #include "collectors/process_collector.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
-#include <vector>
+#include <string_view>
+
+#include "base/text.h"
 
 namespace thinpool {
 namespace {
@@ -32,6 +37,31 @@ std::string read_text(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// Enough for /proc/self/stat (under 1 KiB) and /proc/self/limits (about 1.3 KiB).
+constexpr size_t kProcFileBytes = 4096;
+
+// A small /proc file read whole into `buffer` with plain reads (a scrape reads two; iostreams cost
+// more than the reads under emulation); "" when it cannot be read or does not fit.
+std::string_view read_proc_file(const std::string& path, std::array<char, kProcFileBytes>& buffer) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return {};
+  }
+  size_t size = 0;
+  while (size < buffer.size()) {
+    const ssize_t n = ::read(fd, buffer.data() + size, buffer.size() - size);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    size += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return size < buffer.size() ? std::string_view(buffer.data(), size) : std::string_view();
 }
 
 int count_open_fds(const std::string& dir) {
@@ -89,21 +119,18 @@ ProcessCollector::ProcessCollector(std::string proc_self, const std::string& pro
 Status ProcessCollector::collect(ScrapeContext& /*context*/, MetricWriter& out) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
+  std::array<char, kProcFileBytes> buffer;
 
   // /proc/self/stat: the command name is in parentheses and may contain blanks.
-  std::string stat = read_text(proc_self_ + "/stat");
-  auto close_paren = stat.rfind(')');
-  if (close_paren != std::string::npos) {
-    std::istringstream fields(stat.substr(close_paren + 2));
-    std::vector<std::string> values;
-    for (std::string value; fields >> value;) {
-      values.push_back(value);
-    }
+  const std::string_view stat = read_proc_file(proc_self_ + "/stat", buffer);
+  if (const size_t close_paren = stat.rfind(')'); close_paren != std::string_view::npos) {
+    const Fields values(stat.substr(close_paren + 1));
     // After the name: state(0) ... utime(11) stime(12) ... starttime(19) vsize(20) rss(21).
-    if (values.size() > 21) {
-      out.family(kCpu).add({}, (std::stod(values[11]) + std::stod(values[12])) / ticks);
-      out.family(kVirtualMemory).add({}, std::stod(values[20]));
-      out.family(kResidentMemory).add({}, std::stod(values[21]) * page_size);
+    const auto number = [&values](size_t i) { return parse_u64(values[i]); };
+    if (values.size() > 21 && number(11) && number(12) && number(20) && number(21)) {
+      out.family(kCpu).add({}, static_cast<double>(*number(11) + *number(12)) / ticks);
+      out.family(kVirtualMemory).add({}, static_cast<double>(*number(20)));
+      out.family(kResidentMemory).add({}, static_cast<double>(*number(21)) * page_size);
       if (start_time_seconds_ >= 0) {
         out.family(kStartTime).add({}, start_time_seconds_);
       }
@@ -112,13 +139,19 @@ Status ProcessCollector::collect(ScrapeContext& /*context*/, MetricWriter& out) 
   if (int open_fds = count_open_fds(proc_self_ + "/fd"); open_fds >= 0) {
     out.family(kOpenFds).add({}, open_fds);
   }
-  std::istringstream limits(read_text(proc_self_ + "/limits"));
-  for (std::string line; std::getline(limits, line);) {
-    if (line.starts_with("Max open files")) {
-      std::istringstream fields(line.substr(14));
-      std::string soft;
-      fields >> soft;
-      out.family(kMaxFds).add({}, soft == "unlimited" ? -1 : std::stod(soft));
+  // "Max open files            1024                 524288               files"
+  const std::string_view limits = read_proc_file(proc_self_ + "/limits", buffer);
+  constexpr std::string_view kMaxOpenFiles = "\nMax open files";
+  if (const size_t at = limits.find(kMaxOpenFiles); at != std::string_view::npos) {
+    const std::string_view line = limits.substr(
+        at + kMaxOpenFiles.size(), limits.find('\n', at + 1) - at - kMaxOpenFiles.size());
+    const Fields fields(line);
+    if (!fields.empty()) {
+      if (fields[0] == "unlimited") {
+        out.family(kMaxFds).add({}, -1);
+      } else if (auto soft = parse_u64(fields[0])) {
+        out.family(kMaxFds).add({}, static_cast<double>(*soft));
+      }
     }
   }
   return {};
