@@ -116,16 +116,19 @@ class PhasedCollector : public Collector {
   Behaviour behaviour_;
 };
 
+Scraper::NamedCollector phased(const std::string& name, const Family& family,
+                               std::vector<std::string>& log,
+                               PhasedCollector::Behaviour behaviour = {}) {
+  return {name, std::make_unique<PhasedCollector>(name, family, log, behaviour)};
+}
+
 TEST(Scraper, EveryCollectorReadsBeforeAnyWrites) {
   FakeDeviceMapper fake;
   InventoryReader reader(fake);
   std::vector<std::string> log;
   std::vector<Scraper::NamedCollector> collectors;
-  collectors.push_back(
-      {"deferred", std::make_unique<PhasedCollector>("deferred", kFirstValue, log,
-                                                     PhasedCollector::Behaviour{.defer = true})});
-  collectors.push_back({"phased", std::make_unique<PhasedCollector>("phased", kSecondValue, log,
-                                                                    PhasedCollector::Behaviour{})});
+  collectors.push_back(phased("deferred", kFirstValue, log, {.defer = true}));
+  collectors.push_back(phased("phased", kSecondValue, log));
   Scraper scraper(reader, std::move(collectors));
   const std::string text = scraper.scrape();
   EXPECT_EQ(log, (std::vector<std::string>{"read deferred", "read phased", "collect deferred",
@@ -145,15 +148,9 @@ TEST(Scraper, AReadThatFailsOrThrowsFailsOnlyItsCollectorAndWritesNothingOfIt) {
   InventoryReader reader(fake);
   std::vector<std::string> log;
   std::vector<Scraper::NamedCollector> collectors;
-  collectors.push_back(
-      {"failing", std::make_unique<PhasedCollector>(
-                      "failing", kFirstValue, log, PhasedCollector::Behaviour{.fail_read = true})});
-  collectors.push_back({"throwing", std::make_unique<PhasedCollector>(
-                                        "throwing", kFirstValue, log,
-                                        PhasedCollector::Behaviour{.throw_read = true})});
-  collectors.push_back(
-      {"working", std::make_unique<PhasedCollector>("working", kSecondValue, log,
-                                                    PhasedCollector::Behaviour{})});
+  collectors.push_back(phased("failing", kFirstValue, log, {.fail_read = true}));
+  collectors.push_back(phased("throwing", kFirstValue, log, {.throw_read = true}));
+  collectors.push_back(phased("working", kSecondValue, log));
   Scraper scraper(reader, std::move(collectors));
   const std::string text = scraper.scrape();
   EXPECT_EQ(log, (std::vector<std::string>{"read failing", "read throwing", "read working",
