@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -306,6 +308,51 @@ Status resolve_segment_references(std::string_view segment_path, Segment& segmen
         return *error;
       }
     }
+  }
+  return {};
+}
+
+Status check_pv_allocations(const VolumeGroup& vg,
+                            const std::map<std::string, size_t, std::less<>>& pv_index) {
+  struct Extent {
+    uint64_t begin;
+    uint64_t end;
+    const std::string* lv;
+  };
+  std::map<std::string, std::vector<Extent>> by_pv;
+  for (const LogicalVolume& lv : vg.lvs) {
+    for (const Segment& segment : lv.segments) {
+      for (const SegmentArea& area : segment.areas) {
+        if (area.kind != AreaKind::kPhysicalVolume) {
+          continue;
+        }
+        const PhysicalVolume& pv = vg.pvs[pv_index.at(area.name)];
+        const uint64_t end = area.start_extent + segment.area_extents;
+        if (end > pv.pe_count) {
+          return Error::parse(
+              fmt::format("{}/{}: extents {}..{} lie beyond the end of {} ({} extents)", lv.name,
+                          segment.name, area.start_extent, end - 1, pv.name, pv.pe_count));
+        }
+        if (segment.area_extents > 0) {
+          by_pv[area.name].push_back({area.start_extent, end, &lv.name});
+        }
+      }
+    }
+  }
+  for (auto& [pv_name, extents] : by_pv) {
+    std::sort(extents.begin(), extents.end(),
+              [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
+    for (size_t i = 1; i < extents.size(); ++i) {
+      if (extents[i].begin < extents[i - 1].end) {
+        return Error::parse(fmt::format("extent {} of {} is allocated to both {} and {}",
+                                        extents[i].begin, pv_name, *extents[i - 1].lv,
+                                        *extents[i].lv));
+      }
+    }
+  }
+  uint64_t bytes = 0;
+  if (__builtin_mul_overflow(vg.total_extents(), vg.extent_size_bytes(), &bytes)) {
+    return Error::parse(fmt::format("{}: size overflows 64 bits", vg.name));
   }
   return {};
 }

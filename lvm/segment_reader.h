@@ -1,5 +1,6 @@
 // Reading one LV segment (linear, striped, mirror, raid, thin-pool, thin) out of a parsed
-// metadata tree, with the checks lvm2 makes. Internal to collectors/lvm (vg_reader.cc).
+// metadata tree, with the checks lvm2 makes, and the check of every segment's PV extents. Internal
+// to collectors/lvm (vg_reader.cc).
 #pragma once
 
 #include <cstddef>
@@ -47,5 +48,10 @@ Expected<Segment> read_segment_deferred(const ConfigNode& node, SegmentReference
 Status resolve_segment_references(std::string_view segment_path, Segment& segment,
                                   const SegmentReferenceSites& sites,
                                   const SegmentReferences& references);
+
+// Once every LV is read: each PV area lies within its PV and no PV extent is held twice (then the
+// free extents are exact), and the VG's size fits 64 bits. `pv_index` as in SegmentReferences.
+Status check_pv_allocations(const VolumeGroup& vg,
+                            const std::map<std::string, size_t, std::less<>>& pv_index);
 
 }  // namespace thinpool::lvm

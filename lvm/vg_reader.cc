@@ -74,7 +74,7 @@ class VolumeGroupReader {
     if (Status status = read_vg(*vg_node); !status.ok()) {
       return status.error();
     }
-    if (Status status = check_allocations(); !status.ok()) {
+    if (Status status = check_pv_allocations(vg_, pv_index_); !status.ok()) {
       return status.error();
     }
     return std::move(vg_);
@@ -350,52 +350,6 @@ class VolumeGroupReader {
     uint64_t bytes = 0;
     if (__builtin_mul_overflow(next_extent, vg_.extent_size_bytes(), &bytes)) {
       return Error::parse(fmt::format("{}: size overflows 64 bits", path));
-    }
-    return {};
-  }
-
-  // Every PV area within its PV and no PV extent held twice: then free extents are exact.
-  Status check_allocations() {
-    struct Extent {
-      uint64_t begin;
-      uint64_t end;
-      const std::string* lv;
-    };
-    std::map<std::string, std::vector<Extent>> by_pv;
-    for (const LogicalVolume& lv : vg_.lvs) {
-      for (const Segment& segment : lv.segments) {
-        for (const SegmentArea& area : segment.areas) {
-          if (area.kind != AreaKind::kPhysicalVolume) {
-            continue;
-          }
-          const PhysicalVolume& pv = vg_.pvs[pv_index_.at(area.name)];
-          const uint64_t end = area.start_extent + segment.area_extents;
-          if (end > pv.pe_count) {
-            return Error::parse(fmt::format(
-                "{}/{}: extents {}..{} lie beyond the end of {} ({} "
-                "extents)",
-                lv.name, segment.name, area.start_extent, end - 1, pv.name, pv.pe_count));
-          }
-          if (segment.area_extents > 0) {
-            by_pv[area.name].push_back({area.start_extent, end, &lv.name});
-          }
-        }
-      }
-    }
-    for (auto& [pv_name, extents] : by_pv) {
-      std::sort(extents.begin(), extents.end(),
-                [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
-      for (size_t i = 1; i < extents.size(); ++i) {
-        if (extents[i].begin < extents[i - 1].end) {
-          return Error::parse(fmt::format("extent {} of {} is allocated to both {} and {}",
-                                          extents[i].begin, pv_name, *extents[i - 1].lv,
-                                          *extents[i].lv));
-        }
-      }
-    }
-    uint64_t bytes = 0;
-    if (__builtin_mul_overflow(vg_.total_extents(), vg_.extent_size_bytes(), &bytes)) {
-      return Error::parse(fmt::format("{}: size overflows 64 bits", vg_.name));
     }
     return {};
   }
