@@ -358,8 +358,10 @@ Expected<Collector::Writer> LvmCollector::read(ScrapeContext& context) {
     };
   }
   options.monitoring = ask_dmeventd(**inventory, deadline);
+  std::vector<LvmSeriesCache::Entry> entries = series_cache_.entries(*groups, volume_series_);
+  keep_as_digests(*groups, entries, cache_);
   return Writer{[groups, pools = *inventory, stuck = stuck_reads(), options = std::move(options),
-                 entries = series_cache_.entries(*groups, volume_series_)](MetricWriter& out) {
+                 entries = std::move(entries)](MetricWriter& out) {
     write_lvm_series(*groups, *pools, stuck, options, entries, out);
     return Status{};
   }};

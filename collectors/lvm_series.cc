@@ -1,5 +1,7 @@
 #include "collectors/lvm_series.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -127,7 +129,7 @@ constexpr Family kPvReadStuck{
 
 }  // namespace
 
-struct LvmSeriesCache::VolumeGroupSeries {
+struct LvmSeriesCache::VolumeGroupSeries : lvm::VolumeGroupDigest {
   std::string name;  // the VG's, as loaded
   // The VG it was made from: its identity, without keeping its LVs in memory once the metadata
   // cache let go of it (an expired one matches no VG).
@@ -309,6 +311,12 @@ std::vector<LvmSeriesCache::Entry> LvmSeriesCache::entries(const LoadedVolumeGro
     if (!loaded) {
       continue;  // its entry stays for when it reads again
     }
+    if (auto kept = std::dynamic_pointer_cast<const VgSeries>(loaded->digest);
+        kept != nullptr && kept->volume_series == volume_series) {
+      entries_.erase(name);  // the metadata cache holds it, and lets go of it when LVM commits
+      found.push_back(std::move(kept));
+      continue;
+    }
     Entry& entry = entries_[name];
     if (entry == nullptr || entry->volume_series != volume_series ||
         !entry->made_from(loaded->vg)) {
@@ -318,6 +326,29 @@ std::vector<LvmSeriesCache::Entry> LvmSeriesCache::entries(const LoadedVolumeGro
     found.push_back(entry);
   }
   return found;
+}
+
+void keep_as_digests(LoadedVolumeGroups& groups, const std::vector<LvmSeriesCache::Entry>& entries,
+                     lvm::VolumeGroupCache& cache) {
+  bool released = false;
+  auto entry = entries.begin();
+  for (auto& [name, loaded] : groups) {
+    if (!loaded || entry == entries.end()) {
+      continue;
+    }
+    const LvmSeriesCache::Entry& series = *entry++;
+    if (loaded->digest == series) {
+      continue;  // made from the digest
+    }
+    loaded->vg = cache.keep_digest(*loaded, series);
+    released = released || loaded->vg->lvs.empty();
+  }
+  if (released) {
+    // The LVs' pages go back to the kernel before the body is written: glibc keeps freed heap
+    // pages resident otherwise, and the body does not fit in the holes they leave. Once per
+    // version LVM commits (0.1 to 0.3 ms at 10,000 LVs, as after a parse).
+    malloc_trim(0);
+  }
 }
 
 uint64_t LvmSeriesCache::made() const {

@@ -16,11 +16,12 @@ std::string pv_key(const MetadataLocation& location) {
   return fmt::format("pv:{}@{}", location.pv_uuid, location.mda_start);
 }
 
-// Hands the pages a parse freed back to the kernel. glibc keeps freed heap pages for later
-// allocations (it trims only the top of the heap, and only past M_TRIM_THRESHOLD), so without
-// this the peak of a parse stays resident until the process ends. Once per parse, which follows
-// a change LVM committed: 0.1 to 0.3 ms after a parse of 10,000 thin LVs
-// (bench/lvm_parse_memory.cc).
+// Hands freed heap pages back to the kernel: before a parse (what the old version and the last
+// scrape's body left, which the parse would otherwise grow the heap beside) and after it (what the
+// parse freed). glibc keeps freed heap pages for later allocations (it trims only the top of the
+// heap, and only past M_TRIM_THRESHOLD), so without this the peak of a parse stays resident until
+// the process ends. Twice per parse, which follows a change LVM committed: 0.1 to 0.3 ms each at
+// 10,000 thin LVs (bench/lvm_parse_memory.cc).
 void release_freed_memory() {
   malloc_trim(0);
 }
@@ -32,8 +33,9 @@ size_t VolumeGroupCache::let_go_before_parse(const std::string& key) {
   if (it == entries_.end() || it->second.vg == nullptr) {
     return 0;
   }
-  const size_t lv_count = it->second.vg->lvs.size();
+  const size_t lv_count = it->second.lv_count;
   it->second.vg.reset();
+  it->second.digest.reset();
   it->second.error = Error{"replaced by a newer version"};
   return lv_count;
 }
@@ -54,6 +56,27 @@ VolumeGroupCache::VolumeGroupCache(PvReadOptions options, size_t capacity)
 VolumeGroupCache::Stats VolumeGroupCache::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
+}
+
+LoadedVolumeGroup VolumeGroupCache::loaded_from(const Entry& entry, bool reused) {
+  LoadedVolumeGroup loaded;
+  loaded.vg = entry.vg;
+  loaded.digest = entry.digest;
+  loaded.reused = reused;
+  return loaded;
+}
+
+std::shared_ptr<const VolumeGroup> VolumeGroupCache::keep_digest(
+    const LoadedVolumeGroup& loaded, std::shared_ptr<const VolumeGroupDigest> digest) {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, entry] : entries_) {
+    if (entry.vg != nullptr && entry.vg == loaded.vg && entry.digest == nullptr) {
+      entry.digest = std::move(digest);
+      entry.vg = std::make_shared<const VolumeGroup>(entry.vg->without_lvs());
+      return entry.vg;
+    }
+  }
+  return loaded.vg;
 }
 
 VolumeGroupCache::Entry& VolumeGroupCache::remember(const std::string& key, Entry entry) {
@@ -106,10 +129,12 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
     Entry fresh;
     fresh.location = location;
     const size_t last_lv_count = let_go_before_parse(key);
+    release_freed_memory();
     Expected<VolumeGroup> vg = parse_volume_group(metadata->text, last_lv_count);
     release_freed_memory();
     ++stats_.parses;
     if (vg.ok()) {
+      fresh.lv_count = vg->lvs.size();
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
     } else {
       fresh.error = Error{fmt::format("{}: metadata at byte {} (seen at attempt {}): {}",
@@ -122,11 +147,9 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
   if (entry->error) {
     return *entry->error;
   }
-  LoadedVolumeGroup loaded;
-  loaded.vg = entry->vg;
+  LoadedVolumeGroup loaded = loaded_from(*entry, reused);
   loaded.source = MetadataSource::kPhysicalVolume;
   loaded.origin = reader.name();
-  loaded.reused = reused;
   loaded.read_attempts = metadata->attempts;
   loaded.location = location;
   for (const DiskArea& area : metadata->label.metadata_areas) {
@@ -166,12 +189,14 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     fresh.text_size = backup->text.size();
     fresh.file_version = backup->version;
     const size_t last_lv_count = let_go_before_parse(key);
+    release_freed_memory();
     Expected<VolumeGroup> vg = parse_backup(*backup, vg_name, last_lv_count);
     release_freed_memory();
     ++stats_.parses;
     if (!vg.ok()) {
       fresh.error = vg.error();
     } else {
+      fresh.lv_count = vg->lvs.size();
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
     }
     entry = &remember(key, std::move(fresh));
@@ -179,11 +204,9 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
   if (entry->error) {
     return *entry->error;
   }
-  LoadedVolumeGroup loaded;
-  loaded.vg = entry->vg;
+  LoadedVolumeGroup loaded = loaded_from(*entry, reused);
   loaded.source = MetadataSource::kBackupFile;
   loaded.origin = backup->path.string();
-  loaded.reused = reused;
   return loaded;
 }
 

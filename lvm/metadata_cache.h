@@ -34,8 +34,18 @@ enum class MetadataSource { kPhysicalVolume, kBackupFile };
 // "pv" or "backup": the label value for a metric that says where a VG's numbers came from.
 std::string_view to_string(MetadataSource source);
 
+// What a reader of the cache derived from one version of a VG's LVs (the lvm collector: its
+// series, collectors/lvm_series.h), kept in the cache in their place (keep_digest()).
+class VolumeGroupDigest {
+ public:
+  virtual ~VolumeGroupDigest() = default;
+};
+
 struct LoadedVolumeGroup {
+  // The VG; without its LVs (VolumeGroup::without_lvs()) once a digest was kept for this version.
   std::shared_ptr<const VolumeGroup> vg;
+  // What keep_digest() kept for this version of the VG; null until then.
+  std::shared_ptr<const VolumeGroupDigest> digest;
   MetadataSource source = MetadataSource::kPhysicalVolume;
   std::string origin;     // the device path, or the backup file's path
   bool reused = false;    // served from the cache without reading or parsing the text
@@ -64,6 +74,13 @@ class VolumeGroupCache {
   Expected<LoadedVolumeGroup> load_from_backup(const std::filesystem::path& dir,
                                                std::string_view vg_name);
 
+  // Keeps `digest` with the version of the VG `loaded` holds and lets go of that version's LVs:
+  // from now on it is handed out without them, with `digest`, until LVM commits another (which
+  // drops both before it is parsed). Returns that VG without its LVs; `loaded.vg` itself when the
+  // cache no longer holds it with its LVs (replaced, evicted, or given a digest already).
+  std::shared_ptr<const VolumeGroup> keep_digest(const LoadedVolumeGroup& loaded,
+                                                 std::shared_ptr<const VolumeGroupDigest> digest);
+
   struct Stats {
     uint64_t parses = 0;  // texts parsed
     uint64_t reuses = 0;  // loads answered from the cache
@@ -78,13 +95,18 @@ class VolumeGroupCache {
     FileVersion file_version;               // backup entries: the file the text was read from
     std::shared_ptr<const VolumeGroup> vg;  // or:
     std::optional<Error> error;
+    std::shared_ptr<const VolumeGroupDigest> digest;  // set by keep_digest(), vg then without LVs
+    size_t lv_count = 0;                              // the parsed VG's LVs
     uint64_t last_used = 0;
   };
 
   Entry& remember(const std::string& key, Entry entry);
-  // Before a new version of the entry under `key` is parsed: drops the old VG, so that it and its
-  // successor are never held at once (the caller's lock is held until the new one replaces it),
-  // and returns its LV count (0 when there was none), what the new one probably holds.
+  // The LoadedVolumeGroup's fields that come from `entry` (the rest is the source's).
+  static LoadedVolumeGroup loaded_from(const Entry& entry, bool reused);
+  // Before a new version of the entry under `key` is parsed: drops the old VG and its digest, so
+  // that they and the successor are never held at once (the caller's lock is held until the new
+  // one replaces it), and returns its LV count (0 when there was none), what the new one probably
+  // holds.
   size_t let_go_before_parse(const std::string& key);
 
   PvReadOptions options_;

@@ -88,6 +88,27 @@ uint64_t VolumeGroup::allocated_extents() const {
   return allocated;
 }
 
+VolumeGroup VolumeGroup::without_lvs() const {
+  // Bound by name so that a member added to VolumeGroup stops this from compiling until it is
+  // copied here too.
+  const auto& [vg_name, vg_id, vg_seqno, vg_extent_size_sectors, vg_status, vg_profile, vg_format,
+               vg_pvs, vg_lvs, vg_description, vg_creation_host, vg_creation_time] = *this;
+  VolumeGroup copy;
+  copy.name = vg_name;
+  copy.id = vg_id;
+  copy.seqno = vg_seqno;
+  copy.extent_size_sectors = vg_extent_size_sectors;
+  copy.status = vg_status;
+  copy.profile = vg_profile;
+  copy.format = vg_format;
+  copy.pvs = vg_pvs;
+  static_cast<void>(vg_lvs);  // left out
+  copy.description = vg_description;
+  copy.creation_host = vg_creation_host;
+  copy.creation_time = vg_creation_time;
+  return copy;
+}
+
 const LogicalVolume* VolumeGroup::find_lv(std::string_view lv_name) const {
   for (const LogicalVolume& lv : lvs) {
     if (lv.name == lv_name) {

@@ -172,6 +172,10 @@ struct VolumeGroup {
   uint64_t free_bytes() const { return free_extents() * extent_size_bytes(); }
 
   const LogicalVolume* find_lv(std::string_view lv_name) const;
+
+  // A copy of everything but the LVs (what a VG's readers keep once they derived what they need
+  // from its LVs: lvm/metadata_cache.h). Its allocated_extents() and free space count no LV.
+  VolumeGroup without_lvs() const;
 };
 
 // A thin pool of the VG, with the numbers an alert on it needs.

@@ -5,7 +5,10 @@
 #include "collectors/lvm_series.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,10 +29,9 @@ std::string lv_text(const std::string& name, uint64_t created, uint64_t extents,
          std::to_string(extents) + "\ntype = \"" + type + "\"\n" + segment + "}\n}\n";
 }
 
-// A new VG object each call, parsed from the text lvm2 writes: vg0 with pool "pool" (its
-// transaction id the seqno) and the thin LVs `volumes`, the second a snapshot of the first.
-std::shared_ptr<const lvm::VolumeGroup> volume_group(uint64_t seqno,
-                                                     const std::vector<std::string>& volumes) {
+// The text lvm2 writes for vg0 with pool "pool" (its transaction id the seqno) and the thin LVs
+// `volumes`, the second a snapshot of the first.
+std::string vg_text(uint64_t seqno, const std::vector<std::string>& volumes) {
   const std::string seq = std::to_string(seqno);
   std::string text =
       "contents = \"Text Format Volume Group\"\nversion = 1\nvg0 {\nid = \"vg0-uuid\"\nseqno = " +
@@ -51,6 +53,13 @@ std::shared_ptr<const lvm::VolumeGroup> volume_group(uint64_t seqno,
                     "\n" + origin);
   }
   text += "}\n}\n";
+  return text;
+}
+
+// A new VG object each call, parsed from vg_text().
+std::shared_ptr<const lvm::VolumeGroup> volume_group(uint64_t seqno,
+                                                     const std::vector<std::string>& volumes) {
+  const std::string text = vg_text(seqno, volumes);
   auto vg = lvm::parse_volume_group(text);
   EXPECT_TRUE(vg.ok()) << vg.error().message << "\n" << text;
   return std::make_shared<const lvm::VolumeGroup>(vg.ok() ? std::move(*vg) : lvm::VolumeGroup{});
@@ -175,6 +184,77 @@ TEST(LvmSeriesCache, ThePerLvSeriesFlagIsPartOfTheKey) {
     EXPECT_EQ(text, fresh(groups, inventory, volume_series)) << volume_series;
     EXPECT_EQ(text.find("thinpool_lvm_volume_info{") != std::string::npos, volume_series) << text;
   }
+}
+
+// As the lvm collector runs it: the VGs loaded through the metadata cache, the entries kept there
+// as their digests. The LVs are let go once the entry is made, and every scrape writes what one
+// without the metadata cache writes.
+TEST(LvmSeriesCache, AnEntryKeptAsTheVgsDigestIsWrittenWithoutTheLvs) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("thinpool_lvm_series_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto commit = [&](uint64_t seqno, const std::vector<std::string>& volumes) {
+    std::ofstream(dir / "vg0", std::ios::binary) << vg_text(seqno, volumes);
+  };
+  lvm::VolumeGroupCache metadata;
+  LvmSeriesCache cache;
+  const ThinInventory inventory = kernel("vg0-pool-tpool");
+  struct Scrape {
+    std::string text;
+    bool reused = false;
+    bool had_digest = false;
+    size_t lvs_written_from = 0;  // the LVs of the VG the scrape held while writing
+  };
+  auto scrape = [&] {
+    LoadedVolumeGroups groups;
+    groups.emplace("vg0", metadata.load_from_backup(dir, "vg0"));
+    EXPECT_TRUE(groups.at("vg0").ok()) << groups.at("vg0").error().message;
+    Scrape result;
+    result.reused = groups.at("vg0")->reused;
+    result.had_digest = groups.at("vg0")->digest != nullptr;
+    const std::vector<LvmSeriesCache::Entry> entries = cache.entries(groups, true);
+    keep_as_digests(groups, entries, metadata);
+    result.lvs_written_from = groups.at("vg0")->vg->lvs.size();
+    MetricWriter out(result.text);
+    write_lvm_series(groups, inventory, {}, {.volume_series = true}, entries, out);
+    return result;
+  };
+
+  // What the same VG writes without the metadata cache, read from the same backup.
+  auto expected_text = [&](uint64_t seqno, const std::vector<std::string>& volumes) {
+    LoadedVolumeGroups groups = loaded(volume_group(seqno, volumes));
+    groups.at("vg0")->source = lvm::MetadataSource::kBackupFile;
+    groups.at("vg0")->origin = (dir / "vg0").string();
+    return fresh(groups, inventory, true);
+  };
+  commit(7, {"a", "b"});
+  const std::string expected = expected_text(7, {"a", "b"});
+  const Scrape first = scrape();
+  EXPECT_EQ(first.text, expected);
+  EXPECT_FALSE(first.reused);
+  EXPECT_FALSE(first.had_digest);
+  EXPECT_EQ(first.lvs_written_from, 0u);
+  for (int again = 0; again < 2; ++again) {
+    const Scrape next = scrape();
+    EXPECT_EQ(next.text, expected) << again;
+    EXPECT_TRUE(next.reused);
+    EXPECT_TRUE(next.had_digest);
+    EXPECT_EQ(next.lvs_written_from, 0u);
+  }
+  EXPECT_EQ(cache.made(), 1u);
+  EXPECT_EQ(metadata.stats().parses, 1u);
+
+  // LVM commits: parsed again, derived again, the LVs let go again.
+  commit(8, {"c", "b"});
+  const Scrape after = scrape();
+  EXPECT_EQ(after.text, expected_text(8, {"c", "b"}));
+  EXPECT_FALSE(after.reused);
+  EXPECT_FALSE(after.had_digest);
+  EXPECT_EQ(after.lvs_written_from, 0u);
+  EXPECT_EQ(scrape().text, after.text);
+  EXPECT_EQ(cache.made(), 2u);
+  EXPECT_EQ(metadata.stats().parses, 2u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

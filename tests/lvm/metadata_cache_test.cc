@@ -336,5 +336,84 @@ TEST(Cache, ABackupReplacedByTheSameTextIsNotParsedAgain) {
   EXPECT_EQ(cache.stats().reuses, 2u);
 }
 
+// What a reader derived from a VG's LVs, for the tests: the LV count it saw.
+struct CountedLvs final : VolumeGroupDigest {
+  explicit CountedLvs(size_t count) : lvs(count) {}
+  size_t lvs;
+};
+
+TEST(Cache, KeepsADigestInPlaceOfTheLvsUntilLvmCommitsAgain) {
+  PvImageSpec spec;
+  spec.text = read_testdata("vg0.mda.txt");
+  CountingReader reader(build_pv_image(spec));
+  VolumeGroupCache cache(no_sleep());
+  Expected<LoadedVolumeGroup> parsed = cache.load_from_pv(reader);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->digest, nullptr);
+  ASSERT_EQ(parsed->vg->lvs.size(), 8u);
+  const std::weak_ptr<const VolumeGroup> full = parsed->vg;
+
+  auto digest = std::make_shared<const CountedLvs>(parsed->vg->lvs.size());
+  std::shared_ptr<const VolumeGroup> slim = cache.keep_digest(*parsed, digest);
+  ASSERT_NE(slim, parsed->vg);
+  EXPECT_TRUE(slim->lvs.empty());
+  EXPECT_EQ(slim->name, "vg0");
+  EXPECT_EQ(slim->seqno, 12u);
+  EXPECT_EQ(slim->pvs.size(), parsed->vg->pvs.size());
+  // The same VG again (another scrape that loaded it before the digest was kept): nothing to do.
+  EXPECT_EQ(cache.keep_digest(*parsed, std::make_shared<const CountedLvs>(0)), parsed->vg);
+  parsed->vg.reset();
+  EXPECT_TRUE(full.expired()) << "the cache still holds the LVs";
+
+  Expected<LoadedVolumeGroup> reused = cache.load_from_pv(reader);
+  ASSERT_TRUE(reused.ok()) << reused.error().message;
+  EXPECT_TRUE(reused->reused);
+  EXPECT_EQ(reused->vg, slim);
+  EXPECT_EQ(reused->digest, digest);
+
+  // LVM commits version 13: the digest and the VG without LVs go before the new text is parsed.
+  const std::weak_ptr<const VolumeGroupDigest> old_digest = digest;
+  digest.reset();
+  slim.reset();
+  reused->vg.reset();
+  reused->digest.reset();
+  EXPECT_FALSE(old_digest.expired());  // the cache's
+  std::string image = reader.memory().image();
+  commit_metadata(image, 4096, with_seqno(spec.text, 13), 512 + 8192);
+  reader.memory().set_image(image);
+  Expected<LoadedVolumeGroup> after = cache.load_from_pv(reader);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_FALSE(after->reused);
+  EXPECT_TRUE(old_digest.expired());
+  EXPECT_EQ(after->digest, nullptr);
+  EXPECT_EQ(after->vg->seqno, 13u);
+  EXPECT_EQ(after->vg->lvs.size(), 8u);
+}
+
+TEST(Cache, KeepsADigestForABackupToo) {
+  TempDir dir;
+  const std::string text = read_testdata("vg0.backup");
+  dir.write("vg0", text);
+  VolumeGroupCache cache(no_sleep());
+  Expected<LoadedVolumeGroup> first = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto digest = std::make_shared<const CountedLvs>(first->vg->lvs.size());
+  std::shared_ptr<const VolumeGroup> slim = cache.keep_digest(*first, digest);
+  EXPECT_TRUE(slim->lvs.empty());
+  Expected<LoadedVolumeGroup> again = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->vg, slim);
+  EXPECT_EQ(again->digest, digest);
+  ASSERT_EQ(dynamic_cast<const CountedLvs*>(again->digest.get())->lvs, 8u);
+
+  dir.write("vg0", with_seqno(text, 13));
+  Expected<LoadedVolumeGroup> changed = cache.load_from_backup(dir.path(), "vg0");
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  EXPECT_FALSE(changed->reused);
+  EXPECT_EQ(changed->digest, nullptr);
+  EXPECT_EQ(changed->vg->lvs.size(), 8u);
+}
+
 }  // namespace
 }  // namespace thinpool::lvm

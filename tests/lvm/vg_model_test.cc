@@ -90,6 +90,34 @@ TEST(VolumeGroup, ReadsTheBackupFixture) {
 //        lin 5 (300..304), str 10 of 20 (310..319)                       =  44
 //   thin LVs and the pool LV itself hold no PV extents.
 //   size = 766 extents = 3064 MiB; free = 766 - 165 = 601 extents = 2404 MiB.
+TEST(VolumeGroup, WithoutLvsCopiesEverythingElse) {
+  Expected<VolumeGroup> vg = parse_volume_group(read_testdata("vg0.backup"));
+  ASSERT_TRUE(vg.ok()) << vg.error().message;
+  vg->profile = "thin-generic";  // the fixture sets none
+  const VolumeGroup copy = vg->without_lvs();
+  EXPECT_TRUE(copy.lvs.empty());
+  EXPECT_EQ(vg->lvs.size(), 8u);
+  EXPECT_EQ(copy.name, vg->name);
+  EXPECT_EQ(copy.id, vg->id);
+  EXPECT_EQ(copy.seqno, vg->seqno);
+  EXPECT_EQ(copy.extent_size_sectors, vg->extent_size_sectors);
+  EXPECT_EQ(copy.status, vg->status);
+  EXPECT_EQ(copy.profile, "thin-generic");
+  EXPECT_EQ(copy.format, vg->format);
+  ASSERT_EQ(copy.pvs.size(), vg->pvs.size());
+  for (size_t i = 0; i < copy.pvs.size(); ++i) {
+    EXPECT_EQ(copy.pvs[i].name, vg->pvs[i].name);
+    EXPECT_EQ(copy.pvs[i].id, vg->pvs[i].id);
+    EXPECT_EQ(copy.pvs[i].device_hint, vg->pvs[i].device_hint);
+    EXPECT_EQ(copy.pvs[i].pe_count, vg->pvs[i].pe_count);
+  }
+  EXPECT_EQ(copy.description, vg->description);
+  EXPECT_EQ(copy.creation_host, vg->creation_host);
+  EXPECT_EQ(copy.creation_time, vg->creation_time);
+  EXPECT_EQ(copy.size_bytes(), vg->size_bytes());   // the PVs' extents
+  EXPECT_EQ(copy.free_bytes(), copy.size_bytes());  // no LV holds any
+}
+
 TEST(VolumeGroup, SizeAndFreeSpaceMatchTheHandCount) {
   Expected<VolumeGroup> vg = parse_volume_group(read_testdata("vg0.backup"));
   ASSERT_TRUE(vg.ok()) << vg.error().message;

@@ -2,10 +2,11 @@
 
 # copy_with_libs STAGE FILE: copies a program into the staging root at its canonical (merged-/usr) path, with
 # every library ldd lists. Directories are resolved, file names kept (libfoo.so.1 stays libfoo.so.1, with content).
+# A static program has none (ldd fails on it).
 copy_with_libs() {
   local stage=$1 file=$2 lib
   install_file "$stage" "$file"
-  for lib in $(ldd "$file" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+  for lib in $( { ldd "$file" 2>/dev/null || true; } | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
     install_file "$stage" "$lib"
   done
 }
