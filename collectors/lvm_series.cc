@@ -331,17 +331,13 @@ std::vector<LvmSeriesCache::Entry> LvmSeriesCache::entries(const LoadedVolumeGro
 void keep_as_digests(LoadedVolumeGroups& groups, const std::vector<LvmSeriesCache::Entry>& entries,
                      lvm::VolumeGroupCache& cache) {
   bool released = false;
-  auto entry = entries.begin();
-  for (auto& [name, loaded] : groups) {
-    if (!loaded || entry == entries.end()) {
-      continue;
+  for (const LvmSeriesCache::Entry& series : entries) {
+    auto group = groups.find(series->name);
+    if (group == groups.end() || !group->second || group->second->digest == series) {
+      continue;  // not loaded, or made from its digest
     }
-    const LvmSeriesCache::Entry& series = *entry++;
-    if (loaded->digest == series) {
-      continue;  // made from the digest
-    }
-    loaded->vg = cache.keep_digest(*loaded, series);
-    released = released || loaded->vg->lvs.empty();
+    group->second->vg = cache.keep_digest(*group->second, series);
+    released = released || group->second->vg->lvs.empty();
   }
   if (released) {
     // The LVs' pages go back to the kernel before the body is written: glibc keeps freed heap
