@@ -76,6 +76,34 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// vg0's metadata (seqno 12) on a PV image read through a CountingReader, and a cache to load it.
+struct Vg0OnPv {
+  PvImageSpec spec = [] {
+    PvImageSpec vg0;
+    vg0.text = read_testdata("vg0.mda.txt");
+    return vg0;
+  }();
+  CountingReader reader{build_pv_image(spec)};
+  VolumeGroupCache cache{no_sleep()};
+
+  // lvm2 writes version `seqno` at `offset` of the circular buffer and commits it.
+  void commit(int seqno, uint64_t offset = 512 + 8192) {
+    std::string image = reader.memory().image();
+    commit_metadata(image, 4096, with_seqno(spec.text, seqno), offset);
+    reader.memory().set_image(image);
+  }
+};
+
+// vg0's backup in a folder of its own, and a cache to load it.
+struct Vg0Backup {
+  Vg0Backup() { dir.write("vg0", text); }
+  Expected<LoadedVolumeGroup> load() { return cache.load_from_backup(dir.path(), "vg0"); }
+
+  TempDir dir;
+  const std::string text = read_testdata("vg0.backup");
+  VolumeGroupCache cache{no_sleep()};
+};
+
 TEST(VgName, FollowsLvmRules) {
   EXPECT_TRUE(is_valid_vg_name("vg0"));
   EXPECT_TRUE(is_valid_vg_name("cinder-volumes"));
@@ -147,10 +175,9 @@ TEST(Backup, ExplainsFailures) {
 }
 
 TEST(Cache, ParsesOnceWhileTheRawLocationStaysTheSame) {
-  PvImageSpec spec;
-  spec.text = read_testdata("vg0.mda.txt");
-  CountingReader reader(build_pv_image(spec));
-  VolumeGroupCache cache(no_sleep());
+  Vg0OnPv pv;
+  CountingReader& reader = pv.reader;
+  VolumeGroupCache& cache = pv.cache;
 
   Expected<LoadedVolumeGroup> first = cache.load_from_pv(reader);
   ASSERT_TRUE(first.ok()) << first.error().message;
@@ -172,17 +199,13 @@ TEST(Cache, ParsesOnceWhileTheRawLocationStaysTheSame) {
 }
 
 TEST(Cache, ReparsesAfterACommit) {
-  PvImageSpec spec;
-  spec.text = read_testdata("vg0.mda.txt");
-  CountingReader reader(build_pv_image(spec));
-  VolumeGroupCache cache(no_sleep());
-  ASSERT_TRUE(cache.load_from_pv(reader).ok());
+  Vg0OnPv pv;
+  VolumeGroupCache& cache = pv.cache;
+  ASSERT_TRUE(cache.load_from_pv(pv.reader).ok());
 
   // lvm2 writes version 13 after version 12 in the circular buffer and commits it.
-  std::string image = reader.memory().image();
-  commit_metadata(image, 4096, with_seqno(spec.text, 13), 512 + 8192);
-  reader.memory().set_image(image);
-  Expected<LoadedVolumeGroup> after = cache.load_from_pv(reader);
+  pv.commit(13);
+  Expected<LoadedVolumeGroup> after = cache.load_from_pv(pv.reader);
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_FALSE(after->reused);
   EXPECT_EQ(after->vg->seqno, 13u);
@@ -190,9 +213,8 @@ TEST(Cache, ReparsesAfterACommit) {
   EXPECT_EQ(cache.stats().parses, 2u);
 
   // Same offset and size but other bytes (a hand-edited vgcfgrestore): the checksum differs.
-  commit_metadata(image, 4096, with_seqno(spec.text, 14), 512 + 8192);
-  reader.memory().set_image(image);
-  after = cache.load_from_pv(reader);
+  pv.commit(14);
+  after = cache.load_from_pv(pv.reader);
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_EQ(after->vg->seqno, 14u);
   EXPECT_EQ(cache.stats().parses, 3u);
@@ -255,27 +277,24 @@ TEST(Cache, EvictsTheLeastRecentlyUsed) {
 }
 
 TEST(Cache, ReparsesABackupOnlyWhenItChanges) {
-  TempDir dir;
-  const std::string text = read_testdata("vg0.backup");
-  dir.write("vg0", text);
-  VolumeGroupCache cache(no_sleep());
-  Expected<LoadedVolumeGroup> first = cache.load_from_backup(dir.path(), "vg0");
+  Vg0Backup backup;
+  Expected<LoadedVolumeGroup> first = backup.load();
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(first->source, MetadataSource::kBackupFile);
   EXPECT_EQ(to_string(first->source), "backup");
-  EXPECT_EQ(first->origin, (dir.path() / "vg0").string());
+  EXPECT_EQ(first->origin, (backup.dir.path() / "vg0").string());
   EXPECT_FALSE(first->location.has_value());
-  Expected<LoadedVolumeGroup> again = cache.load_from_backup(dir.path(), "vg0");
+  Expected<LoadedVolumeGroup> again = backup.load();
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->reused);
-  dir.write("vg0", with_seqno(text, 13));
-  Expected<LoadedVolumeGroup> changed = cache.load_from_backup(dir.path(), "vg0");
+  backup.dir.write("vg0", with_seqno(backup.text, 13));
+  Expected<LoadedVolumeGroup> changed = backup.load();
   ASSERT_TRUE(changed.ok()) << changed.error().message;
   EXPECT_FALSE(changed->reused);
   EXPECT_EQ(changed->vg->seqno, 13u);
-  EXPECT_EQ(cache.stats().parses, 2u);
+  EXPECT_EQ(backup.cache.stats().parses, 2u);
 
-  Expected<LoadedVolumeGroup> missing = cache.load_from_backup(dir.path(), "vg1");
+  Expected<LoadedVolumeGroup> missing = backup.cache.load_from_backup(backup.dir.path(), "vg1");
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.error().is(ErrorKind::kGone));
 }
@@ -317,23 +336,20 @@ TEST(Backup, IsReadAgainOnlyWhenTheFileChanged) {
 }
 
 TEST(Cache, ABackupReplacedByTheSameTextIsNotParsedAgain) {
-  TempDir dir;
-  const std::string text = read_testdata("vg0.backup");
-  dir.write("vg0", text);
-  VolumeGroupCache cache(no_sleep());
-  Expected<LoadedVolumeGroup> first = cache.load_from_backup(dir.path(), "vg0");
+  Vg0Backup backup;
+  Expected<LoadedVolumeGroup> first = backup.load();
   ASSERT_TRUE(first.ok()) << first.error().message;
-  dir.write("vg0.tmp", text);
-  std::filesystem::rename(dir.path() / "vg0.tmp", dir.path() / "vg0");
-  Expected<LoadedVolumeGroup> again = cache.load_from_backup(dir.path(), "vg0");
+  backup.dir.write("vg0.tmp", backup.text);
+  std::filesystem::rename(backup.dir.path() / "vg0.tmp", backup.dir.path() / "vg0");
+  Expected<LoadedVolumeGroup> again = backup.load();
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_TRUE(again->reused);
   EXPECT_EQ(again->vg, first->vg);
-  Expected<LoadedVolumeGroup> unchanged = cache.load_from_backup(dir.path(), "vg0");
+  Expected<LoadedVolumeGroup> unchanged = backup.load();
   ASSERT_TRUE(unchanged.ok());
   EXPECT_TRUE(unchanged->reused);
-  EXPECT_EQ(cache.stats().parses, 1u);
-  EXPECT_EQ(cache.stats().reuses, 2u);
+  EXPECT_EQ(backup.cache.stats().parses, 1u);
+  EXPECT_EQ(backup.cache.stats().reuses, 2u);
 }
 
 // What a reader derived from a VG's LVs, for the tests: the LV count it saw.
@@ -343,11 +359,9 @@ struct CountedLvs final : VolumeGroupDigest {
 };
 
 TEST(Cache, KeepsADigestInPlaceOfTheLvsUntilLvmCommitsAgain) {
-  PvImageSpec spec;
-  spec.text = read_testdata("vg0.mda.txt");
-  CountingReader reader(build_pv_image(spec));
-  VolumeGroupCache cache(no_sleep());
-  Expected<LoadedVolumeGroup> parsed = cache.load_from_pv(reader);
+  Vg0OnPv pv;
+  VolumeGroupCache& cache = pv.cache;
+  Expected<LoadedVolumeGroup> parsed = cache.load_from_pv(pv.reader);
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->digest, nullptr);
   ASSERT_EQ(parsed->vg->lvs.size(), 8u);
@@ -365,7 +379,7 @@ TEST(Cache, KeepsADigestInPlaceOfTheLvsUntilLvmCommitsAgain) {
   parsed->vg.reset();
   EXPECT_TRUE(full.expired()) << "the cache still holds the LVs";
 
-  Expected<LoadedVolumeGroup> reused = cache.load_from_pv(reader);
+  Expected<LoadedVolumeGroup> reused = cache.load_from_pv(pv.reader);
   ASSERT_TRUE(reused.ok()) << reused.error().message;
   EXPECT_TRUE(reused->reused);
   EXPECT_EQ(reused->vg, slim);
@@ -378,10 +392,8 @@ TEST(Cache, KeepsADigestInPlaceOfTheLvsUntilLvmCommitsAgain) {
   reused->vg.reset();
   reused->digest.reset();
   EXPECT_FALSE(old_digest.expired());  // the cache's
-  std::string image = reader.memory().image();
-  commit_metadata(image, 4096, with_seqno(spec.text, 13), 512 + 8192);
-  reader.memory().set_image(image);
-  Expected<LoadedVolumeGroup> after = cache.load_from_pv(reader);
+  pv.commit(13);
+  Expected<LoadedVolumeGroup> after = cache.load_from_pv(pv.reader);
   ASSERT_TRUE(after.ok()) << after.error().message;
   EXPECT_FALSE(after->reused);
   EXPECT_TRUE(old_digest.expired());
@@ -391,24 +403,21 @@ TEST(Cache, KeepsADigestInPlaceOfTheLvsUntilLvmCommitsAgain) {
 }
 
 TEST(Cache, KeepsADigestForABackupToo) {
-  TempDir dir;
-  const std::string text = read_testdata("vg0.backup");
-  dir.write("vg0", text);
-  VolumeGroupCache cache(no_sleep());
-  Expected<LoadedVolumeGroup> first = cache.load_from_backup(dir.path(), "vg0");
+  Vg0Backup backup;
+  Expected<LoadedVolumeGroup> first = backup.load();
   ASSERT_TRUE(first.ok()) << first.error().message;
   auto digest = std::make_shared<const CountedLvs>(first->vg->lvs.size());
-  std::shared_ptr<const VolumeGroup> slim = cache.keep_digest(*first, digest);
+  std::shared_ptr<const VolumeGroup> slim = backup.cache.keep_digest(*first, digest);
   EXPECT_TRUE(slim->lvs.empty());
-  Expected<LoadedVolumeGroup> again = cache.load_from_backup(dir.path(), "vg0");
+  Expected<LoadedVolumeGroup> again = backup.load();
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->reused);
   EXPECT_EQ(again->vg, slim);
   EXPECT_EQ(again->digest, digest);
   ASSERT_EQ(dynamic_cast<const CountedLvs*>(again->digest.get())->lvs, 8u);
 
-  dir.write("vg0", with_seqno(text, 13));
-  Expected<LoadedVolumeGroup> changed = cache.load_from_backup(dir.path(), "vg0");
+  backup.dir.write("vg0", with_seqno(backup.text, 13));
+  Expected<LoadedVolumeGroup> changed = backup.load();
   ASSERT_TRUE(changed.ok()) << changed.error().message;
   EXPECT_FALSE(changed->reused);
   EXPECT_EQ(changed->digest, nullptr);
