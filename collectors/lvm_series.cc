@@ -336,8 +336,9 @@ void keep_as_digests(LoadedVolumeGroups& groups, const std::vector<LvmSeriesCach
     if (group == groups.end() || !group->second || group->second->digest == series) {
       continue;  // not loaded, or made from its digest
     }
-    group->second->vg = cache.keep_digest(*group->second, series);
-    released = released || group->second->vg->lvs.empty();
+    std::shared_ptr<const lvm::VolumeGroup> without_lvs = cache.keep_digest(*group->second, series);
+    released = released || without_lvs != group->second->vg;
+    group->second->vg = std::move(without_lvs);
   }
   if (released) {
     // The LVs' pages go back to the kernel before the body is written: glibc keeps freed heap

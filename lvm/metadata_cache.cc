@@ -29,14 +29,14 @@ void release_freed_memory() {
 }  // namespace
 
 size_t VolumeGroupCache::let_go_before_parse(const std::string& key) {
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.vg == nullptr) {
-    return 0;
+  size_t lv_count = 0;
+  if (auto it = entries_.find(key); it != entries_.end() && it->second.vg != nullptr) {
+    lv_count = it->second.lv_count;
+    it->second.vg.reset();
+    it->second.digest.reset();
+    it->second.error = Error{"replaced by a newer version"};
   }
-  const size_t lv_count = it->second.lv_count;
-  it->second.vg.reset();
-  it->second.digest.reset();
-  it->second.error = Error{"replaced by a newer version"};
+  release_freed_memory();
   return lv_count;
 }
 
@@ -129,7 +129,6 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
     Entry fresh;
     fresh.location = location;
     const size_t last_lv_count = let_go_before_parse(key);
-    release_freed_memory();
     Expected<VolumeGroup> vg = parse_volume_group(metadata->text, last_lv_count);
     release_freed_memory();
     ++stats_.parses;
@@ -189,7 +188,6 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     fresh.text_size = backup->text.size();
     fresh.file_version = backup->version;
     const size_t last_lv_count = let_go_before_parse(key);
-    release_freed_memory();
     Expected<VolumeGroup> vg = parse_backup(*backup, vg_name, last_lv_count);
     release_freed_memory();
     ++stats_.parses;

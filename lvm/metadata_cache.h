@@ -105,8 +105,8 @@ class VolumeGroupCache {
   static LoadedVolumeGroup loaded_from(const Entry& entry, bool reused);
   // Before a new version of the entry under `key` is parsed: drops the old VG and its digest, so
   // that they and the successor are never held at once (the caller's lock is held until the new
-  // one replaces it), and returns its LV count (0 when there was none), what the new one probably
-  // holds.
+  // one replaces it), hands the freed pages back, and returns its LV count (0 when there was
+  // none), what the new one probably holds.
   size_t let_go_before_parse(const std::string& key);
 
   PvReadOptions options_;
