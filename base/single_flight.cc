@@ -31,15 +31,19 @@ BlockingCallPool::~BlockingCallPool() {
 }
 
 void BlockingCallPool::post(std::function<void()> task) {
-  std::lock_guard lock(state_->mutex);
-  state_->queue.push_back(std::move(task));
-  // Every queued task needs a thread of its own: one that is blocked will not come back for it.
-  if (state_->idle >= state_->queue.size()) {
-    state_->work.notify_one();
-    return;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->queue.push_back(std::move(task));
+    // Every queued task needs a thread of its own: one that is blocked will not come back for it.
+    if (state_->idle < state_->queue.size()) {
+      ++state_->threads;
+      std::thread([state = state_] { work(state); }).detach();
+      return;
+    }
   }
-  ++state_->threads;
-  std::thread([state = state_] { work(state); }).detach();
+  // Woken with the lock released: a waiter woken under it would only block again on the mutex
+  // (two more context switches per hand-off, which a scrape makes several of).
+  state_->work.notify_one();
 }
 
 size_t BlockingCallPool::threads() const {

@@ -200,10 +200,13 @@ class SingleFlight {
     } catch (...) {
       value.reset();
     }
-    std::lock_guard lock(state.mutex);
-    flight.value = std::move(value);
-    flight.done = true;
-    state.flights.erase(key);
+    {
+      std::lock_guard lock(state.mutex);
+      flight.value = std::move(value);
+      flight.done = true;
+      state.flights.erase(key);
+    }
+    // Unlocked first (see BlockingCallPool::post); `state` outlives this: the caller holds it.
     state.done.notify_all();
   }
 

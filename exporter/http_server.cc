@@ -47,16 +47,18 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::post(std::function<void()> task) {
-  std::lock_guard lock(mutex_);
-  if (stopping_) {
-    return;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    tasks_.push_back(std::move(task));
+    if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
+      threads_.emplace_back([this] { run(); });
+      return;
+    }
   }
-  tasks_.push_back(std::move(task));
-  if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
-    threads_.emplace_back([this] { run(); });
-  } else {
-    ready_.notify_one();
-  }
+  ready_.notify_one();  // unlocked: the worker it wakes takes the mutex without waiting for it
 }
 
 void WorkerPool::run() {
