@@ -103,9 +103,8 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
   return backup;
 }
 
-Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name,
-                                   size_t expected_lvs) {
-  Expected<VolumeGroup> vg = parse_volume_group(backup.text, expected_lvs);
+Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name) {
+  Expected<VolumeGroup> vg = parse_volume_group(backup.text);
   if (!vg.ok()) {
     return Error{fmt::format("{}: {}", backup.path.string(), vg.error().message), vg.error().kind};
   }

@@ -46,8 +46,6 @@ Expected<BackupText> read_backup_file(const std::filesystem::path& dir, std::str
                                       const FileVersion* unless_version = nullptr);
 
 // The VG in a backup read by read_backup_file; also checks that the file describes `vg_name`.
-// `expected_lvs` as parse_volume_group's.
-Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name,
-                                   size_t expected_lvs = 0);
+Expected<VolumeGroup> parse_backup(const BackupText& backup, std::string_view vg_name);
 
 }  // namespace thinpool::lvm

@@ -28,16 +28,13 @@ void release_freed_memory() {
 
 }  // namespace
 
-size_t VolumeGroupCache::let_go_before_parse(const std::string& key) {
-  size_t lv_count = 0;
+void VolumeGroupCache::let_go_before_parse(const std::string& key) {
   if (auto it = entries_.find(key); it != entries_.end() && it->second.vg != nullptr) {
-    lv_count = it->second.lv_count;
     it->second.vg.reset();
     it->second.digest.reset();
     it->second.error = Error{"replaced by a newer version"};
   }
   release_freed_memory();
-  return lv_count;
 }
 
 std::string_view to_string(MetadataSource source) {
@@ -128,12 +125,11 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_pv(BlockReader& reader) 
   } else {
     Entry fresh;
     fresh.location = location;
-    const size_t last_lv_count = let_go_before_parse(key);
-    Expected<VolumeGroup> vg = parse_volume_group(metadata->text, last_lv_count);
+    let_go_before_parse(key);
+    Expected<VolumeGroup> vg = parse_volume_group(metadata->text);
     release_freed_memory();
     ++stats_.parses;
     if (vg.ok()) {
-      fresh.lv_count = vg->lvs.size();
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
     } else {
       fresh.error = Error{fmt::format("{}: metadata at byte {} (seen at attempt {}): {}",
@@ -187,14 +183,13 @@ Expected<LoadedVolumeGroup> VolumeGroupCache::load_from_backup(const std::filesy
     fresh.text_crc = crc;
     fresh.text_size = backup->text.size();
     fresh.file_version = backup->version;
-    const size_t last_lv_count = let_go_before_parse(key);
-    Expected<VolumeGroup> vg = parse_backup(*backup, vg_name, last_lv_count);
+    let_go_before_parse(key);
+    Expected<VolumeGroup> vg = parse_backup(*backup, vg_name);
     release_freed_memory();
     ++stats_.parses;
     if (!vg.ok()) {
       fresh.error = vg.error();
     } else {
-      fresh.lv_count = vg->lvs.size();
       fresh.vg = std::make_shared<const VolumeGroup>(std::move(*vg));
     }
     entry = &remember(key, std::move(fresh));

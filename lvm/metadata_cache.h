@@ -96,7 +96,6 @@ class VolumeGroupCache {
     std::shared_ptr<const VolumeGroup> vg;  // or:
     std::optional<Error> error;
     std::shared_ptr<const VolumeGroupDigest> digest;  // set by keep_digest(), vg then without LVs
-    size_t lv_count = 0;                              // the parsed VG's LVs
     uint64_t last_used = 0;
   };
 
@@ -105,9 +104,8 @@ class VolumeGroupCache {
   static LoadedVolumeGroup loaded_from(const Entry& entry, bool reused);
   // Before a new version of the entry under `key` is parsed: drops the old VG and its digest, so
   // that they and the successor are never held at once (the caller's lock is held until the new
-  // one replaces it), hands the freed pages back, and returns its LV count (0 when there was
-  // none), what the new one probably holds.
-  size_t let_go_before_parse(const std::string& key);
+  // one replaces it), and hands the freed pages back.
+  void let_go_before_parse(const std::string& key);
 
   PvReadOptions options_;
   size_t capacity_;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -22,13 +23,8 @@ namespace {
 
 class VolumeGroupReader {
  public:
-  // `expected_lvs`: room made at once for about that many LVs (a little more: a commit that
-  // adds one must not double it).
-  explicit VolumeGroupReader(size_t expected_lvs = 0) {
-    if (expected_lvs > 0) {
-      taken_lvs_.reserve(expected_lvs + expected_lvs / 16 + 16);
-    }
-  }
+  // `lv_sections`: room made at once for that many LVs.
+  explicit VolumeGroupReader(size_t lv_sections = 0) { taken_lvs_.reserve(lv_sections); }
 
   // For parse_config: takes each section `<vg>/logical_volumes/<lv>` of the VG (the first
   // section at the top level) whose own checks pass.
@@ -374,8 +370,22 @@ Expected<VolumeGroup> extract_volume_group(const ConfigNode& root) {
 
 namespace {
 
-Expected<VolumeGroup> parse_and_read(std::string_view metadata_text, size_t expected_lvs) {
-  VolumeGroupReader reader(expected_lvs);
+// How many LV sections `text` holds: lvm2 writes `segment_count` once in each, hidden LVs
+// included. Only sizes the LVs' vector: the same words elsewhere (a description) make it larger.
+size_t count_lv_sections(std::string_view text) {
+  constexpr std::string_view kKey = "segment_count";
+  size_t count = 0;
+  const char* at = text.data();
+  const char* const end = text.data() + text.size();
+  while (const void* found = memmem(at, static_cast<size_t>(end - at), kKey.data(), kKey.size())) {
+    ++count;
+    at = static_cast<const char*>(found) + kKey.size();
+  }
+  return count;
+}
+
+Expected<VolumeGroup> parse_and_read(std::string_view metadata_text) {
+  VolumeGroupReader reader(count_lv_sections(metadata_text));
   const ClosedSectionHandler take_lv = [&reader](const std::vector<const ConfigNode*>& parents,
                                                  const ConfigNode& section) {
     return reader.take_lv(parents, section);
@@ -397,8 +407,8 @@ Expected<VolumeGroup> parse_and_read(std::string_view metadata_text, size_t expe
 
 }  // namespace
 
-Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text, size_t expected_lvs) {
-  Expected<VolumeGroup> vg = parse_and_read(metadata_text, expected_lvs);
+Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
+  Expected<VolumeGroup> vg = parse_and_read(metadata_text);
   if (vg.ok()) {
     // Room left in the LVs' vector (at 10,001 LVs read without a count: room for 16,384, 3.3 MB
     // kept with the VG for 2.0 MB of LVs) is given back once the parse tree is gone, so that the
