@@ -371,9 +371,12 @@ Expected<VolumeGroup> extract_volume_group(const ConfigNode& root) {
 namespace {
 
 // How many LV sections `text` holds: lvm2 writes `segment_count` once in each, hidden LVs
-// included. Only sizes the LVs' vector: the same words elsewhere (a description) make it larger.
+// included. Only sizes the LVs' vector: the same words elsewhere (a description) make it larger,
+// at most one LV per kSmallestLvSection bytes of text, so that no text reserves much more memory
+// than its own parse takes.
 size_t count_lv_sections(std::string_view text) {
   constexpr std::string_view kKey = "segment_count";
+  constexpr size_t kSmallestLvSection = 64;  // `a{id="" status=[] segment_count=1 segment1{...}}`
   size_t count = 0;
   const char* at = text.data();
   const char* const end = text.data() + text.size();
@@ -381,7 +384,7 @@ size_t count_lv_sections(std::string_view text) {
     ++count;
     at = static_cast<const char*>(found) + kKey.size();
   }
-  return count;
+  return std::min(count, text.size() / kSmallestLvSection);
 }
 
 Expected<VolumeGroup> parse_and_read(std::string_view metadata_text) {

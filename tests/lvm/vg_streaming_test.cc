@@ -92,11 +92,17 @@ TEST_P(StreamingRead, MatchesAReadOfTheWholeTree) {
 }
 
 // The LV sections counted before the parse only size the LVs' vector: a text that names
-// segment_count elsewhere too (a description, an LV's tag) reads the same.
+// segment_count elsewhere too (a description, an LV's tag), a few times or more often than the
+// text's size allows LVs, reads the same.
 TEST_P(StreamingRead, ReadsTheSameWhenSegmentCountIsNamedElsewhere) {
-  const std::string text =
-      "description = \"segment_count segment_count segment_count\"\n" + GetParam().text;
-  EXPECT_EQ(shape(parse_volume_group(text)), read_whole(text));
+  for (int words : {3, 10000}) {
+    std::string description;
+    for (int i = 0; i < words; ++i) {
+      description += "segment_count ";
+    }
+    const std::string text = "description = \"" + description + "\"\n" + GetParam().text;
+    EXPECT_EQ(shape(parse_volume_group(text)), read_whole(text)) << words;
+  }
 }
 
 const std::string kSegment2Bad =
