@@ -15,20 +15,19 @@ DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
   return names;
 }
 
-VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid,
+VolumeNames::VolumeNames(std::string_view dm_name, std::string_view uuid,
                          std::string_view escaped_pool, std::string_view device_id) {
   static_assert(kVolumeLabelNames[0] == "volume" && kVolumeLabelNames[1] == "pool" &&
                     kVolumeLabelNames[2] == "vg" && kVolumeLabelNames[3] == "lv" &&
                     kVolumeLabelNames[4] == "device_id",
                 "the label text below is written in kVolumeLabelNames' order");
-  std::string_view dm_name = device.name;
   lvm::LvmName split;
   if (lvm::is_lvm_uuid(uuid)) {
     split = lvm::split_lvm_name(dm_name);
   }
-  std::string& text = label_text_;
+  std::string& text = text_;
   text.reserve(dm_name.size() + escaped_pool.size() + split.vg.size() + split.lv.size() +
-               device_id.size() + 40);
+               device_id.size() + uuid.size() + 40);
   // `name="` (after a comma but for the first label), where the value goes, and its closing quote.
   auto open_label = [&text](std::string_view name) {
     if (!text.empty()) {
@@ -62,16 +61,21 @@ VolumeNames::VolumeNames(const DmDevice& device, const std::string& uuid,
   as_is = label(kVolumeLabelNames[2], split.vg, vg_at_, vg_end_) && as_is;
   as_is = label(kVolumeLabelNames[3], split.lv, lv_at_, lv_end_) && as_is;
   escaped_label(kVolumeLabelNames[4], device_id, device_id_at_, device_id_end_);
-  text.shrink_to_fit();
+  label_end_ = static_cast<uint32_t>(text.size());
+  // The uuid, then the names as they are when escaping changed one (a '"', '\\' or newline in
+  // a dm name).
+  auto append = [&text](std::string_view value, uint32_t& at, uint32_t& end) {
+    at = static_cast<uint32_t>(text.size());
+    text.append(value);
+    end = static_cast<uint32_t>(text.size());
+  };
+  append(uuid, uuid_at_, uuid_end_);
   if (!as_is) {
-    unescaped_names_ = std::make_unique<std::string>();
-    std::string& names = *unescaped_names_;
-    names.append(dm_name).append(split.vg).append(split.lv);
-    dm_at_ = 0;
-    dm_end_ = vg_at_ = static_cast<uint32_t>(dm_name.size());
-    vg_end_ = lv_at_ = static_cast<uint32_t>(dm_name.size() + split.vg.size());
-    lv_end_ = static_cast<uint32_t>(names.size());
+    append(dm_name, dm_at_, dm_end_);
+    append(split.vg, vg_at_, vg_end_);
+    append(split.lv, lv_at_, lv_end_);
   }
+  text.shrink_to_fit();
 }
 
 }  // namespace thinpool

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -49,40 +48,42 @@ struct DeviceNames {
 
 DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
 
-// A thin volume's dm name, VG and LV, and its series' whole label text (kVolumeLabelNames'
+// A thin volume's dm name, uuid, VG and LV, and its series' whole label text (kVolumeLabelNames'
 // `name="value"` pairs, values escaped), derived once per device and pool: the inventory keeps it
 // in its thin-table cache and makes it again only when the device is renamed or recreated, or its
 // pool's name or its device id change; the thin collector writes it as it is (splitting LVM names,
-// escaping and joining label values on every scrape was a fifth of a 10,000-volume scrape). The
-// names are kept once: inside the label text, or apart only when escaping changed one.
+// escaping and joining label values on every scrape was a fifth of a 10,000-volume scrape). All of
+// it is one string: the label text, the uuid after it, and the names apart only when escaping
+// changed one (else they are read inside the label text).
 class VolumeNames {
  public:
   // `escaped_pool` and `device_id` are the label values as written (append_label_value; the id
   // in decimal, or empty when the volume's pool failed before its table was read).
-  VolumeNames(const DmDevice& device, const std::string& uuid, std::string_view escaped_pool,
+  VolumeNames(std::string_view dm_name, std::string_view uuid, std::string_view escaped_pool,
               std::string_view device_id);
 
-  std::string_view dm_name() const { return source().substr(dm_at_, dm_end_ - dm_at_); }
-  std::string_view vg() const { return source().substr(vg_at_, vg_end_ - vg_at_); }
-  std::string_view lv() const { return source().substr(lv_at_, lv_end_ - lv_at_); }
-  std::string_view label_text() const { return label_text_; }
+  std::string_view dm_name() const { return piece(dm_at_, dm_end_); }
+  std::string_view uuid() const { return piece(uuid_at_, uuid_end_); }
+  std::string_view vg() const { return piece(vg_at_, vg_end_); }
+  std::string_view lv() const { return piece(lv_at_, lv_end_); }
+  std::string_view label_text() const { return piece(0, label_end_); }
   // Whether the label text holds these values of `pool` and `device_id`.
   bool has_labels(std::string_view escaped_pool, std::string_view device_id) const {
-    const std::string_view text = label_text_;
-    return text.substr(pool_at_, pool_end_ - pool_at_) == escaped_pool &&
-           text.substr(device_id_at_, device_id_end_ - device_id_at_) == device_id;
+    return piece(pool_at_, pool_end_) == escaped_pool &&
+           piece(device_id_at_, device_id_end_) == device_id;
   }
 
  private:
-  // Where the names are: label_text_, or unescaped_names_ when escaping changed one.
-  std::string_view source() const {
-    return unescaped_names_ ? std::string_view(*unescaped_names_) : std::string_view(label_text_);
+  std::string_view piece(uint32_t at, uint32_t end) const {
+    return std::string_view(text_).substr(at, end - at);
   }
 
-  std::string label_text_;
-  std::unique_ptr<std::string> unescaped_names_;  // dm name + vg + lv, when escaping changed one
+  std::string text_;
+  uint32_t label_end_ = 0;
   uint32_t dm_at_ = 0;
   uint32_t dm_end_ = 0;
+  uint32_t uuid_at_ = 0;
+  uint32_t uuid_end_ = 0;
   uint32_t vg_at_ = 0;
   uint32_t vg_end_ = 0;
   uint32_t lv_at_ = 0;

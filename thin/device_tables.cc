@@ -38,7 +38,7 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
                                                   std::optional<SkipReason>& skip) {
   auto [it, inserted] = tables_.try_emplace(device.dev);
   Entry& entry = it->second;
-  const bool same_device = !inserted && entry.name == device.name;
+  const bool same_device = !inserted && entry.table.name() == device.name;
   if (same_device && entry.valid_in >= valid_since_) {
     entry.seen_in = read_;
     return &entry.table;
@@ -55,7 +55,6 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     return nullptr;  // removed since the list
   }
   DeviceTable table;
-  table.uuid = report->uuid;
   const std::string_view type =
       report->targets.size() == 1 ? std::string_view(report->targets[0].type) : "";
   if (type == kThinPoolTarget) {
@@ -65,7 +64,7 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
       return nullptr;
     }
     table.kind = DeviceKind::kPool;
-    table.pool = *parsed;
+    table.stack = std::make_unique<const DeviceTable::Stack>(DeviceTable::Stack{*parsed, {}});
     table.length_sectors = report->targets[0].length;
   } else if (type == kThinTarget) {
     auto parsed = parse_thin_table(report->targets[0].params);
@@ -78,7 +77,7 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     // Once its pool has failed the kernel hides a volume's table ("Fail"); keep what was read
     // before, while it is the same volume.
     const bool same_volume =
-        same_device && entry.table.kind == DeviceKind::kThin && entry.table.uuid == table.uuid;
+        same_device && entry.table.kind == DeviceKind::kThin && entry.table.uuid() == report->uuid;
     table.thin = parsed->pool_failed && same_volume ? entry.table.thin : *parsed;
     // Same name and uuid: the labels stay while the pool's name and the device id do
     // (labelled_names() checks).
@@ -86,11 +85,15 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
       table.volume_names = entry.table.volume_names;
     }
   } else {
+    auto stack = std::make_unique<DeviceTable::Stack>();
     for (const DmTarget& target : report->targets) {
-      add_devices_named_in(target, table.below);
+      add_devices_named_in(target, stack->below);
     }
+    table.stack = std::move(stack);
   }
-  entry.name = device.name;
+  if (table.volume_names == nullptr) {
+    table.set_ids(device.name, report->uuid);
+  }
   entry.table = std::move(table);
   entry.valid_in = read_;
   entry.seen_in = read_;
@@ -106,12 +109,24 @@ std::shared_ptr<const VolumeNames> DeviceTables::labelled_names(DeviceNumber dev
     return nullptr;
   }
   Entry& entry = it->second;
-  std::shared_ptr<const VolumeNames>& names = entry.table.volume_names;
+  const std::shared_ptr<const VolumeNames>& names = entry.table.volume_names;
   if (names == nullptr || !names->has_labels(escaped_pool, device_id)) {
-    names = std::make_shared<const VolumeNames>(DmDevice{entry.name, dev}, entry.table.uuid,
-                                                escaped_pool, device_id);
+    // Made from the names and uuid kept so far, before they are let go.
+    entry.table.keep_names(std::make_shared<const VolumeNames>(
+        entry.table.name(), entry.table.uuid(), escaped_pool, device_id));
   }
-  return names;
+  return entry.table.volume_names;
+}
+
+void DeviceTable::set_ids(std::string_view name, std::string_view uuid) {
+  ids_.assign(name).append(uuid);
+  name_size_ = static_cast<uint32_t>(name.size());
+}
+
+void DeviceTable::keep_names(std::shared_ptr<const VolumeNames> names) {
+  volume_names = std::move(names);
+  std::string().swap(ids_);
+  name_size_ = 0;
 }
 
 void DeviceTables::end_read() {

@@ -30,16 +30,40 @@ enum class DeviceKind { kPool, kThin, kOther };
 
 struct DeviceTable {
   DeviceKind kind = DeviceKind::kOther;
-  std::string uuid;
   uint64_t length_sectors = 0;  // of the single target of a pool or thin volume
-  ThinPoolTable pool;           // kPool
   ThinTable thin;               // kThin
-  // kThin: the volume's names and label text (VolumeNames), made by labelled_names() once per
-  // device and pool; null until then.
+  // What only pools and other devices have, apart, so that thin volumes, most of a big host's
+  // devices, do not carry it.
+  struct Stack {
+    ThinPoolTable pool;  // kPool
+    // kOther: every "<major>:<minor>" its targets name, the devices it is built on (a pool's
+    // _tdata on a raid LV, a PV on a multipath map, ...).
+    std::vector<DeviceNumber> below;
+  };
+  std::unique_ptr<const Stack> stack;  // kPool, kOther
+  // kThin: the volume's names, uuid and label text (VolumeNames), made by labelled_names() once
+  // per device and pool; null until then.
   std::shared_ptr<const VolumeNames> volume_names;
-  // kOther: every "<major>:<minor>" its targets name, the devices it is built on (a pool's
-  // _tdata on a raid LV, a PV on a multipath map, ...).
-  std::vector<DeviceNumber> below;
+
+  // The dm uuid ("" when the device has none).
+  std::string_view uuid() const {
+    return volume_names != nullptr ? volume_names->uuid()
+                                   : std::string_view(ids_).substr(name_size_);
+  }
+
+ private:
+  friend class DeviceTables;
+  std::string_view name() const {
+    return volume_names != nullptr ? volume_names->dm_name()
+                                   : std::string_view(ids_).substr(0, name_size_);
+  }
+  // The device's name and uuid in `ids_`, or in `names` (a thin volume's, once they are made).
+  void set_ids(std::string_view name, std::string_view uuid);
+  void keep_names(std::shared_ptr<const VolumeNames> names);
+
+  // The device's name and then its uuid; empty (no allocation) once volume_names hold both.
+  std::string ids_;
+  uint32_t name_size_ = 0;
 };
 
 // Why a device was left out of a read.
@@ -74,8 +98,7 @@ class DeviceTables {
 
  private:
   struct Entry {
-    std::string name;
-    DeviceTable table;
+    DeviceTable table;      // with the device's name
     uint64_t valid_in = 0;  // the read whose change check this table passed
     uint64_t seen_in = 0;   // the last read that looked it up
   };

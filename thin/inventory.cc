@@ -59,11 +59,11 @@ void InventoryReader::find_pool_stacks(const std::map<DeviceNumber, Classified>&
           continue;
         }
         pool.sub_devices.push_back(*listed->second.device);
-        const bool is_lv = lvm::is_lvm_uuid(listed->second.table->uuid);
+        const bool is_lv = lvm::is_lvm_uuid(listed->second.table->uuid());
         if (below.above_pv && !is_lv) {
           add_physical(below.dev);
         }
-        for (DeviceNumber dev : listed->second.table->below) {
+        for (DeviceNumber dev : listed->second.table->stack->below) {
           if (std::find(seen.begin(), seen.end(), dev) == seen.end()) {
             seen.push_back(dev);
             next.push_back({dev, below.above_pv && is_lv});
@@ -236,10 +236,10 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
 
   for (const Classified& pool : pools) {
     ThinPool entry;
-    entry.names = make_device_names(*pool.device, pool.table->uuid);
-    entry.uuid = pool.table->uuid;
+    entry.uuid = pool.table->uuid();
+    entry.names = make_device_names(*pool.device, entry.uuid);
     entry.length_sectors = pool.table->length_sectors;
-    entry.table = pool.table->pool;
+    entry.table = pool.table->stack->pool;
     inventory->pools.push_back(std::move(entry));
   }
   find_pool_stacks(others, *inventory);

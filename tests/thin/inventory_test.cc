@@ -344,6 +344,65 @@ TEST(Inventory, VolumeOfAnUnknownPoolNamesThePoolDevice) {
 }
 
 // A failed pool makes the kernel write "Fail" for its volumes' tables as well as their status.
+// A volume's name and uuid are kept with its labels (VolumeNames), the name as it is when the
+// label value had to be escaped: such a volume's table is kept between reads like any other's,
+// and after a change its labels stay while its name and uuid do.
+TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
+  const std::string odd = "vg0-a\"b\\c\nd";
+  FakeDeviceMapper fake = lvm_pool_with_volumes(1);
+  fake.add_device(odd, {254, 40}, "LVM-vgid-odd", "0 8 thin 254:2 9", "0 8 thin 0 -");
+  InventoryReader reader(fake);
+  // The volume with this minor number in a read.
+  auto volume_of = [](const InventoryRef& inventory, uint32_t minor) -> const ThinVolume& {
+    for (const ThinVolume& volume : inventory->volumes) {
+      if (volume.dev == DeviceNumber{254, minor}) {
+        return volume;
+      }
+    }
+    ADD_FAILURE() << "no volume 254:" << minor;
+    return inventory->volumes.at(0);
+  };
+  auto first = reader.read();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(fake.calls().table, 4);
+  auto second = reader.read();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(fake.calls().table, 4);  // nothing changed: no table read again
+  ASSERT_EQ((*second)->volumes.size(), 2u);
+  const ThinVolume& volume = volume_of(*second, 40);
+  EXPECT_EQ(volume.shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_EQ(volume.names().dm_name(), odd);
+  EXPECT_EQ(volume.names().uuid(), "LVM-vgid-odd");
+  EXPECT_EQ(volume.names().vg(), "vg0");
+  EXPECT_EQ(volume.names().lv(), "a\"b\\c\nd");
+  EXPECT_EQ(volume.names().label_text(),
+            "volume=\"vg0-a\\\"b\\\\c\\nd\",pool=\"vg0-pool-tpool\",vg=\"vg0\","
+            "lv=\"a\\\"b\\\\c\\nd\",device_id=\"9\"");
+
+  // Another device comes: every table is read again, and both volumes keep their labels.
+  fake.add_device("vg0-other", {254, 41}, "LVM-vgid-other", "0 8 thin 254:2 10", "0 8 thin 0 -");
+  auto third = reader.read();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(fake.calls().table, 4 + 5);
+  ASSERT_EQ((*third)->volumes.size(), 3u);
+  EXPECT_EQ(volume_of(*third, 10).shared_names, volume_of(*first, 10).shared_names);
+  EXPECT_EQ(volume_of(*third, 40).shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_EQ(volume_of(*third, 41).names().uuid(), "LVM-vgid-other");
+
+  // Recreated under its name and number with another uuid: new labels, the new uuid.
+  fake.remove_device(odd);
+  fake.add_device(odd, {254, 40}, "LVM-vgid-odd-again", "0 8 thin 254:2 9", "0 8 thin 0 -");
+  auto fourth = reader.read();
+  ASSERT_TRUE(fourth.ok());
+  ASSERT_EQ((*fourth)->volumes.size(), 3u);
+  EXPECT_NE(volume_of(*fourth, 40).shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_EQ(volume_of(*fourth, 40).names().uuid(), "LVM-vgid-odd-again");
+  EXPECT_EQ(volume_of(*fourth, 40).names().dm_name(), odd);
+  EXPECT_EQ(volume_of(*fourth, 41).shared_names, volume_of(*third, 41).shared_names);
+  // What the earlier reads hold still says what it said.
+  EXPECT_EQ(volume_of(*first, 40).names().uuid(), "LVM-vgid-odd");
+}
+
 TEST(Inventory, VolumesOfAFailedPoolKeepThePoolTheyHadBefore) {
   FakeDeviceMapper fake = lvm_pool_with_volumes(1);
   fake.add_device("vg0-new", {254, 40}, "LVM-vgid-new", "0 8 thin 254:2 5", "0 8 thin 0 -");
