@@ -1,5 +1,9 @@
 #include "thin/device_names.h"
 
+#include <algorithm>
+#include <cstring>
+#include <new>
+
 #include "exposition/metric_writer.h"
 #include "lvm/dm_names.h"
 
@@ -15,8 +19,9 @@ DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
   return names;
 }
 
-VolumeNames::VolumeNames(std::string_view dm_name, std::string_view uuid,
-                         std::string_view escaped_pool, std::string_view device_id) {
+const VolumeNames* VolumeNamesStore::add(std::string_view dm_name, std::string_view uuid,
+                                         std::string_view escaped_pool,
+                                         std::string_view device_id) {
   static_assert(kVolumeLabelNames[0] == "volume" && kVolumeLabelNames[1] == "pool" &&
                     kVolumeLabelNames[2] == "vg" && kVolumeLabelNames[3] == "lv" &&
                     kVolumeLabelNames[4] == "device_id",
@@ -25,9 +30,9 @@ VolumeNames::VolumeNames(std::string_view dm_name, std::string_view uuid,
   if (lvm::is_lvm_uuid(uuid)) {
     split = lvm::split_lvm_name(dm_name);
   }
-  std::string& text = text_;
-  text.reserve(dm_name.size() + escaped_pool.size() + split.vg.size() + split.lv.size() +
-               device_id.size() + uuid.size() + 40);
+  VolumeNames::Layout at;
+  std::string& text = scratch_;
+  text.clear();
   // `name="` (after a comma but for the first label), where the value goes, and its closing quote.
   auto open_label = [&text](std::string_view name) {
     if (!text.empty()) {
@@ -39,43 +44,75 @@ VolumeNames::VolumeNames(std::string_view dm_name, std::string_view uuid,
     return value_at;
   };
   // A label with its value escaped; true when escaping left the value as it was.
-  auto label = [&](std::string_view name, std::string_view value, uint32_t& at, uint32_t& end) {
-    at = open_label(name);
+  auto label = [&](std::string_view name, std::string_view value, uint32_t& start, uint32_t& end) {
+    start = open_label(name);
     text.pop_back();
     append_label_value(value, text);
     end = static_cast<uint32_t>(text.size());
     text.push_back('"');
-    return end - at == value.size();
+    return end - start == value.size();
   };
   // A label whose value is escaped already.
-  auto escaped_label = [&](std::string_view name, std::string_view value, uint32_t& at,
+  auto escaped_label = [&](std::string_view name, std::string_view value, uint32_t& start,
                            uint32_t& end) {
-    at = open_label(name);
+    start = open_label(name);
     text.pop_back();
     text.append(value);
     end = static_cast<uint32_t>(text.size());
     text.push_back('"');
   };
-  bool as_is = label(kVolumeLabelNames[0], dm_name, dm_at_, dm_end_);
-  escaped_label(kVolumeLabelNames[1], escaped_pool, pool_at_, pool_end_);
-  as_is = label(kVolumeLabelNames[2], split.vg, vg_at_, vg_end_) && as_is;
-  as_is = label(kVolumeLabelNames[3], split.lv, lv_at_, lv_end_) && as_is;
-  escaped_label(kVolumeLabelNames[4], device_id, device_id_at_, device_id_end_);
-  label_end_ = static_cast<uint32_t>(text.size());
+  bool as_is = label(kVolumeLabelNames[0], dm_name, at.dm_at, at.dm_end);
+  escaped_label(kVolumeLabelNames[1], escaped_pool, at.pool_at, at.pool_end);
+  as_is = label(kVolumeLabelNames[2], split.vg, at.vg_at, at.vg_end) && as_is;
+  as_is = label(kVolumeLabelNames[3], split.lv, at.lv_at, at.lv_end) && as_is;
+  escaped_label(kVolumeLabelNames[4], device_id, at.device_id_at, at.device_id_end);
+  at.label_end = static_cast<uint32_t>(text.size());
   // The uuid, then the names as they are when escaping changed one (a '"', '\\' or newline in
   // a dm name).
-  auto append = [&text](std::string_view value, uint32_t& at, uint32_t& end) {
-    at = static_cast<uint32_t>(text.size());
+  auto append = [&text](std::string_view value, uint32_t& start, uint32_t& end) {
+    start = static_cast<uint32_t>(text.size());
     text.append(value);
     end = static_cast<uint32_t>(text.size());
   };
-  append(uuid, uuid_at_, uuid_end_);
+  append(uuid, at.uuid_at, at.uuid_end);
   if (!as_is) {
-    append(dm_name, dm_at_, dm_end_);
-    append(split.vg, vg_at_, vg_end_);
-    append(split.lv, lv_at_, lv_end_);
+    append(dm_name, at.dm_at, at.dm_end);
+    append(split.vg, at.vg_at, at.vg_end);
+    append(split.lv, at.lv_at, at.lv_end);
   }
-  text.shrink_to_fit();
+  at.size = static_cast<uint32_t>(text.size());
+  return place(at, text.data());
+}
+
+const VolumeNames* VolumeNamesStore::add_copy(const VolumeNames& names) {
+  return place(names.at_, names.text());
+}
+
+void VolumeNamesStore::release(const VolumeNames& names) {
+  used_ -= bytes_of(names.at_.size);
+}
+
+size_t VolumeNamesStore::bytes_of(uint32_t text_size) {
+  // Each one starts aligned for its header.
+  constexpr size_t kAlign = alignof(VolumeNames);
+  return (sizeof(VolumeNames) + text_size + kAlign - 1) / kAlign * kAlign;
+}
+
+const VolumeNames* VolumeNamesStore::place(const VolumeNames::Layout& layout, const char* text) {
+  const size_t bytes = bytes_of(layout.size);
+  if (blocks_.empty() || last_size_ - free_at_ < bytes) {
+    // Names too long for a block (a dm name is at most 127 bytes, so only a caller's own) get a
+    // block of their size.
+    last_size_ = std::max(kBlockBytes, bytes);
+    blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(last_size_));
+    free_at_ = 0;
+    held_ += last_size_;
+  }
+  std::byte* at = blocks_.back().get() + free_at_;
+  free_at_ += bytes;
+  used_ += bytes;
+  std::memcpy(at + sizeof(VolumeNames), text, layout.size);
+  return new (at) VolumeNames(layout);
 }
 
 }  // namespace thinpool

@@ -93,6 +93,9 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
   }
   if (table.volume_names == nullptr) {
     table.set_ids(device.name, report->uuid);
+    if (entry.table.volume_names != nullptr) {
+      names_->release(*entry.table.volume_names);
+    }
   }
   entry.table = std::move(table);
   entry.valid_in = read_;
@@ -100,20 +103,22 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
   return &entry.table;
 }
 
-std::shared_ptr<const VolumeNames> DeviceTables::labelled_names(DeviceNumber dev,
-                                                                std::string_view escaped_pool,
-                                                                std::string_view device_id) {
+const VolumeNames* DeviceTables::labelled_names(DeviceNumber dev, std::string_view escaped_pool,
+                                                std::string_view device_id) {
   auto it = tables_.find(dev);
   if (it == tables_.end() || it->second.seen_in != read_ ||
       it->second.table.kind != DeviceKind::kThin) {
     return nullptr;
   }
   Entry& entry = it->second;
-  const std::shared_ptr<const VolumeNames>& names = entry.table.volume_names;
+  const VolumeNames* names = entry.table.volume_names;
   if (names == nullptr || !names->has_labels(escaped_pool, device_id)) {
-    // Made from the names and uuid kept so far, before they are let go.
-    entry.table.keep_names(std::make_shared<const VolumeNames>(
-        entry.table.name(), entry.table.uuid(), escaped_pool, device_id));
+    // Made from the name and uuid kept so far, before they are let go.
+    entry.table.keep_names(
+        names_->add(entry.table.name(), entry.table.uuid(), escaped_pool, device_id));
+    if (names != nullptr) {
+      names_->release(*names);
+    }
   }
   return entry.table.volume_names;
 }
@@ -123,14 +128,32 @@ void DeviceTable::set_ids(std::string_view name, std::string_view uuid) {
   name_size_ = static_cast<uint32_t>(name.size());
 }
 
-void DeviceTable::keep_names(std::shared_ptr<const VolumeNames> names) {
-  volume_names = std::move(names);
+void DeviceTable::keep_names(const VolumeNames* names) {
+  volume_names = names;
   std::string().swap(ids_);
   name_size_ = 0;
 }
 
 void DeviceTables::end_read() {
-  std::erase_if(tables_, [&](const auto& entry) { return entry.second.seen_in != read_; });
+  std::erase_if(tables_, [&](const auto& entry) {
+    const DeviceTable& table = entry.second.table;
+    if (entry.second.seen_in == read_) {
+      return false;
+    }
+    if (table.volume_names != nullptr) {
+      names_->release(*table.volume_names);
+    }
+    return true;
+  });
+  if (names_->mostly_unused()) {
+    auto copied = std::make_shared<VolumeNamesStore>();
+    for (auto& [dev, entry] : tables_) {
+      if (entry.table.volume_names != nullptr) {
+        entry.table.volume_names = copied->add_copy(*entry.table.volume_names);
+      }
+    }
+    names_ = std::move(copied);
+  }
 }
 
 }  // namespace thinpool

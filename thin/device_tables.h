@@ -41,9 +41,9 @@ struct DeviceTable {
     std::vector<DeviceNumber> below;
   };
   std::unique_ptr<const Stack> stack;  // kPool, kOther
-  // kThin: the volume's names, uuid and label text (VolumeNames), made by labelled_names() once
-  // per device and pool; null until then.
-  std::shared_ptr<const VolumeNames> volume_names;
+  // kThin: the volume's names, uuid and label text, made by labelled_names() once per device and
+  // pool (in DeviceTables' names store); null until then.
+  const VolumeNames* volume_names = nullptr;
 
   // The dm uuid ("" when the device has none).
   std::string_view uuid() const {
@@ -59,7 +59,7 @@ struct DeviceTable {
   }
   // The device's name and uuid in `ids_`, or in `names` (a thin volume's, once they are made).
   void set_ids(std::string_view name, std::string_view uuid);
-  void keep_names(std::shared_ptr<const VolumeNames> names);
+  void keep_names(const VolumeNames* names);
 
   // The device's name and then its uuid; empty (no allocation) once volume_names hold both.
   std::string ids_;
@@ -87,11 +87,16 @@ class DeviceTables {
 
   // The names and label text of the thin volume at `dev`, looked up in this read, with these
   // values of `pool` and `device_id` (see VolumeNames): the kept ones while they hold them, else
-  // made now and kept. Null for a device this read did not look up as a thin volume.
-  std::shared_ptr<const VolumeNames> labelled_names(DeviceNumber dev, std::string_view escaped_pool,
-                                                    std::string_view device_id);
+  // made now and kept. Null for a device this read did not look up as a thin volume. They are in
+  // names_store() as it is until end_read().
+  const VolumeNames* labelled_names(DeviceNumber dev, std::string_view escaped_pool,
+                                    std::string_view device_id);
+  // Where the names labelled_names() gives in this read are: what an inventory holds on to.
+  std::shared_ptr<const VolumeNamesStore> names_store() const { return names_; }
 
-  // Ends the read: devices that were not looked up are forgotten.
+  // Ends the read: devices that were not looked up are forgotten; when most of the names store
+  // is no longer used, the names still used are copied into a new one (the old one lives on
+  // while an inventory holds it).
   void end_read();
 
   size_t size() const { return tables_.size(); }
@@ -108,6 +113,7 @@ class DeviceTables {
   std::unordered_map<DeviceNumber, Entry> tables_;
   uint64_t read_ = 0;
   uint64_t valid_since_ = 0;  // the first read since device-mapper last changed anything
+  std::shared_ptr<VolumeNamesStore> names_ = std::make_shared<VolumeNamesStore>();
 };
 
 }  // namespace thinpool

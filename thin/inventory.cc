@@ -95,7 +95,7 @@ void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
   }
   for (ThinVolume& volume : inventory.volumes) {
     if (volume.table.pool_failed) {
-      volume.shared_names = tables.labelled_names(volume.dev, "", "");
+      volume.volume_names = tables.labelled_names(volume.dev, "", "");
       continue;  // pool unknown: its table says only "Fail"
     }
     PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
@@ -107,7 +107,7 @@ void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
     std::array<char, 24> id{};
     const char* id_end =
         std::to_chars(id.data(), id.data() + id.size(), volume.table.device_id).ptr;
-    volume.shared_names =
+    volume.volume_names =
         tables.labelled_names(volume.dev, pool.escaped,
                               std::string_view(id.data(), static_cast<size_t>(id_end - id.data())));
     if (pool.pool != nullptr) {
@@ -343,6 +343,7 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     }
   }
   link_volumes_to_pools(*inventory, tables_);
+  inventory->names_store = tables_.names_store();
   tables_.end_read();
   skipped_.forget_unreported();
   return InventoryRef(std::move(inventory));

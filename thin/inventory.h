@@ -44,10 +44,10 @@ struct ThinPool {
 
 struct ThinVolume {
   DeviceNumber dev;
-  const VolumeNames& names() const { return *shared_names; }
+  const VolumeNames& names() const { return *volume_names; }
   // Kept with the device's table between reads, made again when the device is renamed or
-  // recreated, or its pool's name or its device id change.
-  std::shared_ptr<const VolumeNames> shared_names;
+  // recreated, or its pool's name or its device id change; in the inventory's names_store.
+  const VolumeNames* volume_names = nullptr;
   uint64_t size_sectors = 0;
   ThinTable table;
   ThinStatus status;
@@ -64,6 +64,8 @@ struct ThinVolume {
 struct ThinInventory {
   std::vector<ThinPool> pools;
   std::vector<ThinVolume> volumes;
+  // Where the volumes' names are (the thin-table cache's, as it was in this read).
+  std::shared_ptr<const VolumeNamesStore> names_store;
 };
 
 using InventoryRef = std::shared_ptr<const ThinInventory>;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace thinpool {
 namespace {
@@ -11,8 +12,9 @@ constexpr std::string_view kUuid =
     "LVM-3qXv1oTxVgXnN8cWb1C0yWp8sJpLq0aQ9Ue6bN0GfL3qk2kMZkQzCdn1sYtRvQ7x";
 
 TEST(VolumeNames, SplitsAnLvmNameAndKeepsTheUuid) {
-  const VolumeNames names("cinder--volumes-volume--1a2b", kUuid, "cinder--volumes-pool-tpool",
-                          "17");
+  VolumeNamesStore store;
+  const VolumeNames& names =
+      *store.add("cinder--volumes-volume--1a2b", kUuid, "cinder--volumes-pool-tpool", "17");
   EXPECT_EQ(names.dm_name(), "cinder--volumes-volume--1a2b");
   EXPECT_EQ(names.vg(), "cinder-volumes");
   EXPECT_EQ(names.lv(), "volume-1a2b");
@@ -34,7 +36,8 @@ TEST(VolumeNames, ANameThatNeedsEscapingReadsBackAsItIs) {
   for (const Case& c : {Case{"a\"b", "a\\\"b"}, Case{"a\\b", "a\\\\b"}, Case{"a\nb", "a\\nb"},
                         Case{"\"\\\n", "\\\"\\\\\\n"}}) {
     const std::string dm_name = "vg0-" + c.lv;
-    const VolumeNames names(dm_name, "LVM-vgid-lvid", "vg0-pool-tpool", "3");
+    VolumeNamesStore store;
+    const VolumeNames& names = *store.add(dm_name, "LVM-vgid-lvid", "vg0-pool-tpool", "3");
     EXPECT_EQ(names.dm_name(), dm_name);
     EXPECT_EQ(names.vg(), "vg0");
     EXPECT_EQ(names.lv(), c.lv);
@@ -50,7 +53,8 @@ TEST(VolumeNames, ANameThatNeedsEscapingReadsBackAsItIs) {
 // nor a device id.
 TEST(VolumeNames, ADeviceNotMadeByLvmHasNoVgOrLv) {
   for (std::string_view uuid : {std::string_view(""), std::string_view("CRYPT-x")}) {
-    const VolumeNames names("vg0-thin", uuid, "", "");
+    VolumeNamesStore store;
+    const VolumeNames& names = *store.add("vg0-thin", uuid, "", "");
     EXPECT_EQ(names.dm_name(), "vg0-thin");
     EXPECT_EQ(names.vg(), "");
     EXPECT_EQ(names.lv(), "");
@@ -58,6 +62,74 @@ TEST(VolumeNames, ADeviceNotMadeByLvmHasNoVgOrLv) {
     EXPECT_EQ(names.label_text(), "volume=\"vg0-thin\",pool=\"\",vg=\"\",lv=\"\",device_id=\"\"");
     EXPECT_TRUE(names.has_labels("", ""));
   }
+}
+
+// Names added one after another stay where they are and read back as they were made, across
+// the store's blocks, as do their copies in another store; names longer than a block get a block
+// of their own.
+TEST(VolumeNamesStore, NamesStayWhereTheyAreAndCopyAcrossStores) {
+  VolumeNamesStore store;
+  struct Made {
+    const VolumeNames* names;
+    std::string dm_name;
+    std::string label_text;
+  };
+  std::vector<Made> made;
+  made.reserve(1000);
+  for (int i = 0; i < 1000; ++i) {
+    // Every 100th name far longer than a block, every 7th one that needs escaping.
+    std::string lv = i % 100 == 50 ? std::string(70000, 'x') : "volume_" + std::to_string(i);
+    if (i % 7 == 3) {
+      lv += "\"q";
+    }
+    std::string dm_name = "vg0-" + lv;
+    const VolumeNames* names =
+        store.add(dm_name, "LVM-vgid-" + std::to_string(i), "vg0-pool-tpool", std::to_string(i));
+    made.push_back({names, dm_name, std::string(names->label_text())});
+  }
+  EXPECT_GT(store.held_bytes(), size_t{10} * 70000);
+  EXPECT_EQ(store.used_bytes() > store.held_bytes() / 2, true);
+  EXPECT_FALSE(store.mostly_unused());
+  VolumeNamesStore copies;
+  for (size_t i = 0; i < made.size(); ++i) {
+    const Made& m = made[i];
+    EXPECT_EQ(m.names->dm_name(), m.dm_name) << i;
+    EXPECT_EQ(m.names->vg(), "vg0") << i;
+    EXPECT_EQ(m.names->lv(), std::string_view(m.dm_name).substr(4)) << i;
+    EXPECT_EQ(m.names->uuid(), "LVM-vgid-" + std::to_string(i)) << i;
+    EXPECT_TRUE(m.names->has_labels("vg0-pool-tpool", std::to_string(i))) << i;
+    const VolumeNames* copy = copies.add_copy(*m.names);
+    EXPECT_NE(copy, m.names);
+    EXPECT_EQ(copy->label_text(), m.label_text) << i;
+    EXPECT_EQ(copy->dm_name(), m.dm_name) << i;
+    EXPECT_EQ(copy->uuid(), m.names->uuid()) << i;
+  }
+  EXPECT_EQ(copies.used_bytes(), store.used_bytes());
+}
+
+// What the cache lets go of counts as unused; once more than half of what is held is unused, a
+// copy of the rest is worth making.
+TEST(VolumeNamesStore, CountsWhatIsNoLongerUsed) {
+  VolumeNamesStore store;
+  std::vector<const VolumeNames*> names;
+  names.reserve(2000);
+  for (int i = 0; i < 2000; ++i) {
+    names.push_back(store.add("vg0-volume-" + std::to_string(i), "LVM-id", "vg0-pool-tpool",
+                              std::to_string(i)));
+  }
+  const size_t used = store.used_bytes();
+  EXPECT_FALSE(store.mostly_unused());
+  for (size_t i = 0; i < 1000; ++i) {
+    store.release(*names[i]);
+  }
+  EXPECT_LT(store.used_bytes(), used / 2 + used / 100);
+  EXPECT_FALSE(store.mostly_unused());  // half unused: not yet
+  for (size_t i = 1000; i < 1900; ++i) {
+    store.release(*names[i]);
+  }
+  EXPECT_TRUE(store.mostly_unused());
+  // Released names still read as they were (an inventory may still point at them).
+  EXPECT_EQ(names[0]->dm_name(), "vg0-volume-0");
 }
 
 }  // namespace

@@ -192,7 +192,7 @@ TEST(Inventory, AVolumesLabelsFollowItsPoolsNameAndItsDeviceId) {
   ASSERT_TRUE(first.ok()) << first.error().message;
   auto second = reader.read();
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ((*second)->volumes[1].shared_names, (*first)->volumes[1].shared_names);
+  EXPECT_EQ((*second)->volumes[1].volume_names, (*first)->volumes[1].volume_names);
   EXPECT_EQ((*second)->volumes[1].names().label_text(),
             "volume=\"vg0-t1\",pool=\"vg0-pool-tpool\",vg=\"vg0\",lv=\"t1\",device_id=\"2\"");
 
@@ -370,7 +370,7 @@ TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
   EXPECT_EQ(fake.calls().table, 4);  // nothing changed: no table read again
   ASSERT_EQ((*second)->volumes.size(), 2u);
   const ThinVolume& volume = volume_of(*second, 40);
-  EXPECT_EQ(volume.shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_EQ(volume.volume_names, volume_of(*first, 40).volume_names);
   EXPECT_EQ(volume.names().dm_name(), odd);
   EXPECT_EQ(volume.names().uuid(), "LVM-vgid-odd");
   EXPECT_EQ(volume.names().vg(), "vg0");
@@ -385,8 +385,8 @@ TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(fake.calls().table, 4 + 5);
   ASSERT_EQ((*third)->volumes.size(), 3u);
-  EXPECT_EQ(volume_of(*third, 10).shared_names, volume_of(*first, 10).shared_names);
-  EXPECT_EQ(volume_of(*third, 40).shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_EQ(volume_of(*third, 10).volume_names, volume_of(*first, 10).volume_names);
+  EXPECT_EQ(volume_of(*third, 40).volume_names, volume_of(*first, 40).volume_names);
   EXPECT_EQ(volume_of(*third, 41).names().uuid(), "LVM-vgid-other");
 
   // Recreated under its name and number with another uuid: new labels, the new uuid.
@@ -395,12 +395,47 @@ TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
   auto fourth = reader.read();
   ASSERT_TRUE(fourth.ok());
   ASSERT_EQ((*fourth)->volumes.size(), 3u);
-  EXPECT_NE(volume_of(*fourth, 40).shared_names, volume_of(*first, 40).shared_names);
+  EXPECT_NE(volume_of(*fourth, 40).volume_names, volume_of(*first, 40).volume_names);
   EXPECT_EQ(volume_of(*fourth, 40).names().uuid(), "LVM-vgid-odd-again");
   EXPECT_EQ(volume_of(*fourth, 40).names().dm_name(), odd);
-  EXPECT_EQ(volume_of(*fourth, 41).shared_names, volume_of(*third, 41).shared_names);
+  EXPECT_EQ(volume_of(*fourth, 41).volume_names, volume_of(*third, 41).volume_names);
   // What the earlier reads hold still says what it said.
   EXPECT_EQ(volume_of(*first, 40).names().uuid(), "LVM-vgid-odd");
+}
+
+// Every volume's labels made again (its pool renamed, again and again) leave the old ones unused
+// in the names store: the cache copies what it still uses into a new store, while the
+// inventories read before keep theirs, which still say what they said.
+TEST(Inventory, NamesMadeAgainDoNotPileUpAndOldInventoriesKeepTheirs) {
+  FakeDeviceMapper fake = lvm_pool_with_volumes(1000);
+  InventoryReader reader(fake);
+  std::vector<InventoryRef> reads;
+  std::vector<std::string> pool_names;
+  std::string pool = "vg0-pool-tpool";
+  for (int rename = 0; rename < 8; ++rename) {
+    auto inventory = reader.read();
+    ASSERT_TRUE(inventory.ok()) << inventory.error().message;
+    reads.push_back(*inventory);
+    pool_names.push_back(pool);
+    // The store as this read left it: the names it made beside what the last one left (copied
+    // once more than half was unused), never more than three times what is used and two blocks.
+    const VolumeNamesStore& store = *(*inventory)->names_store;
+    EXPECT_LE(store.held_bytes(), 3 * store.used_bytes() + size_t{128} * 1024) << rename;
+    fake.remove_device(pool);
+    pool = "vg0-pool" + std::to_string(rename) + "-tpool";
+    fake.add_device(pool, {254, 2}, "LVM-vgid-poolid-tpool", kPoolTable, kPoolStatus);
+  }
+  EXPECT_NE(reads.front()->names_store, reads.back()->names_store);  // copied at least once
+  for (size_t i = 0; i < reads.size(); ++i) {
+    ASSERT_EQ(reads[i]->volumes.size(), 1000u);
+    for (const ThinVolume& volume : reads[i]->volumes) {
+      const std::string_view labels = volume.names().label_text();
+      ASSERT_NE(labels.find(",pool=\"" + pool_names[i] + "\","), std::string_view::npos)
+          << i << ": " << labels;
+      ASSERT_EQ(labels.substr(0, 13), "volume=\"vg0-t") << labels;
+      ASSERT_EQ(volume.names().uuid().substr(0, 10), "LVM-vgid-t");
+    }
+  }
 }
 
 TEST(Inventory, VolumesOfAFailedPoolKeepThePoolTheyHadBefore) {
