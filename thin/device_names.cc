@@ -19,7 +19,7 @@ DeviceNames make_device_names(const DmDevice& device, const std::string& uuid) {
   return names;
 }
 
-const VolumeNames* VolumeNamesStore::add(std::string_view dm_name, std::string_view uuid,
+const VolumeNames* VolumeNamesStore::add(std::string_view dm_name, bool lvm,
                                          std::string_view escaped_pool,
                                          std::string_view device_id) {
   static_assert(kVolumeLabelNames[0] == "volume" && kVolumeLabelNames[1] == "pool" &&
@@ -27,7 +27,7 @@ const VolumeNames* VolumeNamesStore::add(std::string_view dm_name, std::string_v
                     kVolumeLabelNames[4] == "device_id",
                 "the label text below is written in kVolumeLabelNames' order");
   lvm::LvmName split;
-  if (lvm::is_lvm_uuid(uuid)) {
+  if (lvm) {
     split = lvm::split_lvm_name(dm_name);
   }
   VolumeNames::Layout at;
@@ -67,14 +67,12 @@ const VolumeNames* VolumeNamesStore::add(std::string_view dm_name, std::string_v
   as_is = label(kVolumeLabelNames[3], split.lv, at.lv_at, at.lv_end) && as_is;
   escaped_label(kVolumeLabelNames[4], device_id, at.device_id_at, at.device_id_end);
   at.label_end = static_cast<uint32_t>(text.size());
-  // The uuid, then the names as they are when escaping changed one (a '"', '\\' or newline in
-  // a dm name).
+  // The names as they are when escaping changed one (a '"', '\\' or newline in a dm name).
   auto append = [&text](std::string_view value, uint32_t& start, uint32_t& end) {
     start = static_cast<uint32_t>(text.size());
     text.append(value);
     end = static_cast<uint32_t>(text.size());
   };
-  append(uuid, at.uuid_at, at.uuid_end);
   if (!as_is) {
     append(dm_name, at.dm_at, at.dm_end);
     append(split.vg, at.vg_at, at.vg_end);

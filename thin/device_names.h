@@ -50,20 +50,19 @@ struct DeviceNames {
 
 DeviceNames make_device_names(const DmDevice& device, const std::string& uuid);
 
-// A thin volume's dm name, uuid, VG and LV, and its series' whole label text (kVolumeLabelNames'
+// A thin volume's dm name, VG and LV, and its series' whole label text (kVolumeLabelNames'
 // `name="value"` pairs, values escaped), derived once per device and pool: the inventory keeps it
 // in its thin-table cache and makes it again only when the device is renamed or recreated, or its
 // pool's name or its device id change; the thin collector writes it as it is (splitting LVM names,
 // escaping and joining label values on every scrape was a fifth of a 10,000-volume scrape). All of
-// it is one text right after this header, in a VolumeNamesStore: the label text, the uuid, and
-// the names apart only when escaping changed one (else they are read inside the label text).
+// it is one text right after this header, in a VolumeNamesStore: the label text, and the names
+// apart only when escaping changed one (else they are read inside the label text).
 class VolumeNames {
  public:
   VolumeNames(const VolumeNames&) = delete;
   VolumeNames& operator=(const VolumeNames&) = delete;
 
   std::string_view dm_name() const { return piece(at_.dm_at, at_.dm_end); }
-  std::string_view uuid() const { return piece(at_.uuid_at, at_.uuid_end); }
   std::string_view vg() const { return piece(at_.vg_at, at_.vg_end); }
   std::string_view lv() const { return piece(at_.lv_at, at_.lv_end); }
   std::string_view label_text() const { return piece(0, at_.label_end); }
@@ -81,8 +80,6 @@ class VolumeNames {
     uint32_t label_end = 0;
     uint32_t dm_at = 0;
     uint32_t dm_end = 0;
-    uint32_t uuid_at = 0;
-    uint32_t uuid_end = 0;
     uint32_t vg_at = 0;
     uint32_t vg_end = 0;
     uint32_t lv_at = 0;
@@ -110,11 +107,11 @@ class VolumeNames {
 // (mostly_unused()). Adding is not thread-safe; reading names that were added is.
 class VolumeNamesStore {
  public:
-  // The names of the volume `dm_name` with the dm uuid `uuid`; `escaped_pool` and `device_id` are
-  // the label values as written (append_label_value; the id in decimal, or empty when the
-  // volume's pool failed before its table was read).
-  const VolumeNames* add(std::string_view dm_name, std::string_view uuid,
-                         std::string_view escaped_pool, std::string_view device_id);
+  // The names of the volume `dm_name`, split into VG and LV when its dm uuid is LVM's (`lvm`);
+  // `escaped_pool` and `device_id` are the label values as written (append_label_value; the id
+  // in decimal, or empty when the volume's pool failed before its table was read).
+  const VolumeNames* add(std::string_view dm_name, bool lvm, std::string_view escaped_pool,
+                         std::string_view device_id);
   // A copy of `names`, from another store.
   const VolumeNames* add_copy(const VolumeNames& names);
   // The cache no longer uses `names` (of this store).

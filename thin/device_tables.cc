@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "lvm/dm_names.h"
 
 namespace thinpool {
 namespace {
@@ -38,7 +39,7 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
                                                   std::optional<SkipReason>& skip) {
   auto [it, inserted] = tables_.try_emplace(device.dev);
   Entry& entry = it->second;
-  const bool same_device = !inserted && entry.table.name() == device.name;
+  const bool same_device = !inserted && entry.table.named(device.name);
   if (same_device && entry.valid_in >= valid_since_) {
     entry.seen_in = read_;
     return &entry.table;
@@ -55,6 +56,10 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     return nullptr;  // removed since the list
   }
   DeviceTable table;
+  auto keep_ids = [&](DeviceTable::Stack& stack) {
+    stack.name = device.name;
+    stack.uuid = report->uuid;
+  };
   const std::string_view type =
       report->targets.size() == 1 ? std::string_view(report->targets[0].type) : "";
   if (type == kThinPoolTarget) {
@@ -64,7 +69,10 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
       return nullptr;
     }
     table.kind = DeviceKind::kPool;
-    table.stack = std::make_unique<const DeviceTable::Stack>(DeviceTable::Stack{*parsed, {}});
+    auto stack = std::make_unique<DeviceTable::Stack>();
+    keep_ids(*stack);
+    stack->pool = *parsed;
+    table.stack = std::move(stack);
     table.length_sectors = report->targets[0].length;
   } else if (type == kThinTarget) {
     auto parsed = parse_thin_table(report->targets[0].params);
@@ -74,10 +82,12 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     }
     table.kind = DeviceKind::kThin;
     table.length_sectors = report->targets[0].length;
+    table.uuid_hash_ = std::hash<std::string_view>{}(report->uuid);
+    table.lvm_ = lvm::is_lvm_uuid(report->uuid);
     // Once its pool has failed the kernel hides a volume's table ("Fail"); keep what was read
     // before, while it is the same volume.
-    const bool same_volume =
-        same_device && entry.table.kind == DeviceKind::kThin && entry.table.uuid() == report->uuid;
+    const bool same_volume = same_device && entry.table.kind == DeviceKind::kThin &&
+                             entry.table.uuid_hash_ == table.uuid_hash_;
     table.thin = parsed->pool_failed && same_volume ? entry.table.thin : *parsed;
     // Same name and uuid: the labels stay while the pool's name and the device id do
     // (labelled_names() checks).
@@ -86,16 +96,14 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
     }
   } else {
     auto stack = std::make_unique<DeviceTable::Stack>();
+    keep_ids(*stack);
     for (const DmTarget& target : report->targets) {
       add_devices_named_in(target, stack->below);
     }
     table.stack = std::move(stack);
   }
-  if (table.volume_names == nullptr) {
-    table.set_ids(device.name, report->uuid);
-    if (entry.table.volume_names != nullptr) {
-      names_->release(*entry.table.volume_names);
-    }
+  if (table.volume_names == nullptr && entry.table.volume_names != nullptr) {
+    names_->release(*entry.table.volume_names);
   }
   entry.table = std::move(table);
   entry.valid_in = read_;
@@ -103,9 +111,10 @@ Expected<const DeviceTable*> DeviceTables::lookup(const DmDevice& device,
   return &entry.table;
 }
 
-const VolumeNames* DeviceTables::labelled_names(DeviceNumber dev, std::string_view escaped_pool,
+const VolumeNames* DeviceTables::labelled_names(const DmDevice& device,
+                                                std::string_view escaped_pool,
                                                 std::string_view device_id) {
-  auto it = tables_.find(dev);
+  auto it = tables_.find(device.dev);
   if (it == tables_.end() || it->second.seen_in != read_ ||
       it->second.table.kind != DeviceKind::kThin) {
     return nullptr;
@@ -113,9 +122,7 @@ const VolumeNames* DeviceTables::labelled_names(DeviceNumber dev, std::string_vi
   Entry& entry = it->second;
   const VolumeNames* names = entry.table.volume_names;
   if (names == nullptr || !names->has_labels(escaped_pool, device_id)) {
-    // Made from the name and uuid kept so far, before they are let go.
-    entry.table.keep_names(
-        names_->add(entry.table.name(), entry.table.uuid(), escaped_pool, device_id));
+    entry.table.volume_names = names_->add(device.name, entry.table.lvm_, escaped_pool, device_id);
     if (names != nullptr) {
       names_->release(*names);
     }
@@ -123,15 +130,11 @@ const VolumeNames* DeviceTables::labelled_names(DeviceNumber dev, std::string_vi
   return entry.table.volume_names;
 }
 
-void DeviceTable::set_ids(std::string_view name, std::string_view uuid) {
-  ids_.assign(name).append(uuid);
-  name_size_ = static_cast<uint32_t>(name.size());
-}
-
-void DeviceTable::keep_names(const VolumeNames* names) {
-  volume_names = names;
-  std::string().swap(ids_);
-  name_size_ = 0;
+bool DeviceTable::named(std::string_view name) const {
+  if (stack != nullptr) {
+    return stack->name == name;
+  }
+  return volume_names != nullptr && volume_names->dm_name() == name;
 }
 
 void DeviceTables::end_read() {

@@ -32,38 +32,32 @@ struct DeviceTable {
   DeviceKind kind = DeviceKind::kOther;
   uint64_t length_sectors = 0;  // of the single target of a pool or thin volume
   ThinTable thin;               // kThin
-  // What only pools and other devices have, apart, so that thin volumes, most of a big host's
+  // What only pools and other devices keep, apart, so that thin volumes, most of a big host's
   // devices, do not carry it.
   struct Stack {
+    std::string name;
+    std::string uuid;    // the dm uuid ("" when the device has none)
     ThinPoolTable pool;  // kPool
     // kOther: every "<major>:<minor>" its targets name, the devices it is built on (a pool's
     // _tdata on a raid LV, a PV on a multipath map, ...).
     std::vector<DeviceNumber> below;
   };
   std::unique_ptr<const Stack> stack;  // kPool, kOther
-  // kThin: the volume's names, uuid and label text, made by labelled_names() once per device and
-  // pool (in DeviceTables' names store); null until then.
+  // kThin: the volume's names and label text, made by labelled_names() once per device and pool
+  // (in DeviceTables' names store); null until then.
   const VolumeNames* volume_names = nullptr;
-
-  // The dm uuid ("" when the device has none).
-  std::string_view uuid() const {
-    return volume_names != nullptr ? volume_names->uuid()
-                                   : std::string_view(ids_).substr(name_size_);
-  }
 
  private:
   friend class DeviceTables;
-  std::string_view name() const {
-    return volume_names != nullptr ? volume_names->dm_name()
-                                   : std::string_view(ids_).substr(0, name_size_);
-  }
-  // The device's name and uuid in `ids_`, or in `names` (a thin volume's, once they are made).
-  void set_ids(std::string_view name, std::string_view uuid);
-  void keep_names(const VolumeNames* names);
+  // Whether this is the device `name` was, as far as kept: a thin volume's name is kept only with
+  // its labels.
+  bool named(std::string_view name) const;
 
-  // The device's name and then its uuid; empty (no allocation) once volume_names hold both.
-  std::string ids_;
-  uint32_t name_size_ = 0;
+  // kThin: of its dm uuid, only a hash (whether a volume read again after a change is the one
+  // that was: a recreated one has another uuid) and whether it is LVM's (its name is then split
+  // into VG and LV).
+  uint64_t uuid_hash_ = 0;
+  bool lvm_ = false;
 };
 
 // Why a device was left out of a read.
@@ -85,11 +79,11 @@ class DeviceTables {
   Expected<const DeviceTable*> lookup(const DmDevice& device, DeviceMapper& device_mapper,
                                       std::optional<SkipReason>& skip);
 
-  // The names and label text of the thin volume at `dev`, looked up in this read, with these
+  // The names and label text of the thin volume `device`, looked up in this read, with these
   // values of `pool` and `device_id` (see VolumeNames): the kept ones while they hold them, else
   // made now and kept. Null for a device this read did not look up as a thin volume. They are in
   // names_store() as it is until end_read().
-  const VolumeNames* labelled_names(DeviceNumber dev, std::string_view escaped_pool,
+  const VolumeNames* labelled_names(const DmDevice& device, std::string_view escaped_pool,
                                     std::string_view device_id);
   // Where the names labelled_names() gives in this read are: what an inventory holds on to.
   std::shared_ptr<const VolumeNamesStore> names_store() const { return names_; }

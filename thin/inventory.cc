@@ -59,7 +59,7 @@ void InventoryReader::find_pool_stacks(const std::map<DeviceNumber, Classified>&
           continue;
         }
         pool.sub_devices.push_back(*listed->second.device);
-        const bool is_lv = lvm::is_lvm_uuid(listed->second.table->uuid());
+        const bool is_lv = lvm::is_lvm_uuid(listed->second.table->stack->uuid);
         if (below.above_pv && !is_lv) {
           add_physical(below.dev);
         }
@@ -81,7 +81,9 @@ namespace {
 // and its device id, and each pool its volume count and provisioned size. A volume whose pool
 // was not seen is named by the pool's device number; one whose pool failed before its table was
 // read has neither a pool nor a device id.
-void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
+// `devices`: each volume's entry in the read's device list.
+void link_volumes_to_pools(ThinInventory& inventory, const std::vector<const DmDevice*>& devices,
+                           DeviceTables& tables) {
   struct PoolOfVolumes {
     ThinPool* pool = nullptr;  // null: not seen in this read
     std::shared_ptr<const std::string> name;
@@ -93,9 +95,10 @@ void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
     entry = {&pool, std::make_shared<const std::string>(pool.names.dm_name), ""};
     append_label_value(*entry.name, entry.escaped);
   }
-  for (ThinVolume& volume : inventory.volumes) {
+  for (size_t i = 0; i < inventory.volumes.size(); ++i) {
+    ThinVolume& volume = inventory.volumes[i];
     if (volume.table.pool_failed) {
-      volume.volume_names = tables.labelled_names(volume.dev, "", "");
+      volume.volume_names = tables.labelled_names(*devices[i], "", "");
       continue;  // pool unknown: its table says only "Fail"
     }
     PoolOfVolumes& pool = pools_by_dev[volume.table.pool_dev];
@@ -108,7 +111,7 @@ void link_volumes_to_pools(ThinInventory& inventory, DeviceTables& tables) {
     const char* id_end =
         std::to_chars(id.data(), id.data() + id.size(), volume.table.device_id).ptr;
     volume.volume_names =
-        tables.labelled_names(volume.dev, pool.escaped,
+        tables.labelled_names(*devices[i], pool.escaped,
                               std::string_view(id.data(), static_cast<size_t>(id_end - id.data())));
     if (pool.pool != nullptr) {
       pool.pool->thin_volume_count++;
@@ -236,7 +239,7 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
 
   for (const Classified& pool : pools) {
     ThinPool entry;
-    entry.uuid = pool.table->uuid();
+    entry.uuid = pool.table->stack->uuid;
     entry.names = make_device_names(*pool.device, entry.uuid);
     entry.length_sectors = pool.table->length_sectors;
     entry.table = pool.table->stack->pool;
@@ -307,6 +310,8 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
     next_slot[i] = groups[i].has_pool ? 1 : 0;
   }
   inventory->volumes.reserve(volumes.size());
+  std::vector<const DmDevice*> volume_devices;  // of each volume in the inventory
+  volume_devices.reserve(volumes.size());
   for (const Classified& volume : volumes) {
     const size_t group = volume.group;
     const size_t slot = next_slot[group]++;
@@ -319,12 +324,14 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
       entry.status_blocked = true;
       skip(*volume.device, "blocked", "its pool's status calls do not answer", logged);
       inventory->volumes.push_back(std::move(entry));
+      volume_devices.push_back(volume.device);
       continue;
     }
     switch (status->outcomes[slot]) {
       case StatusOutcome::kRead:
         entry.status = status->volumes[slot];
         inventory->volumes.push_back(std::move(entry));
+        volume_devices.push_back(volume.device);
         break;
       case StatusOutcome::kGone:
         break;
@@ -342,7 +349,7 @@ Expected<InventoryRef> InventoryReader::read_now(Clock::time_point deadline) {
       }
     }
   }
-  link_volumes_to_pools(*inventory, tables_);
+  link_volumes_to_pools(*inventory, volume_devices, tables_);
   inventory->names_store = tables_.names_store();
   tables_.end_read();
   skipped_.forget_unreported();

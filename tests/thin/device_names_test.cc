@@ -8,17 +8,13 @@
 namespace thinpool {
 namespace {
 
-constexpr std::string_view kUuid =
-    "LVM-3qXv1oTxVgXnN8cWb1C0yWp8sJpLq0aQ9Ue6bN0GfL3qk2kMZkQzCdn1sYtRvQ7x";
-
-TEST(VolumeNames, SplitsAnLvmNameAndKeepsTheUuid) {
+TEST(VolumeNames, SplitsAnLvmName) {
   VolumeNamesStore store;
   const VolumeNames& names =
-      *store.add("cinder--volumes-volume--1a2b", kUuid, "cinder--volumes-pool-tpool", "17");
+      *store.add("cinder--volumes-volume--1a2b", true, "cinder--volumes-pool-tpool", "17");
   EXPECT_EQ(names.dm_name(), "cinder--volumes-volume--1a2b");
   EXPECT_EQ(names.vg(), "cinder-volumes");
   EXPECT_EQ(names.lv(), "volume-1a2b");
-  EXPECT_EQ(names.uuid(), kUuid);
   EXPECT_EQ(names.label_text(),
             "volume=\"cinder--volumes-volume--1a2b\",pool=\"cinder--volumes-pool-tpool\","
             "vg=\"cinder-volumes\",lv=\"volume-1a2b\",device_id=\"17\"");
@@ -27,7 +23,7 @@ TEST(VolumeNames, SplitsAnLvmNameAndKeepsTheUuid) {
   EXPECT_FALSE(names.has_labels("other-tpool", "17"));
 }
 
-// Escaping changes the label values, not the names and uuid read back.
+// Escaping changes the label values, not the names read back.
 TEST(VolumeNames, ANameThatNeedsEscapingReadsBackAsItIs) {
   struct Case {
     std::string lv;
@@ -37,11 +33,10 @@ TEST(VolumeNames, ANameThatNeedsEscapingReadsBackAsItIs) {
                         Case{"\"\\\n", "\\\"\\\\\\n"}}) {
     const std::string dm_name = "vg0-" + c.lv;
     VolumeNamesStore store;
-    const VolumeNames& names = *store.add(dm_name, "LVM-vgid-lvid", "vg0-pool-tpool", "3");
+    const VolumeNames& names = *store.add(dm_name, true, "vg0-pool-tpool", "3");
     EXPECT_EQ(names.dm_name(), dm_name);
     EXPECT_EQ(names.vg(), "vg0");
     EXPECT_EQ(names.lv(), c.lv);
-    EXPECT_EQ(names.uuid(), "LVM-vgid-lvid");
     std::string expected = "volume=\"vg0-";
     expected.append(c.escaped).append("\",pool=\"vg0-pool-tpool\",vg=\"vg0\",lv=\"");
     expected.append(c.escaped).append("\",device_id=\"3\"");
@@ -49,16 +44,15 @@ TEST(VolumeNames, ANameThatNeedsEscapingReadsBackAsItIs) {
   }
 }
 
-// Not LVM's (no "LVM-" uuid, or none): no VG or LV; a volume of a failed pool has neither a pool
-// nor a device id.
+// Not LVM's (no "LVM-" uuid): no VG or LV, whatever its name looks like; a volume of a failed
+// pool has neither a pool nor a device id.
 TEST(VolumeNames, ADeviceNotMadeByLvmHasNoVgOrLv) {
-  for (std::string_view uuid : {std::string_view(""), std::string_view("CRYPT-x")}) {
+  {
     VolumeNamesStore store;
-    const VolumeNames& names = *store.add("vg0-thin", uuid, "", "");
+    const VolumeNames& names = *store.add("vg0-thin", false, "", "");
     EXPECT_EQ(names.dm_name(), "vg0-thin");
     EXPECT_EQ(names.vg(), "");
     EXPECT_EQ(names.lv(), "");
-    EXPECT_EQ(names.uuid(), uuid);
     EXPECT_EQ(names.label_text(), "volume=\"vg0-thin\",pool=\"\",vg=\"\",lv=\"\",device_id=\"\"");
     EXPECT_TRUE(names.has_labels("", ""));
   }
@@ -83,8 +77,7 @@ TEST(VolumeNamesStore, NamesStayWhereTheyAreAndCopyAcrossStores) {
       lv += "\"q";
     }
     std::string dm_name = "vg0-" + lv;
-    const VolumeNames* names =
-        store.add(dm_name, "LVM-vgid-" + std::to_string(i), "vg0-pool-tpool", std::to_string(i));
+    const VolumeNames* names = store.add(dm_name, true, "vg0-pool-tpool", std::to_string(i));
     made.push_back({names, dm_name, std::string(names->label_text())});
   }
   EXPECT_GT(store.held_bytes(), size_t{10} * 70000);
@@ -96,13 +89,12 @@ TEST(VolumeNamesStore, NamesStayWhereTheyAreAndCopyAcrossStores) {
     EXPECT_EQ(m.names->dm_name(), m.dm_name) << i;
     EXPECT_EQ(m.names->vg(), "vg0") << i;
     EXPECT_EQ(m.names->lv(), std::string_view(m.dm_name).substr(4)) << i;
-    EXPECT_EQ(m.names->uuid(), "LVM-vgid-" + std::to_string(i)) << i;
     EXPECT_TRUE(m.names->has_labels("vg0-pool-tpool", std::to_string(i))) << i;
     const VolumeNames* copy = copies.add_copy(*m.names);
     EXPECT_NE(copy, m.names);
     EXPECT_EQ(copy->label_text(), m.label_text) << i;
     EXPECT_EQ(copy->dm_name(), m.dm_name) << i;
-    EXPECT_EQ(copy->uuid(), m.names->uuid()) << i;
+    EXPECT_EQ(copy->lv(), m.names->lv()) << i;
   }
   EXPECT_EQ(copies.used_bytes(), store.used_bytes());
 }
@@ -114,8 +106,8 @@ TEST(VolumeNamesStore, CountsWhatIsNoLongerUsed) {
   std::vector<const VolumeNames*> names;
   names.reserve(2000);
   for (int i = 0; i < 2000; ++i) {
-    names.push_back(store.add("vg0-volume-" + std::to_string(i), "LVM-id", "vg0-pool-tpool",
-                              std::to_string(i)));
+    names.push_back(
+        store.add("vg0-volume-" + std::to_string(i), true, "vg0-pool-tpool", std::to_string(i)));
   }
   const size_t used = store.used_bytes();
   EXPECT_FALSE(store.mostly_unused());

@@ -372,7 +372,6 @@ TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
   const ThinVolume& volume = volume_of(*second, 40);
   EXPECT_EQ(volume.volume_names, volume_of(*first, 40).volume_names);
   EXPECT_EQ(volume.names().dm_name(), odd);
-  EXPECT_EQ(volume.names().uuid(), "LVM-vgid-odd");
   EXPECT_EQ(volume.names().vg(), "vg0");
   EXPECT_EQ(volume.names().lv(), "a\"b\\c\nd");
   EXPECT_EQ(volume.names().label_text(),
@@ -387,20 +386,20 @@ TEST(Inventory, AVolumeWhoseNameNeedsEscapingIsKeptLikeAnyOther) {
   ASSERT_EQ((*third)->volumes.size(), 3u);
   EXPECT_EQ(volume_of(*third, 10).volume_names, volume_of(*first, 10).volume_names);
   EXPECT_EQ(volume_of(*third, 40).volume_names, volume_of(*first, 40).volume_names);
-  EXPECT_EQ(volume_of(*third, 41).names().uuid(), "LVM-vgid-other");
+  EXPECT_EQ(volume_of(*third, 41).names().lv(), "other");
 
-  // Recreated under its name and number with another uuid: new labels, the new uuid.
+  // Recreated under its name and number with another uuid, not LVM's: new labels, no VG or LV.
   fake.remove_device(odd);
-  fake.add_device(odd, {254, 40}, "LVM-vgid-odd-again", "0 8 thin 254:2 9", "0 8 thin 0 -");
+  fake.add_device(odd, {254, 40}, "CRYPT-odd", "0 8 thin 254:2 9", "0 8 thin 0 -");
   auto fourth = reader.read();
   ASSERT_TRUE(fourth.ok());
   ASSERT_EQ((*fourth)->volumes.size(), 3u);
   EXPECT_NE(volume_of(*fourth, 40).volume_names, volume_of(*first, 40).volume_names);
-  EXPECT_EQ(volume_of(*fourth, 40).names().uuid(), "LVM-vgid-odd-again");
   EXPECT_EQ(volume_of(*fourth, 40).names().dm_name(), odd);
+  EXPECT_EQ(volume_of(*fourth, 40).names().vg(), "");
   EXPECT_EQ(volume_of(*fourth, 41).volume_names, volume_of(*third, 41).volume_names);
   // What the earlier reads hold still says what it said.
-  EXPECT_EQ(volume_of(*first, 40).names().uuid(), "LVM-vgid-odd");
+  EXPECT_EQ(volume_of(*first, 40).names().lv(), "a\"b\\c\nd");
 }
 
 // Every volume's labels made again (its pool renamed, again and again) leave the old ones unused
@@ -433,7 +432,7 @@ TEST(Inventory, NamesMadeAgainDoNotPileUpAndOldInventoriesKeepTheirs) {
       ASSERT_NE(labels.find(",pool=\"" + pool_names[i] + "\","), std::string_view::npos)
           << i << ": " << labels;
       ASSERT_EQ(labels.substr(0, 13), "volume=\"vg0-t") << labels;
-      ASSERT_EQ(volume.names().uuid().substr(0, 10), "LVM-vgid-t");
+      ASSERT_EQ(volume.names().vg(), "vg0");
     }
   }
 }
