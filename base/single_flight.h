@@ -28,10 +28,11 @@ namespace thinpool {
 using Clock = std::chrono::steady_clock;
 
 // Threads for blocking calls: an idle one runs the next task; when none is idle a new one starts
-// (a blocked call keeps its thread). At most `max_idle` threads wait for work.
+// (a blocked call keeps its thread). `max_idle` threads wait for work for as long as it takes;
+// more than that wait for `linger` and then end.
 class BlockingCallPool {
  public:
-  explicit BlockingCallPool(size_t max_idle = 2);
+  explicit BlockingCallPool(size_t max_idle = 2, Clock::duration linger = std::chrono::seconds(2));
   // Threads still blocked in a call are detached: they finish on their own and touch only state
   // their task shares.
   ~BlockingCallPool();
@@ -39,6 +40,11 @@ class BlockingCallPool {
   BlockingCallPool& operator=(const BlockingCallPool&) = delete;
 
   void post(std::function<void()> task);
+
+  // Called by a task once nothing it still does can block (it is publishing its result): its
+  // thread counts as one that takes the next task, so a task posted meanwhile starts no thread
+  // while this one waits for the CPU (a woken caller often runs first). No effect elsewhere.
+  static void returning();
 
   // Threads alive: running a task or idle.
   size_t threads() const;
@@ -200,6 +206,7 @@ class SingleFlight {
     } catch (...) {
       value.reset();
     }
+    BlockingCallPool::returning();
     {
       std::lock_guard lock(state.mutex);
       flight.value = std::move(value);

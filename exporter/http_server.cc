@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -62,6 +63,7 @@ void WorkerPool::post(std::function<void()> task) {
 }
 
 void WorkerPool::run() {
+  pthread_setname_np(pthread_self(), "thinpool-http");
   std::unique_lock lock(mutex_);
   while (true) {
     ++idle_;
@@ -344,6 +346,7 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(const HttpConfig& config
     accept_next(*state, acceptor);
   }
   state->event_thread = std::thread([raw = state.get()] {
+    pthread_setname_np(pthread_self(), "thinpool-events");
     auto guard = boost::asio::make_work_guard(raw->io);
     raw->io.run();
   });

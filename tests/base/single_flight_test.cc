@@ -177,5 +177,85 @@ TEST(SingleFlight, ACallThatThrowsEndsWithoutAValue) {
   EXPECT_FALSE(flights.is_outstanding("k"));
 }
 
+// Polls `done` every 5 ms for at most 5 s.
+template <typename Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 1000 && !done(); ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  return done();
+}
+
+TEST(BlockingCallPool, ATaskThatIsReturningHandsItsThreadToTheNextTask) {
+  auto pool = std::make_shared<BlockingCallPool>();
+  Gate preempted;  // the returning task held up after it said so, as by a CPU that runs others
+  std::promise<std::thread::id> first_thread;
+  pool->post([&] {
+    first_thread.set_value(std::this_thread::get_id());
+    BlockingCallPool::returning();
+    preempted.wait();
+  });
+  const std::thread::id first = first_thread.get_future().get();
+  ASSERT_TRUE(eventually([&] { return pool->busy() == 0; }));
+  std::promise<std::thread::id> second_thread;
+  pool->post([&] { second_thread.set_value(std::this_thread::get_id()); });
+  EXPECT_EQ(pool->threads(), 1u);  // no thread started for it
+  preempted.open();
+  auto second = second_thread.get_future();
+  ASSERT_EQ(second.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(second.get(), first);
+  EXPECT_EQ(pool->threads(), 1u);
+}
+
+TEST(BlockingCallPool, ReturningOutsideAPoolsThreadDoesNothing) {
+  auto pool = std::make_shared<BlockingCallPool>();
+  BlockingCallPool::returning();
+  Gate gate;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 3; ++i) {
+    pool->post([&] {
+      ++started;
+      gate.wait();
+    });
+  }
+  EXPECT_TRUE(
+      eventually([&] { return started.load() == 3; }));  // three threads: none was held back
+  EXPECT_EQ(pool->busy(), 3u);
+  gate.open();
+  EXPECT_TRUE(eventually([&] { return pool->busy() == 0; }));
+}
+
+// `tasks` calls that block at once, released together; returns once all of them returned.
+void run_blocked_together(BlockingCallPool& pool, int tasks) {
+  Gate gate;
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
+  for (int i = 0; i < tasks; ++i) {
+    pool.post([&] {
+      ++started;
+      gate.wait();
+      ++finished;
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return started.load() == tasks; }));
+  gate.open();
+  ASSERT_TRUE(eventually([&] { return finished.load() == tasks && pool.busy() == 0; }));
+}
+
+TEST(BlockingCallPool, ThreadsBeyondTheKeptOnesServeTheNextBurstThenLeave) {
+  // A linger far longer than the test: the second burst finds the first one's threads.
+  auto lingering = std::make_shared<BlockingCallPool>(1, 60s);
+  run_blocked_together(*lingering, 6);
+  EXPECT_EQ(lingering->threads(), 6u);
+  run_blocked_together(*lingering, 6);
+  EXPECT_EQ(lingering->threads(), 6u);  // no thread more
+
+  // A short one: all but the kept thread leave.
+  auto brief = std::make_shared<BlockingCallPool>(1, 20ms);
+  run_blocked_together(*brief, 6);
+  EXPECT_TRUE(eventually([&] { return brief->threads() == 1; }));
+  EXPECT_EQ(brief->threads(), 1u);
+}
+
 }  // namespace
 }  // namespace thinpool

@@ -79,6 +79,7 @@ while [ "$(cut -d. -f1 /proc/uptime)" -lt $((start + SOAK_SECONDS)) ]; do
 	fi
 done
 host scrape_loop_stop soak
+sleep 4 # device-read threads beyond the two kept leave 2 s after their last read: the last samples count the rest
 touch /tmp/stop-sampling
 wait "$SAMPLER" || true
 echo "rounds=$round created=$created snapshots=$snapshots fills=$fills stalls=$stalls seconds=$(( $(cut -d. -f1 /proc/uptime) - start ))" >"$RESULTS/soak-summary"
