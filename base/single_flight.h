@@ -116,7 +116,7 @@ class SingleFlight {
     handle.flight_ = begin(key);
     handle.started_ = handle.flight_->started;
     pool_->post([state = state_, flight = handle.flight_, key, call = std::move(call)] {
-      finish(*state, *flight, key, call);
+      finish(*state, *flight, key, call, /*on_pool_thread=*/true);
     });
     return handle;
   }
@@ -156,7 +156,7 @@ class SingleFlight {
     }
     std::shared_ptr<Flight> flight = begin(key);
     lock.unlock();
-    finish(*state_, *flight, key, call);
+    finish(*state_, *flight, key, call, /*on_pool_thread=*/false);
     return {Outcome::kDone, flight->value, flight->started};
   }
 
@@ -197,16 +197,19 @@ class SingleFlight {
     return flight;
   }
 
-  // Runs the call and publishes its value (none when it threw).
+  // Runs the call and publishes its value (none when it threw); a pool's thread is handed back
+  // to the pool first (BlockingCallPool::returning).
   static void finish(State& state, Flight& flight, const std::string& key,
-                     const std::function<T()>& call) {
+                     const std::function<T()>& call, bool on_pool_thread) {
     std::shared_ptr<const T> value;
     try {
       value = std::make_shared<const T>(call());
     } catch (...) {
       value.reset();
     }
-    BlockingCallPool::returning();
+    if (on_pool_thread) {
+      BlockingCallPool::returning();
+    }
     {
       std::lock_guard lock(state.mutex);
       flight.value = std::move(value);
