@@ -84,6 +84,17 @@ def check(c):
            f"{threads[0] if threads else '?'} at the start, max {max(threads or [0])}")
     c.true("descriptors stay bounded (at most 10 more than at the start)", fds and max(fds) <= fds[0] + 10,
            f"{fds[0] if fds else '?'} at the start, max {max(fds or [0])}")
+    # A read that waits on a device keeps a device-read thread of its own, in D state; no other thread waits there
+    # (a thread seen in D once may be taking a kernel lock for a moment: only one in D in every sample counts).
+    rows = [line.split() for line in (c.run / "results" / "threads-while-stuck").read_text().splitlines()]
+    samples = sorted({sample for sample, *_ in rows})
+    calls_waiting = [sum(1 for s, _, name, state in rows if s == sample and name == "thinpool-call" and state == "D")
+                     for sample in samples]
+    c.true("while stuck: the PV read and the pool's status each wait in a thinpool-call thread (D state)",
+           len(samples) == 3 and min(calls_waiting) >= 2, f"per sample {calls_waiting}: {rows}")
+    waiting_always = {(tid, name) for _, tid, name, state in rows if state == "D" and name != "thinpool-call"
+                      and all((s, tid, name, "D") in {tuple(r) for r in rows} for s in samples)}
+    c.eq("while stuck: other threads waiting in D state in every sample", sorted(waiting_always), [])
     log = (c.run / "results" / "exporter.log").read_text()
     # Each condition is logged at warn once when it begins (debug while it lasts) and once when it ends.
     warnings = [line for line in log.splitlines() if "level=warn" in line or "level=info" in line]

@@ -45,6 +45,14 @@ host scrape_loop_count episode
 echo "$HOST_REPLY" >"$RESULTS/scrapes-at-suspend"
 commit_behind_stuck_pv /dev/vgstuck/t1 vgstuck-pool-tpool 8
 sleep 25
+# What the runbook's `ps -L` shows, three times half a second apart: each of the exporter's threads, its name and
+# state (D: waiting in the kernel).
+for sample in 1 2 3; do
+	for task in /proc/"$EXPORTER_PID"/task/*; do
+		echo "$sample ${task##*/} $(cat "$task/comm") $(sed 's/.*) //' "$task/stat" | cut -d' ' -f1)"
+	done
+	sleep 0.5
+done >"$RESULTS/threads-while-stuck"
 host scrape_loop_count episode
 echo "$HOST_REPLY" >"$RESULTS/scrapes-before-resume"
 say "vgstuck's PV answers again"
