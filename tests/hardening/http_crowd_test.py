@@ -40,11 +40,12 @@ PER_IP = 32  # --web.max-connections-per-ip where bad requests are sent
 CROWD = {"idle": 2000, "slow": 500, "no-read": 100, "half-tls": 50}
 CROWD_SECONDS = 10
 SCRAPE_BOUND = 1.0  # seconds
-# Main and the event thread (2), and a thread per read that can be in flight at once (any number of concurrent
-# scrapes share it): the status of each of the fixture's 3 pools, the metadata on each of its 2 volume groups' PVs,
-# the label scan's one read at a time (6). A thread whose read returned takes the next read: none is started while
-# the CPU keeps it waiting.
-THREAD_SLACK = 8
+# Main and the event thread, and a thread per read that can be in flight at once (any number of concurrent scrapes
+# share it): the status of each of the fixture's 3 pools, the metadata on each of its 2 volume groups' PVs, the label
+# scan's one read at a time. A thread whose read returned takes the next read: none is started while the CPU keeps it
+# waiting.
+FIXTURE_POOLS, FIXTURE_VGS = 3, 2
+THREAD_SLACK = 2 + FIXTURE_POOLS + FIXTURE_VGS + 1
 MAX_CONNECTIONS = 1024  # the default --web.max-connections
 
 
