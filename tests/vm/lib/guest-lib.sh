@@ -169,6 +169,21 @@ scratch_grow() {
 	SCRATCH_NEXT=$((SCRATCH_NEXT + add))
 }
 
+# load_module NAME...: loads modules the image keeps for the scenarios that need them (build-image's `ondemand`),
+# each after what it needs; one already loaded, or one init tried at boot (crc32c-intel fails under TCG, where
+# crc32c_generic stands in for it), is skipped. Fails when one cannot be loaded.
+load_module() {
+	local m ko
+	for m in "$@"; do
+		[ -f "/lib/modules/$m.deps" ] || { echo "load_module: $m is not in the image"; return 1; }
+		while read -r ko; do
+			grep -qx "$ko" /lib/modules/load-order && continue
+			grep -q "^$(echo "${ko%.ko}" | tr - _) " /proc/modules && continue
+			insmod "/lib/modules/$ko" || { echo "load_module: insmod $ko failed"; return 1; }
+		done <"/lib/modules/$m.deps"
+	done
+}
+
 # fds PID: how many descriptors PID has open (a glob: ls would stat entries that close meanwhile).
 fds() { set -- "/proc/$1/fd/"*; echo $#; }
 
