@@ -1,12 +1,15 @@
 // What one parse of a VG's metadata text costs in memory, one size per process (peak resident
 // memory is per process): the text lvm_bench.cc parses, with N thin LVs (lvm_vg_text.h).
 //
-//   thinpool_lvm_parse_memory 10000
+//   thinpool_lvm_parse_memory 10000 [--cinder-names]
 //
 // prints the resident memory before the parse (the text generated, the peak reset through
 // /proc/self/clear_refs), the peak during it (VmHWM), what stays resident while the parsed VG
 // is held, what malloc_trim(0) gives back and how long it takes, and the heap bytes the VG holds
-// (mallinfo2). Everything in KiB but the times.
+// (mallinfo2). Then what the lvm collector keeps of the VG between scrapes once its LVs are let
+// go (LvmSeriesCache's entry: the pools' summaries and the per-LV series), its heap bytes and the
+// time to make it. Everything in KiB but the times. --cinder-names: the LVs named as OpenStack
+// Cinder names them (43 bytes, as in the VM benchmark) instead of "volume-00000042".
 #include <fmt/format.h>
 #include <malloc.h>
 
@@ -16,8 +19,10 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/lvm_vg_text.h"
+#include "collectors/lvm_series.h"
 #include "lvm/vg_model.h"
 
 namespace {
@@ -49,7 +54,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) {
   const int volumes = argc > 1 ? std::atoi(argv[1]) : 10000;
-  const std::string text = thinpool::bench::vg_text(volumes);
+  const bool cinder_names = argc > 2 && std::string(argv[2]) == "--cinder-names";
+  const std::string text = thinpool::bench::vg_text(volumes, cinder_names);
   malloc_trim(0);
   if (!reset_peak()) {
     std::fputs("cannot reset VmHWM through /proc/self/clear_refs\n", stderr);
@@ -78,5 +84,20 @@ int main(int argc, char** argv) {
       volumes, text.size() / 1024, before_kib, peak_kib, peak_kib - before_kib, held_kib,
       held_kib - before_kib, trimmed_kib, trimmed_kib - before_kib, heap_held / 1024,
       parse_seconds * 1000, trim_seconds * 1000);
+
+  // What the lvm collector keeps between scrapes: the cache's entry, made from the VG, which is
+  // then let go.
+  thinpool::LoadedVolumeGroups groups;
+  thinpool::lvm::LoadedVolumeGroup loaded;
+  loaded.vg = std::make_shared<const thinpool::lvm::VolumeGroup>(std::move(**vg));
+  vg.reset();
+  groups.emplace("vgbench", std::move(loaded));
+  const size_t heap_with_vg = mallinfo2().uordblks;
+  thinpool::LvmSeriesCache cache;
+  const auto series_start = std::chrono::steady_clock::now();
+  std::vector<thinpool::LvmSeriesCache::Entry> entries = cache.entries(groups, true);
+  const double series_seconds = seconds_since(series_start);
+  const size_t heap_series = mallinfo2().uordblks - heap_with_vg;
+  fmt::print("series_heap_kib {} series_ms {:.1f}\n", heap_series / 1024, series_seconds * 1000);
   return 0;
 }

@@ -21,9 +21,16 @@ inline std::string linear_lv(const std::string& name, uint64_t first, uint64_t e
       name, first, extents, first);
 }
 
+// The name of thin LV `i`: "volume-00000042", or with `cinder_names` as OpenStack Cinder names
+// them (and the VM benchmark, tests/vm/lib/bench-pool.sh): "volume-0000002a-1111-4222-8333-...".
+inline std::string volume_name(int i, bool cinder_names) {
+  return cinder_names ? fmt::format("volume-{:08x}-1111-4222-8333-{:012x}", i, i)
+                      : fmt::format("volume-{:08d}", i);
+}
+
 // One VG: pv0, a pool (pool_tmeta, pool_tdata) and `volumes` thin LVs of 1 GiB, every tenth a
 // thin snapshot of the one before.
-inline std::string vg_text(int volumes) {
+inline std::string vg_text(int volumes, bool cinder_names = false) {
   std::string text =
       "contents = \"Text Format Volume Group\"\nversion = 1\n\n"
       "description = \"\"\n\ncreation_host = \"host\"\ncreation_time = 1764000000\n\n"
@@ -47,14 +54,15 @@ inline std::string vg_text(int volumes) {
   for (int i = 0; i < volumes; ++i) {
     const bool snapshot = i % 10 == 9;
     text += fmt::format(
-        "\t\tvolume-{:08d} {{\n\t\t\tid = \"{:0>6}-1111-1111-1111-1111-1111-111111\"\n"
+        "\t\t{} {{\n\t\t\tid = \"{:0>6}-1111-1111-1111-1111-1111-111111\"\n"
         "\t\t\tstatus = [\"READ\", \"WRITE\", \"VISIBLE\"{}]\n\t\t\tflags = []\n"
         "\t\t\tcreation_time = {}\n\t\t\tcreation_host = \"host\"\n"
         "\t\t\tsegment_count = 1\n\n\t\t\tsegment1 {{\n\t\t\t\tstart_extent = 0\n"
         "\t\t\t\textent_count = 256\n\n\t\t\t\ttype = \"thin\"\n\t\t\t\tthin_pool = \"pool\"\n"
         "\t\t\t\ttransaction_id = {}\n\t\t\t\tdevice_id = {}\n{}\t\t\t}}\n\t\t}}\n",
-        i, i, snapshot ? ", \"ACTIVATION_SKIP\"" : "", 1764000000 + i, i, i + 1,
-        snapshot ? fmt::format("\t\t\t\torigin = \"volume-{:08d}\"\n", i - 1) : "");
+        volume_name(i, cinder_names), i, snapshot ? ", \"ACTIVATION_SKIP\"" : "", 1764000000 + i, i,
+        i + 1,
+        snapshot ? fmt::format("\t\t\t\torigin = \"{}\"\n", volume_name(i - 1, cinder_names)) : "");
   }
   text += linear_lv("pool_tmeta", 0, 256);
   text += linear_lv("pool_tdata", 256, 25600);

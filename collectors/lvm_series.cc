@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "collectors/lvm_volume_series.h"
 #include "exposition/metric_writer.h"
 
 namespace thinpool {
@@ -77,17 +78,6 @@ constexpr Family kMissingPvs{
     "PVs the volume group's metadata lists that are flagged MISSING or that no scanned device "
     "holds (as vgs -o vg_missing_pv_count counts them); LVs with extents on them do not activate.",
     MetricType::Gauge, kVgLabel};
-constexpr std::string_view kVolumeLabels[] = {"pool", "vg", "lv"};
-constexpr std::string_view kVolumeInfoLabels[] = {"pool", "vg", "lv", "origin"};
-constexpr Family kVolumeCreation{
-    "thinpool_lvm_volume_creation_timestamp_seconds",
-    "When the thin LV was created (LVM's metadata), active or not; pool is the pool LV's name.",
-    MetricType::Gauge, kVolumeLabels};
-constexpr Family kVolumeInfo{
-    "thinpool_lvm_volume_info",
-    "Constant 1 per thin LV in LVM's metadata, active or not; pool is the pool LV's name, origin "
-    "the LV (or external origin) a thin snapshot was taken of, empty for other volumes.",
-    MetricType::Gauge, kVolumeInfoLabels};
 constexpr Family kAutoextendThreshold{
     "thinpool_lvm_autoextend_threshold_ratio",
     "Usage (data or metadata) above which lvm2 extends the pool when dmeventd monitors it: "
@@ -134,13 +124,12 @@ struct LvmSeriesCache::VolumeGroupSeries : lvm::VolumeGroupDigest {
   // The VG it was made from: its identity, without keeping its LVs in memory once the metadata
   // cache let go of it (an expired one matches no VG).
   std::weak_ptr<const lvm::VolumeGroup> vg;
-  bool volume_series = false;  // whether `created` and `info` were rendered
+  bool volume_series = false;  // whether `volumes` was made
   uint64_t seqno = 0;
   uint64_t size_bytes = 0;
   uint64_t free_bytes = 0;
   std::vector<lvm::ThinPoolSummary> pools;
-  RenderedSamples created{kVolumeCreation};
-  RenderedSamples info{kVolumeInfo};
+  LvmVolumeSeries volumes;  // the per-LV series (empty unless volume_series)
 
   bool made_from(const std::shared_ptr<const lvm::VolumeGroup>& group) const {
     return vg.lock() == group;  // two live objects never share an address
@@ -166,16 +155,12 @@ LvmSeriesCache::Entry make_entry(const std::string& name,
   entry->pools = lvm::thin_pools(*group);
   if (volume_series) {
     for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*group)) {
-      if (volume.lv->creation_time != 0) {
-        entry->created.add({volume.thin->thin_pool, name, volume.lv->name},
-                           static_cast<double>(volume.lv->creation_time));
-      }
       const std::string_view origin =
           volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
-      entry->info.add({volume.thin->thin_pool, name, volume.lv->name, origin}, 1);
+      entry->volumes.add(name, volume.thin->thin_pool, volume.lv->name, origin,
+                         volume.lv->creation_time);
     }
-    entry->created.shrink_to_fit();  // kept until LVM commits again: 1.9 MB at 10,000 LVs
-    entry->info.shrink_to_fit();
+    entry->volumes.shrink_to_fit();  // kept until LVM commits again
   }
   return entry;
 }
@@ -269,16 +254,15 @@ void write_autoextend_series(
   }
 }
 
-// The per-LV series of every thin LV of every VG that was read, from the text rendered once per
-// VG.
+// The per-LV series of every thin LV of every VG that was read, from what was kept once per VG.
 void write_volume_series(const std::vector<LvmSeriesCache::Entry>& entries, MetricWriter& out) {
-  FamilySamples created = out.family(kVolumeCreation);
+  FamilySamples created = out.family(kLvmVolumeCreation);
   for (const LvmSeriesCache::Entry& entry : entries) {
-    created.add_rendered(entry->created);
+    entry->volumes.write_creation(created);
   }
-  FamilySamples info = out.family(kVolumeInfo);
+  FamilySamples info = out.family(kLvmVolumeInfo);
   for (const LvmSeriesCache::Entry& entry : entries) {
-    info.add_rendered(entry->info);
+    entry->volumes.write_info(info);
   }
 }
 

@@ -59,10 +59,11 @@ struct LvmSeriesOptions {
 
 // What the series of each loaded VG need that stays the same while LVM commits nothing: its size
 // and free space, its pools' summaries (each a pass over every LV: 0.15 ms per scrape at 10,000
-// LVs) and the text of its per-LV series (1.8 ms). Made once per parsed VG and kept until the VG
-// loaded under that name is another object: the metadata cache hands out the same VolumeGroup
-// while LVM commits nothing and a new one for every new version, so nothing here outlives the
-// metadata it was made from. An entry the metadata cache keeps as the VG's digest
+// LVs) and what its per-LV series need (each LV's escaped name, origin and creation time: 0.7 MB
+// and 1.8 ms to make at 10,000 LVs with Cinder's names; LvmVolumeSeries). Made once per parsed VG
+// and kept until the VG loaded under that name is another object: the metadata cache hands out the
+// same VolumeGroup while LVM commits nothing and a new one for every new version, so nothing here
+// outlives the metadata it was made from. An entry the metadata cache keeps as the VG's digest
 // (VolumeGroupCache::keep_digest, in place of its LVs) is taken from there and not kept here. The
 // per-LV lines depend on nothing else (their pool label is the pool LV's name, not the kernel's dm
 // name); what depends on the kernel's pools is written per scrape. Thread-safe; concurrent scrapes
@@ -72,7 +73,7 @@ class LvmSeriesCache {
   struct VolumeGroupSeries;  // what one VG's series need (lvm_series.cc)
   using Entry = std::shared_ptr<const VolumeGroupSeries>;
 
-  // Per VG of `groups` that was read, in the map's order, its entry (with the per-LV text when
+  // Per VG of `groups` that was read, in the map's order, its entry (with the per-LV series when
   // `volume_series`): its digest when it has one made so, else the one kept here or made now;
   // entries of VGs not in `groups` are dropped.
   std::vector<Entry> entries(const LoadedVolumeGroups& groups, bool volume_series);
@@ -90,7 +91,7 @@ class LvmSeriesCache {
 // place of its LVs, and gives `groups` the VG without them, so that once the series are made
 // neither the cache nor the scrape holds the LVs (4.5 MB at 10,000 thin LVs). `entries`: what
 // LvmSeriesCache::entries(groups, ...) returned, with the one `volume_series` every scrape of
-// `cache` uses (an entry made without the per-LV text cannot stand for one made with it).
+// `cache` uses (an entry made without the per-LV series cannot stand for one made with it).
 void keep_as_digests(LoadedVolumeGroups& groups, const std::vector<LvmSeriesCache::Entry>& entries,
                      lvm::VolumeGroupCache& cache);
 
@@ -102,7 +103,7 @@ void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inv
 
 // The same with the cache's entries for `groups` taken earlier (cache.entries(groups,
 // options.volume_series)): the collector takes them in the scrape's first phase, so that the
-// per-LV text of a VG LVM just committed is made before the body grows.
+// per-LV series of a VG LVM just committed are made before the body grows.
 void write_lvm_series(const LoadedVolumeGroups& groups, const ThinInventory& inventory,
                       const std::vector<StuckRead>& stuck, const LvmSeriesOptions& options,
                       const std::vector<LvmSeriesCache::Entry>& entries, MetricWriter& out);

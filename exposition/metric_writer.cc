@@ -212,23 +212,6 @@ void FamilySamples::add_label_text(std::initializer_list<std::string_view> piece
   out.append(tail.data(), at);
 }
 
-void FamilySamples::add_rendered(const RenderedSamples& samples) {
-  if (samples.family().name != family_->name) {
-    throw std::logic_error(fmt::format("samples rendered for family {} written to family {}",
-                                       samples.family().name, family_->name));
-  }
-  if (samples.text().empty()) {
-    return;
-  }
-  begin_samples();
-  writer_->out_.append(samples.text());
-}
-
-void RenderedSamples::add(std::span<const std::string_view> label_values, double value) {
-  check_label_count(*family_, label_values);
-  append_sample_line(*family_, label_values, value, text_);
-}
-
 void append_label_value(std::string_view value, std::string& out) {
   if (value.empty()) {
     return;

@@ -35,7 +35,6 @@ struct Family {
 };
 
 class MetricWriter;
-class RenderedSamples;
 
 // The samples of one family, open from MetricWriter::family() until the next family starts.
 class FamilySamples {
@@ -49,13 +48,10 @@ class FamilySamples {
   // A sample whose label text the caller keeps ready: `pieces` joined make
   // `name1="value1",name2="value2"` for the family's label names, values already escaped
   // (append_label_value). For label text that costs more to make than to keep: the thin volume
-  // collector's, made once per device (thin/device_names.h). The value is a count (bytes),
+  // collector's, made once per device (thin/device_names.h), and the lvm collector's per-LV
+  // series, kept per VG (collectors/lvm_volume_series.h). The value is a count (bytes, seconds),
   // written as append_sample_value writes it.
   void add_label_text(std::initializer_list<std::string_view> pieces, uint64_t value);
-
-  // The samples `samples` holds, rendered earlier for this family (throws std::logic_error for
-  // another family's); nothing, not even HELP and TYPE, when it holds none.
-  void add_rendered(const RenderedSamples& samples);
 
  private:
   friend class MetricWriter;
@@ -68,31 +64,6 @@ class FamilySamples {
   MetricWriter* writer_;
   const Family* family_;
   uint32_t generation_;
-};
-
-// Samples of one family rendered ahead of the scrapes that write them, each line as
-// FamilySamples::add writes it: for series that stay the same while their source does and cost more
-// to format than to keep (the lvm collector's per-LV series, rendered once per parsed VG). A scrape
-// appends them all with FamilySamples::add_rendered.
-class RenderedSamples {
- public:
-  explicit RenderedSamples(const Family& family) : family_(&family) {}
-
-  void add(std::span<const std::string_view> label_values, double value);
-  void add(std::initializer_list<std::string_view> label_values, double value) {
-    add(std::span(label_values.begin(), label_values.size()), value);
-  }
-
-  // Once every sample is added: the text keeps no spare capacity while it is kept.
-  void shrink_to_fit() { text_.shrink_to_fit(); }
-
-  const Family& family() const { return *family_; }
-  // The sample lines, each ending in '\n'.
-  std::string_view text() const { return text_; }
-
- private:
-  const Family* family_;
-  std::string text_;
 };
 
 // Appends the exposition of one scrape to `out`. A family's HELP and TYPE lines go out with its

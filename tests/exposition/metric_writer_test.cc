@@ -1,6 +1,6 @@
 // MetricWriter against prometheus::TextSerializer, the reference it must match byte for byte:
 // every byte in label values and HELP text, edge and random sample values, every type it writes,
-// label text kept ready, samples rendered ahead, families without samples; and the rules it
+// label text kept ready, families without samples; and the rules it
 // enforces.
 #include "exposition/metric_writer.h"
 
@@ -229,39 +229,6 @@ TEST(MetricWriterTest, LabelTextCountsAreWrittenAsTheirDoubles) {
   }
   ASSERT_EQ(text.size(), reference.size());
   EXPECT_TRUE(text == reference);
-}
-
-TEST(MetricWriterTest, RenderedSamplesAreWrittenAsAddWouldWriteThem) {
-  constexpr Family family{"test_value", "Values.", MetricType::Gauge, kTwoLabels};
-  constexpr Family other{"other_value", "Other.", MetricType::Gauge, kTwoLabels};
-  RenderedSamples rendered(family);
-  rendered.add({"a\"b", "x\n"}, 7);
-  rendered.add({"", "latin\xe9"}, 0.25);
-  EXPECT_THROW(rendered.add({"only one value"}, 1), std::logic_error);
-  rendered.shrink_to_fit();
-  std::string reference;
-  MetricWriter reference_writer(reference);
-  FamilySamples reference_samples = reference_writer.family(family);
-  reference_samples.add({"a\"b", "x\n"}, 7);
-  reference_samples.add({"", "latin\xe9"}, 0.25);
-  reference_samples.add({"c", "d"}, 1);
-  // The lines go out after the family's HELP and TYPE, beside samples added one by one, and may
-  // be written by any number of scrapes.
-  for (int scrape = 0; scrape < 2; ++scrape) {
-    std::string text;
-    MetricWriter writer(text);
-    FamilySamples samples = writer.family(family);
-    samples.add_rendered(rendered);
-    samples.add({"c", "d"}, 1);
-    EXPECT_EQ(text, reference) << scrape;
-  }
-  // None rendered: no trace, as for a family without samples. Another family's: refused.
-  std::string text;
-  MetricWriter writer(text);
-  writer.family(family).add_rendered(RenderedSamples(family));
-  EXPECT_EQ(text, "");
-  EXPECT_THROW(writer.family(other).add_rendered(rendered), std::logic_error);
-  EXPECT_EQ(text, "");
 }
 
 TEST(MetricWriterTest, RefusesWhatWouldMakeTheExpositionInvalid) {
