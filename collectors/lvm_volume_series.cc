@@ -12,17 +12,7 @@ namespace {
 constexpr std::string_view kVolumeLabels[] = {"pool", "vg", "lv"};
 constexpr std::string_view kVolumeInfoLabels[] = {"pool", "vg", "lv", "origin"};
 
-// `value` escaped as a label value, checked to fit the 16-bit size a volume keeps.
-uint16_t append_escaped(std::string_view value, std::string& out) {
-  const size_t before = out.size();
-  append_label_value(value, out);
-  const size_t size = out.size() - before;
-  if (size > std::numeric_limits<uint16_t>::max()) {
-    out.resize(before);
-    throw std::length_error(fmt::format("LV name of {} bytes", value.size()));
-  }
-  return static_cast<uint16_t>(size);
-}
+constexpr size_t kMaxVolumeText = std::numeric_limits<uint16_t>::max();
 
 }  // namespace
 
@@ -55,13 +45,22 @@ void LvmVolumeSeries::add(std::string_view vg, std::string_view pool, std::strin
       pool_names_.emplace_back(pool);
     }
   }
-  if (names_.size() > std::numeric_limits<uint32_t>::max() - 2 * 65536) {
+  if (names_.size() > std::numeric_limits<uint32_t>::max() - kMaxVolumeText) {
     throw std::length_error("the LV names of one VG exceed 4 GiB");
   }
-  Volume volume{creation_time, static_cast<uint32_t>(names_.size()), pool_index, 0, 0};
-  volume.lv_size = append_escaped(lv, names_);
-  volume.origin_size = append_escaped(origin, names_);
-  volumes_.push_back(volume);
+  const size_t at = names_.size();
+  append_label_value(lv, names_);
+  const size_t lv_size = names_.size() - at;
+  names_.append("\",origin=\"");
+  append_label_value(origin, names_);
+  names_.push_back('"');
+  if (names_.size() - at > kMaxVolumeText) {
+    names_.resize(at);
+    throw std::length_error(
+        fmt::format("LV name of {} bytes, origin of {}", lv.size(), origin.size()));
+  }
+  volumes_.push_back({creation_time, static_cast<uint32_t>(at), pool_index,
+                      static_cast<uint16_t>(lv_size), static_cast<uint16_t>(names_.size() - at)});
 }
 
 void LvmVolumeSeries::shrink_to_fit() {
@@ -72,15 +71,15 @@ void LvmVolumeSeries::shrink_to_fit() {
 void LvmVolumeSeries::write_creation(FamilySamples& samples) const {
   for (const Volume& volume : volumes_) {
     if (volume.creation_time != 0) {
-      samples.add_label_text({pool_labels_[volume.pool], lv(volume), "\""}, volume.creation_time);
+      samples.add_label_text({pool_labels_[volume.pool], creation_labels(volume)},
+                             volume.creation_time);
     }
   }
 }
 
 void LvmVolumeSeries::write_info(FamilySamples& samples) const {
   for (const Volume& volume : volumes_) {
-    samples.add_label_text(
-        {pool_labels_[volume.pool], lv(volume), "\",origin=\"", origin(volume), "\""}, 1);
+    samples.add_label_text({pool_labels_[volume.pool], info_labels(volume)}, 1);
   }
 }
 

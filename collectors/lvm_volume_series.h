@@ -17,8 +17,8 @@ extern const Family kLvmVolumeCreation;
 extern const Family kLvmVolumeInfo;
 
 // What those series of one VG need, kept compactly: each thin pool's label text once
-// (`pool="P",vg="V",lv="`), and per thin LV its escaped name and origin in one buffer and its
-// creation time (about 70 bytes per LV with Cinder's names, against 290 for the two lines as
+// (`pool="P",vg="V",lv="`), and per thin LV the rest of its labels in one buffer and its
+// creation time (about 80 bytes per LV with Cinder's names, against 290 for the two lines as
 // text). A scrape writes the lines from them with FamilySamples::add_label_text, as
 // FamilySamples::add would write them.
 class LvmVolumeSeries {
@@ -39,19 +39,23 @@ class LvmVolumeSeries {
   size_t size() const { return volumes_.size(); }
 
  private:
+  // In names_, per LV: `L",origin="O"` (L and O escaped), so that each line is the pool's label
+  // text and one piece of it.
   struct Volume {
     uint64_t creation_time;
-    uint32_t names_at;     // where its escaped name starts in names_, its origin right after
-    uint32_t pool;         // index into pool_labels_
-    uint16_t lv_size;      // escaped
-    uint16_t origin_size;  // escaped
+    uint32_t names_at;  // where its text starts in names_
+    uint32_t pool;      // index into pool_labels_
+    uint16_t lv_size;   // of L
+    uint16_t size;      // of the whole text
   };
 
-  std::string_view lv(const Volume& volume) const {
-    return std::string_view(names_).substr(volume.names_at, volume.lv_size);
+  // `L"`: the end of the creation series' labels.
+  std::string_view creation_labels(const Volume& volume) const {
+    return std::string_view(names_).substr(volume.names_at, volume.lv_size + size_t{1});
   }
-  std::string_view origin(const Volume& volume) const {
-    return std::string_view(names_).substr(volume.names_at + volume.lv_size, volume.origin_size);
+  // `L",origin="O"`: the end of the info series' labels.
+  std::string_view info_labels(const Volume& volume) const {
+    return std::string_view(names_).substr(volume.names_at, volume.size);
   }
 
   std::vector<std::string> pool_labels_;  // `pool="P",vg="V",lv="`, escaped
