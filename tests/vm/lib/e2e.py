@@ -71,6 +71,15 @@ class Checker:
     def state(self, name):
         return KernelState(self.run / "results" / name)
 
+    def lvm_report(self, name, kind):
+        """The rows of results/NAME-KIND.json, a `vgs`/`lvs`/`pvs --reportformat json` report a scenario saved
+        (KIND "vgs", "lvs" or "pvs")."""
+        data = json.loads((self.run / "results" / f"{name}-{kind}.json").read_text())
+        rows = []
+        for part in data["report"]:
+            rows.extend(part.get(kind[:-1], []))
+        return rows
+
     def remember(self, label, text):
         self.contexts[label] = text
 

@@ -169,6 +169,18 @@ scratch_grow() {
 	SCRATCH_NEXT=$((SCRATCH_NEXT + add))
 }
 
+# loop_pv NAME SIZE [PVCREATE_ARGS...]: a loop device over a sparse file of SIZE in the guest's RAM, made a PV;
+# prints the device.
+loop_pv() {
+	local file=/tmp/$1.img dev
+	truncate -s "$2" "$file"
+	dev=$(losetup -f)
+	losetup "$dev" "$file"
+	shift 2
+	pvcreate -q "$@" "$dev" >/dev/null
+	echo "$dev"
+}
+
 # load_module NAME...: loads modules the image keeps for the scenarios that need them (build-image's `ondemand`),
 # each after what it needs; one already loaded, or one init tried at boot (crc32c-intel fails under TCG, where
 # crc32c_generic stands in for it), is skipped. Fails when one cannot be loaded.

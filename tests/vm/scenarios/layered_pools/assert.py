@@ -19,14 +19,6 @@ POOLS = {  # pool LV in vgl or vgdm -> (kernel target of its _tmeta, of its _tda
 MIB = 1024 * 1024
 
 
-def lvm_report(c, checkpoint, kind):
-    data = json.loads((c.run / "results" / f"{checkpoint}-{kind}.json").read_text())
-    rows = []
-    for part in data["report"]:
-        rows.extend(part.get(kind[:-1], []))
-    return rows
-
-
 def check_layering(c, checkpoint, state, scrape):
     """The sub-LVs are the targets the scenario built, and thinpool_info names them."""
     for (vg, lv), (meta_target, data_target) in POOLS.items():
@@ -53,7 +45,7 @@ def check_lvm(c, checkpoint, scrape):
     """LVM's metadata as the exporter read it from the PVs, against lvs and vgs."""
     c.eq(f"[{checkpoint}] lvm collector succeeded",
          scrape.value("thinpool_scrape_collector_success", collector="lvm"), 1.0)
-    vgs = {row["vg_name"]: row for row in lvm_report(c, checkpoint, "vgs")}
+    vgs = {row["vg_name"]: row for row in c.lvm_report(checkpoint, "vgs")}
     c.eq(f"[{checkpoint}] VGs (vgs)", sorted(vgs), ["vgdm", "vgl"])
     for name, row in vgs.items():
         c.eq(f"[{checkpoint}] {name}: read", scrape.value("thinpool_lvm_vg_read_success", vg=name), 1.0)
@@ -62,7 +54,7 @@ def check_lvm(c, checkpoint, scrape):
         c.eq(f"[{checkpoint}] {name}: vg_free", scrape.value("thinpool_lvm_vg_free_bytes", vg=name),
              float(row["vg_free"]))
         c.eq(f"[{checkpoint}] {name}: no PV missing", scrape.value("thinpool_lvm_vg_missing_pvs", vg=name), 0.0)
-    lvs = lvm_report(c, checkpoint, "lvs")
+    lvs = c.lvm_report(checkpoint, "lvs")
     c.remember(f"lvs -a at '{checkpoint}'", json.dumps(lvs, indent=1))
     pools = [row for row in lvs if row["segtype"] == "thin-pool"]
     c.eq(f"[{checkpoint}] thin pools (lvs)", sorted((r["vg_name"], r["lv_name"]) for r in pools), sorted(POOLS))

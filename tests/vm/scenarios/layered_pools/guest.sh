@@ -9,16 +9,6 @@
 
 load_module dm-raid raid1 dm-cache dm-cache-smq
 
-# loop_pv NAME SIZE: a loop device over a sparse file in the guest's RAM, made a PV; prints the device.
-loop_pv() {
-	local file=/tmp/$1.img dev
-	truncate -s "$2" "$file"
-	dev=$(losetup -f)
-	losetup "$dev" "$file"
-	pvcreate -q "$dev" >/dev/null
-	echo "$dev"
-}
-
 # report NAME: what lvm2 says about every VG and LV, in bytes.
 report() {
 	vgs --reportformat json --units b --nosuffix -o vg_name,vg_size,vg_free,pv_count,lv_count \

@@ -10,14 +10,6 @@ import time
 from e2e import main
 
 
-def report(c, checkpoint, kind):
-    data = json.loads((c.run / "results" / f"{checkpoint}-{kind}.json").read_text())
-    rows = []
-    for part in data["report"]:
-        rows.extend(part.get(kind[:-1], []))
-    return rows
-
-
 def lv_time(text):
     """lvs's lv_time, "2026-12-06 09:30:00 +0000", as seconds since the epoch."""
     stamp, zone = text.rsplit(" ", 1)
@@ -27,7 +19,7 @@ def lv_time(text):
 
 
 def check_vgs(c, checkpoint, scrape):
-    vgs = {row["vg_name"]: row for row in report(c, checkpoint, "vgs")}
+    vgs = {row["vg_name"]: row for row in c.lvm_report(checkpoint, "vgs")}
     c.remember(f"vgs at '{checkpoint}'", json.dumps(vgs, indent=1))
     exported = {labels["vg"] for labels, _ in scrape.series("thinpool_lvm_vg_read_success")}
     c.eq(f"[{checkpoint}] the VGs the exporter reports are the ones vgs lists", sorted(exported), sorted(vgs))
@@ -52,7 +44,7 @@ def check_vgs(c, checkpoint, scrape):
 
 
 def check_lvs(c, checkpoint, scrape):
-    lvs = report(c, checkpoint, "lvs")
+    lvs = c.lvm_report(checkpoint, "lvs")
     thin = [row for row in lvs if row["lv_attr"].startswith("V")]
     exported = {(l["vg"], l["lv"]): l for l, _ in scrape.series("thinpool_lvm_volume_info")}
     c.eq(f"[{checkpoint}] thin LVs with a thinpool_lvm_volume_info (active or not)", sorted(exported),

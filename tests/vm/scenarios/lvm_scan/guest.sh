@@ -9,17 +9,6 @@
 . /scenario/lib/guest-lib.sh
 . /scenario/lib/states.sh
 
-# loop_pv NAME SIZE: a loop device over a sparse file in the guest's RAM, made a PV; prints the device.
-loop_pv() {
-	local file=/tmp/$1.img dev
-	truncate -s "$2" "$file"
-	dev=$(losetup -f)
-	losetup "$dev" "$file"
-	shift 2
-	pvcreate -q "$@" "$dev" >/dev/null
-	echo "$dev"
-}
-
 # report NAME: what lvm2 says about every VG and PV, in bytes.
 report() {
 	vgs --reportformat json --units b --nosuffix \

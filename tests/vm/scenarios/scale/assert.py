@@ -3,7 +3,6 @@ deactivated, a snapshot and new volumes made while the exporter runs). At each c
 volumes exported, each with the kernel's size and mapped bytes; the pool and every active thin LV agree with lvs
 (Data%, Meta%, transaction id, sizes); every thin LV lvs lists, active or not, has its LVM series with its pool and
 origin, and LVM's count of thin LVs and snapshots; every collector succeeded."""
-import json
 
 from e2e import main
 
@@ -11,9 +10,7 @@ VG, POOL = "cinder-volumes", "cinder-volumes-pool"
 
 
 def thin_lvs(c, checkpoint):
-    data = json.loads((c.run / "results" / f"{checkpoint}-lvs.json").read_text())
-    rows = [lv for part in data["report"] for lv in part.get("lv", [])]
-    return [row for row in rows if row["segtype"] == "thin"]
+    return [row for row in c.lvm_report(checkpoint, "lvs") if row["segtype"] == "thin"]
 
 
 def check_lvm(c, checkpoint, scrape, thin):
