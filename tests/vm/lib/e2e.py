@@ -80,6 +80,21 @@ class Checker:
             rows.extend(part.get(kind[:-1], []))
         return rows
 
+    def check_lvm_vgs(self, checkpoint, scrape):
+        """The VGs the exporter reports are exactly those results/CHECKPOINT-vgs.json lists (vgs -o
+        vg_name,vg_size,vg_free,vg_missing_pv_count,... --units b), each read, with vgs's size, free space and
+        missing PV count. Returns vgs's rows by VG name."""
+        vgs = {row["vg_name"]: row for row in self.lvm_report(checkpoint, "vgs")}
+        self.remember(f"vgs at '{checkpoint}'", json.dumps(vgs, indent=1))
+        exported = {labels["vg"] for labels, _ in scrape.series("thinpool_lvm_vg_read_success")}
+        self.eq(f"[{checkpoint}] the VGs the exporter reports are the ones vgs lists", sorted(exported), sorted(vgs))
+        for name, row in vgs.items():
+            self.eq(f"[{checkpoint}] {name}: read", scrape.value("thinpool_lvm_vg_read_success", vg=name), 1.0)
+            for metric, field in (("thinpool_lvm_vg_size_bytes", "vg_size"), ("thinpool_lvm_vg_free_bytes", "vg_free"),
+                                  ("thinpool_lvm_vg_missing_pvs", "vg_missing_pv_count")):
+                self.eq(f"[{checkpoint}] {name}: {field}", scrape.value(metric, vg=name), float(row[field]))
+        return vgs
+
     def remember(self, label, text):
         self.contexts[label] = text
 

@@ -45,15 +45,8 @@ def check_lvm(c, checkpoint, scrape):
     """LVM's metadata as the exporter read it from the PVs, against lvs and vgs."""
     c.eq(f"[{checkpoint}] lvm collector succeeded",
          scrape.value("thinpool_scrape_collector_success", collector="lvm"), 1.0)
-    vgs = {row["vg_name"]: row for row in c.lvm_report(checkpoint, "vgs")}
+    vgs = c.check_lvm_vgs(checkpoint, scrape)
     c.eq(f"[{checkpoint}] VGs (vgs)", sorted(vgs), ["vgdm", "vgl"])
-    for name, row in vgs.items():
-        c.eq(f"[{checkpoint}] {name}: read", scrape.value("thinpool_lvm_vg_read_success", vg=name), 1.0)
-        c.eq(f"[{checkpoint}] {name}: vg_size", scrape.value("thinpool_lvm_vg_size_bytes", vg=name),
-             float(row["vg_size"]))
-        c.eq(f"[{checkpoint}] {name}: vg_free", scrape.value("thinpool_lvm_vg_free_bytes", vg=name),
-             float(row["vg_free"]))
-        c.eq(f"[{checkpoint}] {name}: no PV missing", scrape.value("thinpool_lvm_vg_missing_pvs", vg=name), 0.0)
     lvs = c.lvm_report(checkpoint, "lvs")
     c.remember(f"lvs -a at '{checkpoint}'", json.dumps(lvs, indent=1))
     pools = [row for row in lvs if row["segtype"] == "thin-pool"]

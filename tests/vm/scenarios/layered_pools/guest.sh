@@ -11,7 +11,7 @@ load_module dm-raid raid1 dm-cache dm-cache-smq
 
 # report NAME: what lvm2 says about every VG and LV, in bytes.
 report() {
-	vgs --reportformat json --units b --nosuffix -o vg_name,vg_size,vg_free,pv_count,lv_count \
+	vgs --reportformat json --units b --nosuffix -o vg_name,vg_size,vg_free,vg_missing_pv_count,pv_count,lv_count \
 		>"$RESULTS/$1-vgs.json" 2>"$RESULTS/$1-vgs.err" || true
 	lvs -a --reportformat json --units b --nosuffix \
 		-o vg_name,lv_name,lv_attr,segtype,pool_lv,origin,data_lv,metadata_lv,lv_size,lv_metadata_size,transaction_id,copy_percent \
