@@ -49,10 +49,26 @@ class Scrape:
         self.path = Path(path)
         self.text = self.path.read_text()
         self.samples = parse_exposition(self.text)
+        self._families = {}  # name -> [(labels, value)], in the scrape's order
+        for n, l, v in self.samples:
+            self._families.setdefault(n, []).append((l, v))
+        self._indexes = {}  # (name, label names) -> {their values: [(labels, value)]}, made on first use
 
     def series(self, name, **labels):
-        return [(l, v) for n, l, v in self.samples
-                if n == name and all(l.get(k) == want for k, want in labels.items())]
+        """The (labels, value) of every series of NAME whose labels have the values given (in the scrape's order).
+        Indexed per family and set of label names asked for, so that a scrape of 10,000 volumes is checked in
+        seconds."""
+        family = self._families.get(name, [])
+        if not labels:
+            return list(family)
+        keys = tuple(sorted(labels))
+        index = self._indexes.get((name, keys))
+        if index is None:
+            index = {}
+            for l, v in family:
+                index.setdefault(tuple(l.get(k) for k in keys), []).append((l, v))
+            self._indexes[(name, keys)] = index
+        return list(index.get(tuple(labels[k] for k in keys), []))
 
     def value(self, name, **labels):
         """The value of the one series matching, or None when there is none (two matches is an error)."""

@@ -75,6 +75,7 @@ class KernelState:
             if name in self.devices:
                 self.devices[name].status = lines
         self.lvs = self._load_lvs()
+        self._by_devnum = None  # devnum -> the first device with it, made on first use
 
     def _load_lvs(self):
         p = self.dir / "lvs-bytes.json"
@@ -84,7 +85,11 @@ class KernelState:
         return [lv for r in report.get("report", []) for lv in r.get("lv", [])]
 
     def by_devnum(self, devnum):
-        return next((d for d in self.devices.values() if d.devnum == devnum), None)
+        if self._by_devnum is None:
+            self._by_devnum = {}
+            for d in self.devices.values():
+                self._by_devnum.setdefault(d.devnum, d)
+        return self._by_devnum.get(devnum)
 
     def pools(self):
         return [d for d in self.devices.values() if d.table and d.table[0][2] == "thin-pool"]
