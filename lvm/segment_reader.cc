@@ -13,6 +13,16 @@
 #include "lvm/config_getters.h"
 
 namespace thinpool::lvm {
+
+void LvNames::seal() {
+  std::sort(names_.begin(), names_.end());
+  names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+}
+
+bool LvNames::contains(std::string_view name) const {
+  return std::binary_search(names_.begin(), names_.end(), name);
+}
+
 namespace {
 
 // Area `index` of a stripes or mirrors list: a PV or else an LV of the VG.

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <set>
 #include <utility>
 
 #include "lvm/config_getters.h"
@@ -24,7 +23,21 @@ namespace {
 class VolumeGroupReader {
  public:
   // `lv_sections`: room made at once for that many LVs.
-  explicit VolumeGroupReader(size_t lv_sections = 0) { taken_lvs_.reserve(lv_sections); }
+  explicit VolumeGroupReader(size_t lv_sections = 0) : lv_sections_(lv_sections) {
+    taken_lvs_.reserve(lv_sections);
+    taken_checks_.reserve(lv_sections);
+    taken_sites_.reserve(lv_sections);  // a segment each, as thin LVs have
+  }
+
+  // For parse_config: the room to make in the VG's logical_volumes section as it opens, for the
+  // stand-ins of the LVs take_lv takes.
+  size_t section_size_hint(const std::vector<const ConfigNode*>& parents,
+                           const ConfigNode& section) const {
+    if (parents.size() != 2 || section.key != "logical_volumes" || !is_vg_section(parents)) {
+      return 0;
+    }
+    return lv_sections_;
+  }
 
   // For parse_config: takes each section `<vg>/logical_volumes/<lv>` of the VG (the first
   // section at the top level) whose own checks pass.
@@ -33,10 +46,7 @@ class VolumeGroupReader {
     if (parents.size() != 3 || parents[2]->key != "logical_volumes") {
       return SectionHandover::kKept;
     }
-    const std::vector<ConfigNode>& top = parents[0]->children;
-    const auto vg = std::find_if(top.begin(), top.end(),
-                                 [](const ConfigNode& node) { return node.is_section(); });
-    if (vg == top.end() || &*vg != parents[1]) {
+    if (!is_vg_section(parents)) {
       return SectionHandover::kKept;
     }
     LogicalVolume lv;
@@ -77,6 +87,14 @@ class VolumeGroupReader {
   }
 
  private:
+  // Whether parents[1] is the VG's section: the first section at the top level.
+  static bool is_vg_section(const std::vector<const ConfigNode*>& parents) {
+    const std::vector<ConfigNode>& top = parents[0]->children;
+    const auto vg = std::find_if(top.begin(), top.end(),
+                                 [](const ConfigNode& node) { return node.is_section(); });
+    return vg != top.end() && &*vg == parents[1];
+  }
+
   Status check_header(const ConfigNode& root) {
     Expected<std::string> contents = root.get_string("contents");
     if (!contents.ok()) {
@@ -149,12 +167,14 @@ class VolumeGroupReader {
     }
     // Segments name LVs defined further down: learn every name first.
     size_t lv_count = 0;
+    lv_names_.reserve(lvs->children.size());
     for (const ConfigNode& lv_node : lvs->children) {
       if (lv_node.is_section()) {
-        lv_names_.insert(lv_node.key);
+        lv_names_.add(lv_node.key);
         ++lv_count;
       }
     }
+    lv_names_.seal();
     if (taken_lvs_.size() == lv_count && std::is_sorted(taken_checks_.begin(), taken_checks_.end(),
                                                         [](const LvChecks& a, const LvChecks& b) {
                                                           return a.child_index < b.child_index;
@@ -350,9 +370,10 @@ class VolumeGroupReader {
     return {};
   }
 
+  size_t lv_sections_ = 0;
   VolumeGroup vg_;
   std::map<std::string, size_t, std::less<>> pv_index_;
-  std::set<std::string, std::less<>> lv_names_;
+  LvNames lv_names_;  // views of the tree's keys: read() only
   // LVs read while the text was parsed, in the order their sections closed, what is left to
   // check of each, and the sites of their segments' references: a few large blocks, given back
   // whole when freed (a small block per LV would leave holes between the VG's strings that stay
@@ -393,7 +414,11 @@ Expected<VolumeGroup> parse_and_read(std::string_view metadata_text) {
                                                  const ConfigNode& section) {
     return reader.take_lv(parents, section);
   };
-  Expected<std::optional<ConfigNode>> tree = parse_config(metadata_text, take_lv);
+  const SectionSizeHint size_hint = [&reader](const std::vector<const ConfigNode*>& parents,
+                                              const ConfigNode& section) {
+    return reader.section_size_hint(parents, section);
+  };
+  Expected<std::optional<ConfigNode>> tree = parse_config(metadata_text, take_lv, size_hint);
   if (!tree.ok()) {
     return tree.error();
   }

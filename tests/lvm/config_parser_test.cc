@@ -203,6 +203,48 @@ TEST(Parser, QuotesLongLinesAroundTheColumn) {
   EXPECT_LT(tree.error().message.size(), 200u);
 }
 
+// A section with many items finds them through an index (config_parser.cc), grown as the items
+// come: merging, a value set again and a path key into the section behave as with a few.
+TEST(Parser, MergesAndReplacesAmongManyItemsAsAmongFew) {
+  std::string text = "big {\n";
+  for (int i = 0; i < 500; ++i) {
+    text += "k" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+    if (i % 50 == 49) {
+      // Set again, after the index grew past it: the last value wins, in its first place.
+      text += "k" + std::to_string(i - 40) + " = " + std::to_string(1000 + i) + "\n";
+      // A section named again: merged into the first.
+      text += "s" + std::to_string(i % 3) + " { item" + std::to_string(i) + " = 1 }\n";
+    }
+  }
+  text += "}\nbig/k7 = 7007\nbig/s1/extra = 2\n";
+  Expected<ConfigNode> tree = parse_config(text);
+  ASSERT_TRUE(tree.ok()) << tree.error().message;
+  const ConfigNode* big = tree->find("big");
+  ASSERT_NE(big, nullptr);
+  ASSERT_EQ(big->children.size(), 503u);  // k0..k499, s0, s1, s2
+  for (int i = 0; i < 500; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    const ConfigNode* item = big->find(key);
+    ASSERT_NE(item, nullptr) << key;
+    const int expected = i == 7 ? 7007 : (i + 40) % 50 == 49 ? 1000 + i + 40 : i;
+    Expected<int64_t> value = big->get_int(key);
+    ASSERT_TRUE(value.ok()) << value.error().message;
+    EXPECT_EQ(*value, expected) << key;
+  }
+  EXPECT_EQ(big->children[10].key, "k10");  // k9 was set again, not moved
+  EXPECT_EQ(big->children[50].key, "s1");   // where s1 first appeared, after k49
+  ASSERT_NE(big->find("s1"), nullptr);
+  // s1 came at i = 49, 199, 349 and 499 (of i = 49 + 50n, those with i % 3 == 1), then from the
+  // path key.
+  size_t s1_items = 0;
+  for (int i = 49; i < 500; i += 50) {
+    s1_items += i % 3 == 1 ? 1 : 0;
+  }
+  EXPECT_EQ(big->find("s1")->children.size(), s1_items + 1);
+  EXPECT_NE(big->find("s1")->find("extra"), nullptr);
+  EXPECT_EQ(big->find("absent"), nullptr);
+}
+
 TEST(Parser, RecordsPositionsAndPaths) {
   Expected<ConfigNode> tree = parse_config("vg0 {\n\tpvs {\n\t\tpv0 { pe_count = 5 }\n\t}\n}\n");
   ASSERT_TRUE(tree.ok()) << tree.error().message;

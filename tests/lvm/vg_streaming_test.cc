@@ -105,6 +105,16 @@ TEST_P(StreamingRead, ReadsTheSameWhenSegmentCountIsNamedElsewhere) {
   }
 }
 
+// `count` thin LVs, each a snapshot of the one before, the pool after them all.
+std::string many_thin_lvs(int count) {
+  std::string lvs;
+  for (int i = 0; i < count; ++i) {
+    lvs += thin("t" + std::to_string(i), "p",
+                i == 0 ? "" : "origin = \"t" + std::to_string(i - 1) + "\" ");
+  }
+  return vg_with(lvs + pool("p"));
+}
+
 const std::string kSegment2Bad =
     "a { id = \"a\" status = [] segment_count = 2\n"
     " segment1 { start_extent = 0 extent_count = 1 type = \"striped\" stripe_count = 1"
@@ -170,6 +180,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"second_vg_section_is_not_read",
              vg_with(linear("a", 0, 2), "vg2 { logical_volumes { " + thin("x", "nope") + "} }"),
              "a+2[segment1:striped pv pv0] "},
+        Case{"many_lvs_naming_lvs_further_down", many_thin_lvs(600),
+             "t599+4[segment1:thin pool p origin t598]"},
         Case{"syntax_error_after_the_lvs", vg_with(linear("a", 0, 2), "}"),
              "error: parse error at 17:1: unexpected '}' outside any section"}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.name; });
@@ -198,6 +210,66 @@ TEST(ConfigParserHandover, TakesClosedSectionsAndLeavesStandIns) {
   EXPECT_TRUE(b->is_section());
   EXPECT_TRUE(b->children.empty());
   EXPECT_FALSE((*tree)->find("a")->find("c")->handed_over);
+}
+
+// Among many sections taken, as an LV's among a large VG's, the one opened again is still found
+// (the stand-ins keep their keys in the section's index).
+TEST(ConfigParserHandover, GivesUpWhenOneOfManyTakenSectionsIsOpenedAgain) {
+  const ClosedSectionHandler take_lvs = [](const std::vector<const ConfigNode*>&,
+                                           const ConfigNode& section) {
+    return section.key == "lvs" ? SectionHandover::kKept : SectionHandover::kTaken;
+  };
+  std::string text = "lvs {\n";
+  for (int i = 0; i < 300; ++i) {
+    text += "lv" + std::to_string(i) + " { x = 1 }\n";
+  }
+  Expected<std::optional<ConfigNode>> whole = parse_config(text + "}\n", take_lvs);
+  ASSERT_TRUE(whole.ok()) << whole.error().message;
+  ASSERT_TRUE(whole->has_value());
+  EXPECT_EQ((*whole)->find("lvs")->children.size(), 300u);
+  Expected<std::optional<ConfigNode>> reopened =
+      parse_config(text + "lv17 { y = 2 }\n}\n", take_lvs);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_FALSE(reopened->has_value());
+}
+
+// Every integer setting of the tree as "path=value", in file order.
+std::string leaves(const ConfigNode& node) {
+  std::string text;
+  for (const ConfigNode& child : node.children) {
+    if (child.is_section()) {
+      text += leaves(child);
+    } else if (Expected<int64_t> value = node.get_int(child.key); value.ok()) {
+      text += child.path + "=" + std::to_string(*value) + " ";
+    }
+  }
+  return text;
+}
+
+// The room a size hint asks for is made as the section opens, for that section only; the tree is
+// the same as without it.
+TEST(ConfigParserHandover, MakesTheRoomTheSizeHintAsksFor) {
+  const ClosedSectionHandler keep = [](const std::vector<const ConfigNode*>&, const ConfigNode&) {
+    return SectionHandover::kKept;
+  };
+  std::vector<std::string> asked;
+  const SectionSizeHint hint = [&asked](const std::vector<const ConfigNode*>& parents,
+                                        const ConfigNode& section) -> size_t {
+    asked.push_back(std::to_string(parents.size()) + " " + section.key);
+    return section.key == "b" ? 1000 : 0;
+  };
+  const std::string text = "a { b { x = 1 y = 2 } c { z = 3 } }\n";
+  Expected<std::optional<ConfigNode>> tree = parse_config(text, keep, hint);
+  ASSERT_TRUE(tree.ok()) << tree.error().message;
+  ASSERT_TRUE(tree->has_value());
+  EXPECT_EQ(asked, (std::vector<std::string>{"1 a", "2 b", "2 c"}));
+  EXPECT_GE((*tree)->find("a")->find("b")->children.capacity(), 1000u);
+  EXPECT_EQ((*tree)->find("a")->find("b")->children.size(), 2u);
+  EXPECT_LT((*tree)->find("a")->find("c")->children.capacity(), 1000u);
+  Expected<ConfigNode> plain = parse_config(text);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(leaves(**tree), leaves(*plain));
+  EXPECT_EQ(leaves(*plain), "a/b/x=1 a/b/y=2 a/c/z=3 ");
 }
 
 TEST(ConfigParserHandover, GivesUpWhenATakenSectionIsOpenedAgain) {
