@@ -4,7 +4,8 @@
 # many changes do. SIDE_ROUNDS rounds (THINPOOL_SIDE_ROUNDS, 10), each starting a fresh exporter of each binary with
 # the default flags in turn, a first in odd rounds and b first in even ones (whichever runs first after the other
 # is slower under TCG), then the ioctl floor. Per exporter: two scrapes (the first reads every table and parses
-# LVM's metadata), 5 GETs plain and 3 gzip'd on new connections (scrape_client), a last scrape; then its VmHWM,
+# LVM's metadata), 5 GETs plain and 3 gzip'd on new connections (scrape_client), a last scrape; then its VmHWM
+# (hwm_kib; hwm_first2_kib: the peak of the first two scrapes, hwm_gets_kib: of what came after, reset between),
 # VmRSS and RssAnon, its CPU (all of it, the first two scrapes, and per plain GET), minor page faults per plain GET,
 # the GET medians, the in-process scrape of the last scrape (thinpool_scrape_collector_duration_seconds, summed)
 # and the body's size. Results: /results/side.tsv, "round<TAB>a|b|floor<TAB>what<TAB>value";
@@ -20,7 +21,7 @@ minflt() { awk '{ sub(/.*\) /, ""); print $8 }' "/proc/$1/stat"; }
 
 # one a|b: a fresh exporter of that binary, measured as above.
 one() {
-	local side=$1 port=9970 pid t0 t1 t2 t3 f2 f3
+	local side=$1 port=9970 pid t0 t1 t2 t3 f2 f3 hwm_first hwm_gets
 	"/scenario/exporter-$side" --web.listen-address=:$port --log.level=warn >>"$RESULTS/exporter-$side.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do
@@ -32,6 +33,9 @@ one() {
 	wget -q -O /tmp/side.prom "http://127.0.0.1:$port/metrics"
 	t2=$(cpu_ticks "$pid")
 	f2=$(minflt "$pid")
+	# The peak so far (the first scrape's parse of LVM's metadata), then the peak of the GETs alone.
+	hwm_first=$(proc_kib "$pid" VmHWM)
+	echo 5 >"/proc/$pid/clear_refs"
 	/scenario/scrape_client "$port" 5 >/tmp/side-http.out
 	t3=$(cpu_ticks "$pid")
 	f3=$(minflt "$pid")
@@ -39,7 +43,10 @@ one() {
 	wget -q -O /tmp/side.prom "http://127.0.0.1:$port/metrics"
 	t1=$(cpu_ticks "$pid")
 	{
-		printf '%s\t%s\thwm_kib\t%s\n' "$ROUND" "$side" "$(proc_kib "$pid" VmHWM)"
+		hwm_gets=$(proc_kib "$pid" VmHWM)
+		printf '%s\t%s\thwm_kib\t%s\n' "$ROUND" "$side" $((hwm_first > hwm_gets ? hwm_first : hwm_gets))
+		printf '%s\t%s\thwm_first2_kib\t%s\n' "$ROUND" "$side" "$hwm_first"
+		printf '%s\t%s\thwm_gets_kib\t%s\n' "$ROUND" "$side" "$hwm_gets"
 		printf '%s\t%s\trss_kib\t%s\n' "$ROUND" "$side" "$(proc_kib "$pid" VmRSS)"
 		printf '%s\t%s\tanon_kib\t%s\n' "$ROUND" "$side" "$(proc_kib "$pid" RssAnon)"
 		printf '%s\t%s\tcpu_ms\t%s\n' "$ROUND" "$side" $(((t1 - t0) * 1000 / TICKS))

@@ -6,8 +6,8 @@ import collections
 import statistics
 import sys
 
-FIGURES = ["hwm_kib", "rss_kib", "anon_kib", "cpu_ms", "cpu_first2_ms", "cpu_get_ms", "minflt_get",
-           "collect_us", "get_us", "get_gzip_us", "body_bytes"]
+FIGURES = ["hwm_kib", "hwm_first2_kib", "hwm_gets_kib", "rss_kib", "anon_kib", "cpu_ms", "cpu_first2_ms",
+           "cpu_get_ms", "minflt_get", "collect_us", "get_us", "get_gzip_us", "body_bytes"]
 
 
 def main(run_dirs):
