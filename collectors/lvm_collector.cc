@@ -123,7 +123,8 @@ Expected<lvm::LoadedVolumeGroup> LvmCollector::load_group(
   return Error{reasons.empty() ? "no physical volume found for the pool" : reasons};
 }
 
-void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point deadline) {
+void LvmCollector::load_scanned(const ThinInventory& inventory, LoadedVolumeGroups& groups,
+                                Clock::time_point deadline) {
   if (scanner_ == nullptr) {
     return;
   }
@@ -134,21 +135,34 @@ void LvmCollector::load_scanned(LoadedVolumeGroups& groups, Clock::time_point de
     // the other half to the VGs' reads (it is not asked again while that read is in flight).
     const Clock::time_point now = Clock::now();
     const Clock::time_point labels_by = now < deadline ? now + (deadline - now) / 2 : deadline;
-    auto scanned = scanner_->scan([&](const BlockDevice& device) {
-      auto result = label_reads_.run(to_string(device.dev), labels_by, WhenBusy::kSkip,
-                                     [this, dev = device.dev]() -> Expected<lvm::PvLabel> {
-                                       auto reader = opener_(dev);
-                                       if (!reader) {
-                                         return reader.error();
-                                       }
-                                       return lvm::read_pv_label(**reader);
-                                     });
-      std::optional<Expected<lvm::PvLabel>> label;
-      if (result.outcome == Labels::Outcome::kDone && result.value) {
-        label = *result.value;
-      }
-      return label;
-    });
+    auto scanned = scanner_->scan(
+        [&](const BlockDevice& device) {
+          auto result = label_reads_.run(to_string(device.dev), labels_by, WhenBusy::kSkip,
+                                         [this, dev = device.dev]() -> Expected<lvm::PvLabel> {
+                                           auto reader = opener_(dev);
+                                           if (!reader) {
+                                             return reader.error();
+                                           }
+                                           return lvm::read_pv_label(**reader);
+                                         });
+          std::optional<Expected<lvm::PvLabel>> label;
+          if (result.outcome == Labels::Outcome::kDone && result.value) {
+            label = *result.value;
+          }
+          return label;
+        },
+        [&inventory] {
+          // The thin volumes device-mapper's tables say are LVM's: the list need not read their
+          // uuid.
+          std::vector<DeviceNumber> lvs;
+          lvs.reserve(inventory.volumes.size());
+          for (const ThinVolume& volume : inventory.volumes) {
+            if (!volume.names().vg().empty()) {
+              lvs.push_back(volume.dev);
+            }
+          }
+          return lvs;
+        });
     std::lock_guard lock(found_mutex_);
     scanned_ = scanned.ok();
     if (scanned) {
@@ -299,7 +313,7 @@ std::vector<StuckRead> LvmCollector::stuck_reads() const {
 
 LoadedVolumeGroups LvmCollector::load(const ThinInventory& inventory, Clock::time_point deadline) {
   LoadedVolumeGroups groups;
-  load_scanned(groups, deadline);
+  load_scanned(inventory, groups, deadline);
   // The PVs of each VG the scan did not read: the block devices its pools stand on.
   std::map<std::string, std::vector<DeviceNumber>> physical_devices;
   for (const ThinPool& pool : inventory.pools) {

@@ -81,7 +81,8 @@ class LvmCollector : public Collector {
   std::optional<Expected<lvm::LoadedVolumeGroup>> read_pv(DeviceNumber dev, const std::string& vg,
                                                           Clock::time_point deadline);
   // The VGs of the PVs the scanner finds, and the smallest metadata area of each.
-  void load_scanned(LoadedVolumeGroups& groups, Clock::time_point deadline);
+  void load_scanned(const ThinInventory& inventory, LoadedVolumeGroups& groups,
+                    Clock::time_point deadline);
 
   // What dmeventd says about `inventory`'s LVM pools; the last answer while another scrape asks.
   std::optional<MonitoringView> ask_dmeventd(const ThinInventory& inventory,

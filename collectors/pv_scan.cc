@@ -5,11 +5,13 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -46,8 +48,7 @@ bool is_component(const fs::path& block) {
     if (name.starts_with("md")) {
       return true;
     }
-    if (name.starts_with("dm-") &&
-        dm_uuid(fs::path("/sys/class/block") / name).starts_with("mpath-")) {
+    if (name.starts_with("dm-") && dm_uuid(block.parent_path() / name).starts_with("mpath-")) {
       return true;
     }
   }
@@ -106,23 +107,30 @@ std::vector<std::string> node_paths(DeviceNumber dev) {
 
 class SysfsBlockDevices final : public BlockDeviceSource {
  public:
+  explicit SysfsBlockDevices(fs::path class_block) : class_block_(std::move(class_block)) {}
+
   std::string generation() override { return read_attribute("/sys/kernel/uevent_seqnum"); }
 
-  Expected<std::vector<BlockDevice>> list(bool scan_lvs) override {
+  Expected<std::vector<BlockDevice>> list(bool scan_lvs,
+                                          const std::vector<DeviceNumber>& known_lvm_lvs) override {
     std::error_code error;
-    fs::directory_iterator entries("/sys/class/block", error);
+    fs::directory_iterator entries(class_block_, error);
     if (error) {
-      return Error{fmt::format("list /sys/class/block: {}", error.message())};
+      return Error{fmt::format("list {}: {}", class_block_.string(), error.message())};
     }
     const std::multimap<DeviceNumber, std::string> links = disk_links();
     std::vector<BlockDevice> devices;
     for (const auto& entry : entries) {
       const std::string name = entry.path().filename().string();
       const fs::path& block = entry.path();
-      // LVs first, with one read each: a host with 10,000 thin volumes lists them all here.
+      // LVs first: a host with 10,000 thin volumes lists them all here. Those the caller knows
+      // cost no read (a device-mapper device is "dm-<minor>", drivers/md/dm.c, and every one has
+      // device-mapper's major, which the known ones give), the others one: their uuid.
       const bool is_dm = name.starts_with("dm-");
-      if (is_dm && !scan_lvs && dm_uuid(block).starts_with("LVM-")) {
-        continue;
+      if (is_dm && !scan_lvs) {
+        if (is_known(name, known_lvm_lvs) || dm_uuid(block).starts_with("LVM-")) {
+          continue;
+        }
       }
       auto dev = parse_device_number(read_attribute(block / "dev"));
       const std::string size = read_attribute(block / "size");
@@ -161,6 +169,19 @@ class SysfsBlockDevices final : public BlockDeviceSource {
               [](const BlockDevice& a, const BlockDevice& b) { return a.dev < b.dev; });
     return devices;
   }
+
+ private:
+  // Whether the device-mapper device `name` ("dm-<minor>") is one of `known` (sorted).
+  static bool is_known(std::string_view name, const std::vector<DeviceNumber>& known) {
+    uint32_t minor = 0;
+    const std::string_view digits = name.substr(3);
+    const auto [end, parse_error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), minor);
+    return !known.empty() && parse_error == std::errc() && end == digits.data() + digits.size() &&
+           std::binary_search(known.begin(), known.end(), DeviceNumber{known.front().major, minor});
+  }
+
+  fs::path class_block_;
 };
 
 }  // namespace
@@ -239,8 +260,8 @@ remembering_block_device_opener() {
   };
 }
 
-std::unique_ptr<BlockDeviceSource> sysfs_block_devices() {
-  return std::make_unique<SysfsBlockDevices>();
+std::unique_ptr<BlockDeviceSource> sysfs_block_devices(std::string class_block) {
+  return std::make_unique<SysfsBlockDevices>(std::move(class_block));
 }
 
 PvScanner::PvScanner(std::unique_ptr<BlockDeviceSource> source, Options options)
@@ -251,12 +272,19 @@ void PvScanner::set_options(Options options) {
   generation_.reset();
 }
 
-Expected<std::vector<ScannedDevice>> PvScanner::scan(const LabelReader& read_label) {
+Expected<std::vector<ScannedDevice>> PvScanner::scan(
+    const LabelReader& read_label,
+    const std::function<std::vector<DeviceNumber>()>& known_lvm_lvs) {
   const auto now = std::chrono::steady_clock::now();
   std::string generation = source_->generation();
   if (!generation_ || generation.empty() || generation != *generation_ ||
       now - listed_at_ >= options_.rescan_interval) {
-    auto listed = source_->list(options_.scan_lvs);
+    std::vector<DeviceNumber> known;
+    if (known_lvm_lvs && !options_.scan_lvs) {
+      known = known_lvm_lvs();
+      std::sort(known.begin(), known.end());
+    }
+    auto listed = source_->list(options_.scan_lvs, known);
     ++stats_.lists;
     if (!listed) {
       return listed.error();

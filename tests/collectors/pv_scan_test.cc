@@ -24,9 +24,11 @@ using testing_support::has_line;
 class ListedDevices final : public BlockDeviceSource {
  public:
   std::string generation() override { return generation_value; }
-  Expected<std::vector<BlockDevice>> list(bool scan_lvs) override {
+  Expected<std::vector<BlockDevice>> list(bool scan_lvs,
+                                          const std::vector<DeviceNumber>& known_lvm_lvs) override {
     ++lists;
     last_scan_lvs = scan_lvs;
+    last_known = known_lvm_lvs;
     if (!error.empty()) {
       return Error{error};
     }
@@ -38,6 +40,7 @@ class ListedDevices final : public BlockDeviceSource {
   std::string error;
   int lists = 0;
   bool last_scan_lvs = false;
+  std::vector<DeviceNumber> last_known;
 };
 
 BlockDevice device(DeviceNumber dev, const std::string& name) {
@@ -134,6 +137,91 @@ TEST(PvScanner, AsksAgainForALabelThatDidNotAnswerAndKeepsTheLastListOnErrors) {
   scanned = scanner.scan(book.reader());
   ASSERT_FALSE(scanned.ok());
   EXPECT_EQ(scanned.error().message, "list /sys/class/block: Permission denied");
+}
+
+// The LVs the caller knows are asked for only when the devices are listed, and reach the list
+// sorted; with scan_lvs nothing is left out, so they are not asked for.
+TEST(PvScanner, HandsTheKnownLvsToTheListOnlyWhenItLists) {
+  auto source = std::make_unique<ListedDevices>();
+  ListedDevices& devices = *source;
+  devices.devices = {device({8, 0}, "sda")};
+  PvScanner scanner(std::move(source), {});
+  LabelBook book;
+  int asked = 0;
+  const auto known = [&asked] {
+    ++asked;
+    return std::vector<DeviceNumber>{{253, 7}, {253, 2}, {253, 5}};
+  };
+  ASSERT_TRUE(scanner.scan(book.reader(), known).ok());
+  ASSERT_TRUE(scanner.scan(book.reader(), known).ok());  // nothing changed: not listed
+  EXPECT_EQ(devices.lists, 1);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(devices.last_known, (std::vector<DeviceNumber>{{253, 2}, {253, 5}, {253, 7}}));
+
+  PvScanner::Options options;
+  options.scan_lvs = true;
+  scanner.set_options(options);
+  ASSERT_TRUE(scanner.scan(book.reader(), known).ok());
+  EXPECT_EQ(devices.lists, 2);
+  EXPECT_EQ(asked, 1);
+  EXPECT_TRUE(devices.last_known.empty());
+}
+
+// A block device in a sysfs-like tree: `attributes` are files below its folder ("dm/uuid").
+void make_block_device(const std::filesystem::path& class_block, const std::string& name,
+                       const std::map<std::string, std::string>& attributes) {
+  for (const auto& [file, value] : attributes) {
+    const std::filesystem::path path = class_block / name / file;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << value << "\n";
+  }
+}
+
+// The sysfs list leaves out LVM's LVs: those the caller knows without reading their uuid (a known
+// one whose uuid is not LVM's here stays out, which a read would have let in), the others by
+// their uuid; other device-mapper devices and disks are candidates, and with scan_lvs every one.
+TEST(SysfsBlockDevices, LeavesOutKnownLvsWithoutReadingThem) {
+  const auto root = std::filesystem::path(::testing::TempDir()) /
+                    ("sysfs-" + std::to_string(::getpid())) / "class" / "block";
+  std::filesystem::remove_all(root.parent_path());
+  auto dm = [&](int minor, const std::string& uuid) {
+    make_block_device(root, "dm-" + std::to_string(minor),
+                      {{"dev", "253:" + std::to_string(minor)},
+                       {"size", "2048"},
+                       {"uevent", "DEVNAME=dm-" + std::to_string(minor)},
+                       {"dm/uuid", uuid},
+                       {"dm/name", "map" + std::to_string(minor)},
+                       {"dm/suspended", "0"}});
+  };
+  for (int minor = 0; minor < 40; ++minor) {
+    // dm-0 .. dm-29: known LVs, their uuids written as if another tool's (a read would list them).
+    dm(minor, minor < 30 ? "CRYPT-known" + std::to_string(minor)
+                         : "LVM-unknown" + std::to_string(minor));  // dm-30 .. dm-39: read
+  }
+  dm(40, "CRYPT-luks");  // a dm-crypt mapping: a candidate
+  make_block_device(root, "vdb", {{"dev", "254:16"}, {"size", "4096"}, {"uevent", "DEVNAME=vdb"}});
+  std::vector<DeviceNumber> known;
+  for (uint32_t minor = 0; minor < 30; ++minor) {
+    known.push_back({253, minor});
+  }
+  auto source = sysfs_block_devices(root.string());
+  auto listed = source->list(false, known);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  std::vector<std::string> names;
+  for (const BlockDevice& device : *listed) {
+    names.push_back(device.names.front());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"/dev/dm-40", "/dev/vdb"}));
+
+  // Without what the caller knows, every uuid is read: the known ones, not LVM's here, are in.
+  listed = source->list(false, {});
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->size(), 32u);
+  // scan_lvs: every device is a candidate.
+  listed = source->list(true, known);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->size(), 42u);
+  std::filesystem::remove_all(root.parent_path().parent_path());
 }
 
 TEST(PvScanner, TheFiltersDecideOnNamesAndOnTheLabel) {
