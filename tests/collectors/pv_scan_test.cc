@@ -2,6 +2,7 @@
 // nothing active, missing PVs, the smallest metadata area).
 #include "collectors/pv_scan.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -182,21 +183,22 @@ void make_block_device(const std::filesystem::path& class_block, const std::stri
 // their uuid; other device-mapper devices and disks are candidates, and with scan_lvs every one.
 TEST(SysfsBlockDevices, LeavesOutKnownLvsWithoutReadingThem) {
   const auto root = std::filesystem::path(::testing::TempDir()) /
-                    ("sysfs-" + std::to_string(::getpid())) / "class" / "block";
+                    fmt::format("sysfs-{}", ::getpid()) / "class" / "block";
   std::filesystem::remove_all(root.parent_path());
   auto dm = [&](int minor, const std::string& uuid) {
-    make_block_device(root, "dm-" + std::to_string(minor),
-                      {{"dev", "253:" + std::to_string(minor)},
+    make_block_device(root, fmt::format("dm-{}", minor),
+                      {{"dev", fmt::format("253:{}", minor)},
                        {"size", "2048"},
-                       {"uevent", "DEVNAME=dm-" + std::to_string(minor)},
+                       {"uevent", fmt::format("DEVNAME=dm-{}", minor)},
                        {"dm/uuid", uuid},
-                       {"dm/name", "map" + std::to_string(minor)},
+                       {"dm/name", fmt::format("map{}", minor)},
                        {"dm/suspended", "0"}});
   };
   for (int minor = 0; minor < 40; ++minor) {
-    // dm-0 .. dm-29: known LVs, their uuids written as if another tool's (a read would list them).
-    dm(minor, minor < 30 ? "CRYPT-known" + std::to_string(minor)
-                         : "LVM-unknown" + std::to_string(minor));  // dm-30 .. dm-39: read
+    // dm-0 .. dm-29: known LVs, their uuids written as if another tool's (a read would list them);
+    // dm-30 .. dm-39: LVM's, read.
+    dm(minor,
+       minor < 30 ? fmt::format("CRYPT-known{}", minor) : fmt::format("LVM-unknown{}", minor));
   }
   dm(40, "CRYPT-luks");  // a dm-crypt mapping: a candidate
   make_block_device(root, "vdb", {{"dev", "254:16"}, {"size", "4096"}, {"uevent", "DEVNAME=vdb"}});

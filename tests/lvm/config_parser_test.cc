@@ -208,12 +208,12 @@ TEST(Parser, QuotesLongLinesAroundTheColumn) {
 TEST(Parser, MergesAndReplacesAmongManyItemsAsAmongFew) {
   std::string text = "big {\n";
   for (int i = 0; i < 500; ++i) {
-    text += "k" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+    text += fmt::format("k{} = {}\n", i, i);
     if (i % 50 == 49) {
       // Set again, after the index grew past it: the last value wins, in its first place.
-      text += "k" + std::to_string(i - 40) + " = " + std::to_string(1000 + i) + "\n";
+      text += fmt::format("k{} = {}\n", i - 40, 1000 + i);
       // A section named again: merged into the first.
-      text += "s" + std::to_string(i % 3) + " { item" + std::to_string(i) + " = 1 }\n";
+      text += fmt::format("s{} {{ item{} = 1 }}\n", i % 3, i);
     }
   }
   text += "}\nbig/k7 = 7007\nbig/s1/extra = 2\n";
@@ -223,7 +223,7 @@ TEST(Parser, MergesAndReplacesAmongManyItemsAsAmongFew) {
   ASSERT_NE(big, nullptr);
   ASSERT_EQ(big->children.size(), 503u);  // k0..k499, s0, s1, s2
   for (int i = 0; i < 500; ++i) {
-    const std::string key = "k" + std::to_string(i);
+    const std::string key = fmt::format("k{}", i);
     const ConfigNode* item = big->find(key);
     ASSERT_NE(item, nullptr) << key;
     const int expected = i == 7 ? 7007 : (i + 40) % 50 == 49 ? 1000 + i + 40 : i;

@@ -1,6 +1,7 @@
 // parse_volume_group reads each LV while the text is parsed (vg_reader.cc); a read of the whole
 // tree (parse_config + extract_volume_group) is what it must match: the same VG, or the same
 // first error, whatever order the text names things in and however many LV sections it counts.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -109,8 +110,7 @@ TEST_P(StreamingRead, ReadsTheSameWhenSegmentCountIsNamedElsewhere) {
 std::string many_thin_lvs(int count) {
   std::string lvs;
   for (int i = 0; i < count; ++i) {
-    lvs += thin("t" + std::to_string(i), "p",
-                i == 0 ? "" : "origin = \"t" + std::to_string(i - 1) + "\" ");
+    lvs += thin(fmt::format("t{}", i), "p", i == 0 ? "" : fmt::format("origin = \"t{}\" ", i - 1));
   }
   return vg_with(lvs + pool("p"));
 }
@@ -221,7 +221,7 @@ TEST(ConfigParserHandover, GivesUpWhenOneOfManyTakenSectionsIsOpenedAgain) {
   };
   std::string text = "lvs {\n";
   for (int i = 0; i < 300; ++i) {
-    text += "lv" + std::to_string(i) + " { x = 1 }\n";
+    text += fmt::format("lv{} {{ x = 1 }}\n", i);
   }
   Expected<std::optional<ConfigNode>> whole = parse_config(text + "}\n", take_lvs);
   ASSERT_TRUE(whole.ok()) << whole.error().message;
@@ -240,7 +240,7 @@ std::string leaves(const ConfigNode& node) {
     if (child.is_section()) {
       text += leaves(child);
     } else if (Expected<int64_t> value = node.get_int(child.key); value.ok()) {
-      text += child.path + "=" + std::to_string(*value) + " ";
+      text += fmt::format("{}={} ", child.path, *value);
     }
   }
   return text;
