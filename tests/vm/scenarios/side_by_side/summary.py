@@ -33,9 +33,13 @@ def main(run_dirs):
         a, b, d = pooled[(what, "a")], pooled[(what, "b")], paired[what]
         if not d:
             continue
-        print(f"{what:14} {statistics.median(a):>12.0f} [{min(a)}-{max(a)}]".ljust(44)
-              + f"{statistics.median(b):>12.0f} [{min(b)}-{max(b)}]".ljust(29)
-              + f"{statistics.median(d):>14.0f} {sum(x < 0 for x in d):>4}/{len(d)}")
+        line = (f"{what:14} {statistics.median(a):>12.0f} [{min(a)}-{max(a)}]".ljust(44)
+                + f"{statistics.median(b):>12.0f} [{min(b)}-{max(b)}]".ljust(29)
+                + f"{statistics.median(d):>14.0f} {sum(x < 0 for x in d):>4}/{len(d)}")
+        if what.endswith("_kib"):  # KiB: the MiB too, so that they are not read as thousands
+            line += (f"   MiB: {statistics.median(a) / 1024:.1f} -> {statistics.median(b) / 1024:.1f}"
+                     f" ({statistics.median(d) / 1024:+.1f})")
+        print(line)
     print(f"floor_us: median {statistics.median(floors):.0f} [{min(floors)}-{max(floors)}] over {len(floors)} rounds")
 
 
