@@ -5,12 +5,13 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -173,12 +174,10 @@ class SysfsBlockDevices final : public BlockDeviceSource {
  private:
   // Whether the device-mapper device `name` ("dm-<minor>") is one of `known` (sorted).
   static bool is_known(std::string_view name, const std::vector<DeviceNumber>& known) {
-    uint32_t minor = 0;
-    const std::string_view digits = name.substr(3);
-    const auto [end, parse_error] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), minor);
-    return !known.empty() && parse_error == std::errc() && end == digits.data() + digits.size() &&
-           std::binary_search(known.begin(), known.end(), DeviceNumber{known.front().major, minor});
+    const std::optional<uint64_t> minor = parse_u64(name.substr(3));
+    return !known.empty() && minor && *minor <= UINT32_MAX &&
+           std::binary_search(known.begin(), known.end(),
+                              DeviceNumber{known.front().major, static_cast<uint32_t>(*minor)});
   }
 
   fs::path class_block_;
