@@ -156,9 +156,8 @@ LvmSeriesCache::Entry make_entry(const std::string& name,
   if (volume_series) {
     for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*group)) {
       const std::string_view origin =
-          volume.thin->origin.empty() ? volume.thin->external_origin : volume.thin->origin;
-      entry->volumes.add(name, volume.thin->thin_pool, volume.lv->name, origin,
-                         volume.lv->creation_time);
+          volume.origin.empty() ? volume.external_origin : volume.origin;
+      entry->volumes.add(name, volume.thin_pool, volume.name, origin, volume.creation_time);
     }
     entry->volumes.shrink_to_fit();  // kept until LVM commits again
   }

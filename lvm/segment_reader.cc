@@ -42,7 +42,7 @@ std::optional<Error> resolve_area(std::string_view context, size_t index, Segmen
 
 // `key` of the segment at `path` names an LV of the VG.
 std::optional<Error> check_lv_reference(std::string_view path, std::string_view key,
-                                        const std::string& name,
+                                        std::string_view name,
                                         const SegmentReferences& references) {
   if (!references.lv_names.contains(name)) {
     return Error::parse(fmt::format("{}/{}: unknown LV \"{}\"", path, key, name));
@@ -303,20 +303,28 @@ Status resolve_segment_references(std::string_view segment_path, Segment& segmen
     }
   }
   if (segment.thin) {
-    const ThinVolumeSegment& thin = *segment.thin;
-    if (auto error = check_lv_reference(segment_path, "thin_pool", thin.thin_pool, references)) {
+    return resolve_thin_references(segment_path, segment.thin->thin_pool, segment.thin->origin,
+                                   segment.thin->external_origin, sites, references);
+  }
+  return {};
+}
+
+Status resolve_thin_references(std::string_view segment_path, std::string_view thin_pool,
+                               std::string_view origin, std::string_view external_origin,
+                               const SegmentReferenceSites& sites,
+                               const SegmentReferences& references) {
+  if (auto error = check_lv_reference(segment_path, "thin_pool", thin_pool, references)) {
+    return *error;
+  }
+  if (sites.has_origin) {
+    if (auto error = check_lv_reference(segment_path, "origin", origin, references)) {
       return *error;
     }
-    if (sites.has_origin) {
-      if (auto error = check_lv_reference(segment_path, "origin", thin.origin, references)) {
-        return *error;
-      }
-    }
-    if (sites.has_external_origin) {
-      if (auto error = check_lv_reference(segment_path, "external_origin", thin.external_origin,
-                                          references)) {
-        return *error;
-      }
+  }
+  if (sites.has_external_origin) {
+    if (auto error =
+            check_lv_reference(segment_path, "external_origin", external_origin, references)) {
+      return *error;
     }
   }
   return {};

@@ -65,6 +65,13 @@ Status resolve_segment_references(std::string_view segment_path, Segment& segmen
                                   const SegmentReferenceSites& sites,
                                   const SegmentReferences& references);
 
+// The part of resolve_segment_references for a thin segment (its LV references; it has no
+// areas), for a thin LV kept in a ThinLvTable: the same checks and messages.
+Status resolve_thin_references(std::string_view segment_path, std::string_view thin_pool,
+                               std::string_view origin, std::string_view external_origin,
+                               const SegmentReferenceSites& sites,
+                               const SegmentReferences& references);
+
 // Once every LV is read: each PV area lies within its PV and no PV extent is held twice (then the
 // free extents are exact), and the VG's size fits 64 bits. `pv_index` as in SegmentReferences.
 Status check_pv_allocations(const VolumeGroup& vg,

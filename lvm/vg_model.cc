@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -53,6 +55,106 @@ std::vector<std::string> LvStatus::flags() const {
   return flags;
 }
 
+LvStatus LvStatus::from_known_bits(uint16_t bits) {
+  LvStatus status;
+  status.known_ = bits;
+  return status;
+}
+
+bool ThinLvTable::fits(const LogicalVolume& lv, uint64_t segment_count) {
+  constexpr size_t kMaxName = std::numeric_limits<uint16_t>::max();
+  if (segment_count != 1 || lv.segments.size() != 1 || !lv.profile.empty() ||
+      !lv.status.only_known() || lv.visible != lv.status.contains("VISIBLE") ||
+      lv.name.size() > kMaxName) {
+    return false;
+  }
+  const Segment& segment = lv.segments[0];
+  if (!segment.thin || segment.thin_pool || segment.name != "segment1" || segment.type != "thin" ||
+      !segment.type_flags.empty() || !segment.areas.empty() || segment.start_extent != 0 ||
+      segment.stripe_size_sectors != 0 || segment.area_extents != 0 ||
+      segment.extent_count > std::numeric_limits<uint32_t>::max()) {
+    return false;
+  }
+  const ThinVolumeSegment& thin = *segment.thin;
+  return thin.origin.size() <= kMaxName && thin.external_origin.size() <= kMaxName;
+}
+
+void ThinLvTable::add(const LogicalVolume& lv, uint32_t position) {
+  const ThinVolumeSegment& thin = *lv.segments[0].thin;
+  Record record;
+  record.text_at = static_cast<uint32_t>(text_.size());
+  record.name_size = static_cast<uint16_t>(lv.name.size());
+  record.origin_size = static_cast<uint16_t>(thin.origin.size());
+  record.external_origin_size = static_cast<uint16_t>(thin.external_origin.size());
+  record.status = lv.status.known_bits();
+  // A VG has a few pools and thousands of thin LVs: the last one named is most likely named again.
+  auto pool = std::find(pools_.rbegin(), pools_.rend(), thin.thin_pool);
+  if (pool == pools_.rend()) {
+    pools_.push_back(thin.thin_pool);
+    record.pool = static_cast<uint32_t>(pools_.size() - 1);
+  } else {
+    record.pool = static_cast<uint32_t>(pools_.rend() - pool - 1);
+  }
+  record.position = position;
+  record.extent_count = static_cast<uint32_t>(lv.segments[0].extent_count);
+  record.device_id = thin.device_id;
+  record.transaction_id = thin.transaction_id;
+  record.creation_time = lv.creation_time;
+  text_ += lv.name;
+  text_ += thin.origin;
+  text_ += thin.external_origin;
+  records_.push_back(record);
+}
+
+void ThinLvTable::finish() {
+  if (!std::is_sorted(records_.begin(), records_.end(),
+                      [](const Record& a, const Record& b) { return a.position < b.position; })) {
+    std::stable_sort(records_.begin(), records_.end(),
+                     [](const Record& a, const Record& b) { return a.position < b.position; });
+  }
+  records_.shrink_to_fit();
+  text_.shrink_to_fit();
+}
+
+ThinVolumeSummary ThinLvTable::operator[](size_t i) const {
+  const Record& record = records_[i];
+  const std::string_view text(text_);
+  ThinVolumeSummary summary;
+  summary.name = text.substr(record.text_at, record.name_size);
+  summary.origin = text.substr(record.text_at + record.name_size, record.origin_size);
+  summary.external_origin = text.substr(record.text_at + record.name_size + record.origin_size,
+                                        record.external_origin_size);
+  summary.thin_pool = pools_[record.pool];
+  summary.extent_count = record.extent_count;
+  summary.device_id = record.device_id;
+  summary.transaction_id = record.transaction_id;
+  summary.creation_time = record.creation_time;
+  summary.visible = LvStatus::from_known_bits(record.status).contains("VISIBLE");
+  return summary;
+}
+
+LogicalVolume ThinLvTable::whole(size_t i) const {
+  const ThinVolumeSummary summary = (*this)[i];
+  LogicalVolume lv;
+  lv.name = summary.name;
+  lv.status = LvStatus::from_known_bits(records_[i].status);
+  lv.visible = summary.visible;
+  lv.creation_time = summary.creation_time;
+  Segment segment;
+  segment.name = "segment1";
+  segment.extent_count = summary.extent_count;
+  segment.type = "thin";
+  ThinVolumeSegment thin;
+  thin.thin_pool = summary.thin_pool;
+  thin.transaction_id = summary.transaction_id;
+  thin.device_id = summary.device_id;
+  thin.origin = summary.origin;
+  thin.external_origin = summary.external_origin;
+  segment.thin = std::move(thin);
+  lv.segments.push_back(std::move(segment));
+  return lv;
+}
+
 bool PhysicalVolume::flagged_missing() const {
   return std::find(flags.begin(), flags.end(), "MISSING") != flags.end() ||
          std::find(status.begin(), status.end(), "MISSING") != status.end();
@@ -92,7 +194,8 @@ VolumeGroup VolumeGroup::without_lvs() const {
   // Bound by name so that a member added to VolumeGroup stops this from compiling until it is
   // copied here too.
   const auto& [vg_name, vg_id, vg_seqno, vg_extent_size_sectors, vg_status, vg_profile, vg_format,
-               vg_pvs, vg_lvs, vg_description, vg_creation_host, vg_creation_time] = *this;
+               vg_pvs, vg_lvs, vg_thin_lvs, vg_description, vg_creation_host, vg_creation_time] =
+      *this;
   VolumeGroup copy;
   copy.name = vg_name;
   copy.id = vg_id;
@@ -103,6 +206,7 @@ VolumeGroup VolumeGroup::without_lvs() const {
   copy.format = vg_format;
   copy.pvs = vg_pvs;
   static_cast<void>(vg_lvs);  // left out
+  static_cast<void>(vg_thin_lvs);
   copy.description = vg_description;
   copy.creation_host = vg_creation_host;
   copy.creation_time = vg_creation_time;
@@ -116,6 +220,20 @@ const LogicalVolume* VolumeGroup::find_lv(std::string_view lv_name) const {
     }
   }
   return nullptr;
+}
+
+std::vector<LogicalVolume> VolumeGroup::all_lvs() const {
+  std::vector<LogicalVolume> all;
+  all.reserve(lv_count());
+  size_t whole = 0;
+  for (size_t thin = 0; thin < thin_lvs.size(); ++thin) {
+    while (all.size() < thin_lvs.position(thin) && whole < lvs.size()) {
+      all.push_back(lvs[whole++]);
+    }
+    all.push_back(thin_lvs.whole(thin));
+  }
+  all.insert(all.end(), lvs.begin() + static_cast<std::ptrdiff_t>(whole), lvs.end());
+  return all;
 }
 
 std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
@@ -144,21 +262,16 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
       break;  // a pool LV has one thin-pool segment
     }
   }
-  // One pass over the LVs for every pool's thin volumes: a VG may hold 10,000 of them.
-  for (const LogicalVolume& lv : vg.lvs) {
-    const auto thin = std::find_if(lv.segments.begin(), lv.segments.end(),
-                                   [](const Segment& segment) { return segment.thin.has_value(); });
-    if (thin == lv.segments.end()) {
-      continue;
-    }
-    auto pool = pool_index.find(thin->thin->thin_pool);
+  // One pass over the thin LVs for every pool's: a VG may hold 10,000 of them.
+  for (const ThinVolumeSummary& thin : thin_volumes(vg)) {
+    auto pool = pool_index.find(thin.thin_pool);
     if (pool == pool_index.end()) {
       continue;
     }
     ThinPoolSummary& summary = pools[pool->second];
     ++summary.thin_volume_count;
-    summary.provisioned_bytes += lv.extent_count() * vg.extent_size_bytes();
-    if (!thin->thin->origin.empty() || !thin->thin->external_origin.empty()) {
+    summary.provisioned_bytes += thin.extent_count * vg.extent_size_bytes();
+    if (!thin.origin.empty() || !thin.external_origin.empty()) {
       ++summary.snapshot_count;
     }
   }
@@ -167,13 +280,27 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
 
 std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
   std::vector<ThinVolumeSummary> volumes;
+  volumes.reserve(vg.thin_lvs.size());
+  // The thin LVs of `lvs` (those ThinLvTable does not fit) among thin_lvs' by position.
+  size_t position = 0;
+  size_t table = 0;
   for (const LogicalVolume& lv : vg.lvs) {
-    for (const Segment& segment : lv.segments) {
-      if (segment.thin) {
-        volumes.push_back({&lv, &*segment.thin});
-        break;  // a thin LV has one thin segment
-      }
+    while (table < vg.thin_lvs.size() && vg.thin_lvs.position(table) == position) {
+      volumes.push_back(vg.thin_lvs[table++]);
+      ++position;
     }
+    ++position;
+    const auto thin = std::find_if(lv.segments.begin(), lv.segments.end(),
+                                   [](const Segment& segment) { return segment.thin.has_value(); });
+    if (thin == lv.segments.end()) {
+      continue;
+    }
+    volumes.push_back({lv.name, thin->thin->thin_pool, thin->thin->origin,
+                       thin->thin->external_origin, lv.extent_count(), thin->thin->device_id,
+                       thin->thin->transaction_id, lv.creation_time, lv.visible});
+  }
+  while (table < vg.thin_lvs.size()) {
+    volumes.push_back(vg.thin_lvs[table++]);
   }
   return volumes;
 }

@@ -6,6 +6,9 @@
 // further down; segment_count, gaps, sizes) waits until the whole text is parsed, and then runs
 // in the order and with the messages of a read of the whole tree: an LV whose own checks fail is
 // kept in the tree and read with the others, since an earlier check that waits might fail first.
+// A thin LV as lvm2 writes them goes into the VG's ThinLvTable as it is taken (vg_model.h): the
+// LVs held at the parse's peak are then about a fifth of what they took as LogicalVolumes. The
+// LV's own reading and checks: lv_reader.h.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include <utility>
 
 #include "lvm/config_getters.h"
+#include "lvm/lv_reader.h"
 #include "lvm/segment_reader.h"
 #include "lvm/vg_model.h"
 
@@ -24,7 +28,8 @@ class VolumeGroupReader {
  public:
   // `lv_sections`: room made at once for that many LVs.
   explicit VolumeGroupReader(size_t lv_sections = 0) : lv_sections_(lv_sections) {
-    taken_lvs_.reserve(lv_sections);
+    thin_lvs_.reserve(lv_sections);
+    taken_lvs_.reserve(lv_sections);  // room touched only as far as LVs not thin are taken
     taken_checks_.reserve(lv_sections);
     taken_sites_.reserve(lv_sections);  // a segment each, as thin LVs have
   }
@@ -53,11 +58,18 @@ class VolumeGroupReader {
     LvChecks checks;
     checks.child_index = static_cast<size_t>(&section - parents[2]->children.data());
     checks.first_site = taken_sites_.size();
-    if (!read_lv_items(section, &taken_sites_, lv, checks).ok()) {
+    if (!read_lv_items(section, references(), &taken_sites_, lv, checks).ok()) {
       taken_sites_.resize(checks.first_site);
       return SectionHandover::kKept;  // read with the others after the parse, errors in order
     }
-    taken_lvs_.push_back(std::move(lv));
+    if (ThinLvTable::fits(lv, checks.segment_count)) {
+      checks.index = thin_lvs_.size();
+      checks.in_table = true;
+      thin_lvs_.add(lv, 0);  // placed by finish_taken_lv
+    } else {
+      checks.index = taken_lvs_.size();
+      taken_lvs_.push_back(std::move(lv));
+    }
     taken_checks_.push_back(checks);
     return SectionHandover::kTaken;
   }
@@ -175,26 +187,27 @@ class VolumeGroupReader {
       }
     }
     lv_names_.seal();
-    if (taken_lvs_.size() == lv_count && std::is_sorted(taken_checks_.begin(), taken_checks_.end(),
-                                                        [](const LvChecks& a, const LvChecks& b) {
-                                                          return a.child_index < b.child_index;
-                                                        })) {
+    if (taken_checks_.size() == lv_count &&
+        std::is_sorted(
+            taken_checks_.begin(), taken_checks_.end(),
+            [](const LvChecks& a, const LvChecks& b) { return a.child_index < b.child_index; })) {
       return finish_taken_lvs(*lvs);
     }
     // Some LVs are read only now, or were taken in another order (a path key made one before
     // its section): each in its place.
-    std::map<size_t, size_t> taken_at;  // child index -> index in taken_lvs_
+    std::map<size_t, size_t> taken_at;  // child index -> index in taken_checks_
     for (size_t k = 0; k < taken_checks_.size(); ++k) {
       taken_at.emplace(taken_checks_[k].child_index, k);
     }
-    vg_.lvs.reserve(lv_count);
+    vg_.lvs.reserve(taken_lvs_.size());
+    uint32_t position = 0;
     for (size_t i = 0; i < lvs->children.size(); ++i) {
       const ConfigNode& lv_node = lvs->children[i];
       if (!lv_node.is_section()) {
         continue;  // lvm2 ignores settings here too
       }
       if (!lv_node.handed_over) {
-        if (Status status = read_lv(lv_node); !status.ok()) {
+        if (Status status = read_lv(lv_node, position++); !status.ok()) {
           return status;
         }
         continue;
@@ -203,33 +216,39 @@ class VolumeGroupReader {
       if (taken == taken_at.end()) {
         return Error{fmt::format("{}/{}: read while parsing, then lost", lvs->path, lv_node.key)};
       }
-      LogicalVolume& lv = taken_lvs_[taken->second];
-      if (Status status = finish_lv(fmt::format("{}/{}", lvs->path, lv_node.key), lv,
-                                    taken_checks_[taken->second], &taken_sites_);
+      const LvChecks& checks = taken_checks_[taken->second];
+      if (Status status =
+              finish_taken_lv(fmt::format("{}/{}", lvs->path, lv_node.key), checks, position++);
           !status.ok()) {
         return status;
       }
-      vg_.lvs.push_back(std::move(lv));
+      if (!checks.in_table) {
+        vg_.lvs.push_back(std::move(taken_lvs_[checks.index]));
+      }
     }
+    thin_lvs_.finish();
+    vg_.thin_lvs = std::move(thin_lvs_);
     return {};
   }
 
   // Every LV was taken while parsing, in order (what lvm2 writes): they are checked where they
-  // are, and their vector becomes the VG's, without a copy of them all.
+  // are, and their vector and table become the VG's, without a copy of them all.
   Status finish_taken_lvs(const ConfigNode& lvs) {
     size_t k = 0;
     for (const ConfigNode& lv_node : lvs.children) {
       if (!lv_node.is_section()) {
         continue;
       }
-      if (Status status = finish_lv(fmt::format("{}/{}", lvs.path, lv_node.key), taken_lvs_[k],
-                                    taken_checks_[k], &taken_sites_);
+      if (Status status = finish_taken_lv(fmt::format("{}/{}", lvs.path, lv_node.key),
+                                          taken_checks_[k], static_cast<uint32_t>(k));
           !status.ok()) {
         return status;
       }
       ++k;
     }
     vg_.lvs = std::move(taken_lvs_);
+    thin_lvs_.finish();
+    vg_.thin_lvs = std::move(thin_lvs_);
     return {};
   }
 
@@ -270,104 +289,39 @@ class VolumeGroupReader {
     return {};
   }
 
-  // What read_lv_items leaves for finish_lv.
-  struct LvChecks {
-    uint64_t segment_count = 0;
-    size_t first_site = 0;   // its segments' sites in taken_sites_: LVs taken while parsing
-    size_t child_index = 0;  // its place in logical_volumes: LVs taken while parsing
-  };
-
-  Status read_lv(const ConfigNode& node) {
+  // Reads the `position`-th LV of the VG whole (not taken while parsing).
+  Status read_lv(const ConfigNode& node, uint32_t position) {
     LogicalVolume lv;
     LvChecks checks;
-    if (Status status = read_lv_items(node, nullptr, lv, checks); !status.ok()) {
+    if (Status status = read_lv_items(node, references(), nullptr, lv, checks); !status.ok()) {
       return status;
     }
-    if (Status status = finish_lv(node.path, lv, checks, nullptr); !status.ok()) {
+    if (Status status =
+            finish_lv(node.path, lv, checks, nullptr, references(), vg_.extent_size_bytes());
+        !status.ok()) {
       return status;
     }
-    vg_.lvs.push_back(std::move(lv));
+    if (ThinLvTable::fits(lv, checks.segment_count)) {
+      thin_lvs_.add(lv, position);
+    } else {
+      vg_.lvs.push_back(std::move(lv));
+    }
     return {};
   }
 
   SegmentReferences references() const { return {pv_index_, lv_names_}; }
 
-  // The LV's own settings and its segments, in file order. With `sites`, the names the segments
-  // give are not looked up yet (see read_segment_deferred): their sites are appended to it.
-  Status read_lv_items(const ConfigNode& node, std::vector<SegmentReferenceSites>* sites,
-                       LogicalVolume& lv, LvChecks& checks) {
-    lv.name = node.key;
-    if (Expected<std::string> id = node.get_string("id"); !id.ok()) {
-      return id.error();
+  // finish_lv for an LV taken while parsing, the `position`-th of the VG. One kept in thin_lvs_
+  // fits it (one thin segment, segment1, from extent 0, segment_count 1): what is left to check
+  // is the names it gives and its size.
+  Status finish_taken_lv(std::string_view path, const LvChecks& checks, uint32_t position) {
+    if (!checks.in_table) {
+      return finish_lv(path, taken_lvs_[checks.index], checks, &taken_sites_, references(),
+                       vg_.extent_size_bytes());
     }
-    Expected<std::vector<std::string>> status = node.get_string_list("status");
-    if (!status.ok()) {
-      return status.error();
-    }
-    lv.status = LvStatus(*status);
-    lv.visible = lv.status.contains("VISIBLE");
-    if (Expected<std::string> host = get_optional_string(node, "creation_host"); !host.ok()) {
-      return host.error();
-    }
-    if (auto error = assign(lv.profile, get_optional_string(node, "profile"))) {
-      return *error;
-    }
-    std::optional<uint64_t> creation_time;
-    if (auto error = assign(creation_time, get_optional_uint(node, "creation_time"))) {
-      return *error;
-    }
-    lv.creation_time = creation_time.value_or(0);
-    if (auto error = assign(checks.segment_count, node.get_uint("segment_count"))) {
-      return *error;
-    }
-    for (const ConfigNode& child : node.children) {
-      if (!child.is_section()) {
-        continue;
-      }
-      Expected<Segment> segment = sites == nullptr
-                                      ? read_segment(child, references())
-                                      : read_segment_deferred(child, sites->emplace_back());
-      if (!segment.ok()) {
-        return segment.error();
-      }
-      lv.segments.push_back(std::move(*segment));
-    }
-    return {};
-  }
-
-  // The checks that need the VG's other LVs: the names the segments give (when read with
-  // `sites`: not checked yet), segment_count, gaps between segments, the size. `path`: the LV's
-  // section path.
-  Status finish_lv(std::string_view path, LogicalVolume& lv, const LvChecks& checks,
-                   const std::vector<SegmentReferenceSites>* sites) {
-    for (size_t i = 0; sites != nullptr && i < lv.segments.size(); ++i) {
-      Segment& segment = lv.segments[i];
-      if (Status status =
-              resolve_segment_references(fmt::format("{}/{}", path, segment.name), segment,
-                                         (*sites)[checks.first_site + i], references());
-          !status.ok()) {
-        return status;
-      }
-    }
-    if (lv.segments.size() != checks.segment_count) {
-      return Error::parse(fmt::format("{}: segment_count is {} but there are {} segments", path,
-                                      checks.segment_count, lv.segments.size()));
-    }
-    std::sort(lv.segments.begin(), lv.segments.end(),
-              [](const Segment& a, const Segment& b) { return a.start_extent < b.start_extent; });
-    uint64_t next_extent = 0;
-    for (const Segment& segment : lv.segments) {
-      if (segment.start_extent != next_extent) {
-        return Error::parse(fmt::format("{}/{}: starts at extent {}, expected {} (gap or overlap)",
-                                        path, segment.name, segment.start_extent, next_extent));
-      }
-      next_extent += segment.extent_count;
-    }
-    uint64_t bytes = 0;
-    if (__builtin_mul_overflow(next_extent, vg_.extent_size_bytes(), &bytes)) {
-      return Error::parse(fmt::format("{}: size overflows 64 bits", path));
-    }
-    return {};
+    thin_lvs_.set_position(checks.index, position);
+    return finish_table_lv(path, thin_lvs_[checks.index], taken_sites_[checks.first_site],
+                           references(), vg_.extent_size_bytes());
   }
 
   size_t lv_sections_ = 0;
@@ -378,8 +332,9 @@ class VolumeGroupReader {
   // check of each, and the sites of their segments' references: a few large blocks, given back
   // whole when freed (a small block per LV would leave holes between the VG's strings that stay
   // resident).
-  std::vector<LogicalVolume> taken_lvs_;
-  std::vector<LvChecks> taken_checks_;  // one per taken LV
+  std::vector<LogicalVolume> taken_lvs_;  // those that do not fit a ThinLvTable
+  ThinLvTable thin_lvs_;                  // and those that do (read whole or taken)
+  std::vector<LvChecks> taken_checks_;    // one per taken LV
   std::vector<SegmentReferenceSites> taken_sites_;
 };
 
@@ -441,7 +396,7 @@ Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text) {
     // Room left in the LVs' vector (at 10,001 LVs read without a count: room for 16,384, 3.3 MB
     // kept with the VG for 2.0 MB of LVs) is given back once the parse tree is gone, so that the
     // copy does not add to the parse's peak.
-    vg->lvs.shrink_to_fit();
+    vg->lvs.shrink_to_fit();  // ThinLvTable::finish() did the same for thin_lvs
   }
   return vg;
 }

@@ -113,7 +113,7 @@ TEST_F(Captured, PvImageMatchesWhatPvsReportsAndTheBackup) {
   EXPECT_EQ(from_pv->name, from_backup->name);
   EXPECT_EQ(from_pv->seqno, from_backup->seqno);
   EXPECT_EQ(from_pv->free_bytes(), from_backup->free_bytes());
-  EXPECT_EQ(from_pv->lvs.size(), from_backup->lvs.size());
+  EXPECT_EQ(from_pv->lv_count(), from_backup->lv_count());
   EXPECT_EQ(thin_pools(*from_pv)[0].transaction_id, thin_pools(*from_backup)[0].transaction_id);
   EXPECT_EQ(from_pv->pvs[0].id, metadata->label.pv_uuid);
   EXPECT_EQ(metadata->label.device_size_bytes, from_pv->pvs[0].dev_size_sectors * kSectorBytes);

@@ -2,11 +2,18 @@
 // out by hand, and the metadata lvm2 itself would refuse.
 #include "lvm/vg_model.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lvm/config_parser.h"
 
 namespace thinpool::lvm {
 namespace {
@@ -43,7 +50,10 @@ TEST(VolumeGroup, ReadsTheBackupFixture) {
   EXPECT_EQ(pv1.pe_start_sectors, 2048u);
   EXPECT_EQ(pv1.pe_count, 511u);
 
-  ASSERT_EQ(vg->lvs.size(), 8u);
+  // The two thin LVs in the compact table, the pool, its sub-LVs and the others whole.
+  ASSERT_EQ(vg->lv_count(), 8u);
+  EXPECT_EQ(vg->thin_lvs.size(), 2u);
+  EXPECT_EQ(vg->lvs.size(), 6u);
   const LogicalVolume* pool = vg->find_lv("pool");
   ASSERT_NE(pool, nullptr);
   EXPECT_TRUE(pool->visible);
@@ -58,8 +68,11 @@ TEST(VolumeGroup, ReadsTheBackupFixture) {
   EXPECT_TRUE(tp.zero_new_blocks);
   EXPECT_EQ(pool->segments[0].areas.size(), 0u);
 
-  const LogicalVolume* t1 = vg->find_lv("t1");
-  ASSERT_NE(t1, nullptr);
+  EXPECT_EQ(vg->find_lv("t1"), nullptr);  // thin LVs are found through thin_volumes()
+  const std::vector<LogicalVolume> all = vg->all_lvs();
+  const auto t1 =
+      std::find_if(all.begin(), all.end(), [](const LogicalVolume& lv) { return lv.name == "t1"; });
+  ASSERT_NE(t1, all.end());
   ASSERT_TRUE(t1->segments[0].thin.has_value());
   EXPECT_EQ(t1->segments[0].thin->thin_pool, "pool");
   EXPECT_EQ(t1->segments[0].thin->device_id, 2u);
@@ -95,8 +108,8 @@ TEST(VolumeGroup, WithoutLvsCopiesEverythingElse) {
   ASSERT_TRUE(vg.ok()) << vg.error().message;
   vg->profile = "thin-generic";  // the fixture sets none
   const VolumeGroup copy = vg->without_lvs();
-  EXPECT_TRUE(copy.lvs.empty());
-  EXPECT_EQ(vg->lvs.size(), 8u);
+  EXPECT_EQ(copy.lv_count(), 0u);
+  EXPECT_EQ(vg->lv_count(), 8u);
   EXPECT_EQ(copy.name, vg->name);
   EXPECT_EQ(copy.id, vg->id);
   EXPECT_EQ(copy.seqno, vg->seqno);
@@ -155,19 +168,20 @@ TEST(VolumeGroup, ListsThinVolumesWithTheirCreationTimeAndOrigin) {
   ASSERT_EQ(volumes.size(), 2u);
   std::map<std::string, const ThinVolumeSummary*> by_name;
   for (const ThinVolumeSummary& volume : volumes) {
-    by_name[volume.lv->name] = &volume;
-    EXPECT_EQ(volume.thin->thin_pool, "pool");
-    EXPECT_EQ(volume.size_bytes(*vg), 1024 * kMiB);
+    by_name[std::string(volume.name)] = &volume;
+    EXPECT_EQ(volume.thin_pool, "pool");
+    EXPECT_EQ(volume.extent_count * vg->extent_size_bytes(), 1024 * kMiB);
+    EXPECT_TRUE(volume.visible);
   }
   ASSERT_TRUE(by_name.contains("t0"));
   ASSERT_EQ(by_name.size(), 2u);
-  EXPECT_EQ(by_name["t0"]->thin->origin, "");
+  EXPECT_EQ(by_name["t0"]->origin, "");
   const ThinVolumeSummary* snapshot =
       by_name.begin()->first == "t0" ? std::next(by_name.begin())->second : by_name.begin()->second;
-  EXPECT_EQ(snapshot->thin->origin, "t0");
+  EXPECT_EQ(snapshot->origin, "t0");
   // The pool LV itself and its hidden sub-LVs are not thin volumes; every LV's creation time is
   // read (the fixture's comments give them as dates).
-  for (const LogicalVolume& lv : vg->lvs) {
+  for (const LogicalVolume& lv : vg->all_lvs()) {
     EXPECT_GE(lv.creation_time, 1704794300u) << lv.name;
     EXPECT_LE(lv.creation_time, 1704794800u) << lv.name;
   }
@@ -207,7 +221,7 @@ TEST(VolumeGroup, MetadataAreaTextGivesTheSameVolumeGroup) {
   ASSERT_TRUE(mda.ok()) << mda.error().message;
   EXPECT_EQ(mda->seqno, backup->seqno);
   EXPECT_EQ(mda->free_bytes(), backup->free_bytes());
-  EXPECT_EQ(mda->lvs.size(), backup->lvs.size());
+  EXPECT_EQ(mda->lv_count(), backup->lv_count());
   EXPECT_EQ(mda->description, "");
   EXPECT_EQ(thin_pools(*mda)[0].transaction_id, 3u);
 }
@@ -270,6 +284,170 @@ TEST(VolumeGroup, SplitsTypeFlagsAndReadsOldChunkSizeKey) {
   EXPECT_EQ(thin_pools(*vg)[0].transaction_id, 91u);
   EXPECT_EQ(thin_pools(*vg)[0].metadata_size_bytes, 4096u);
   EXPECT_EQ(thin_pools(*vg)[0].thin_volume_count, 0u);
+}
+
+// A thin LV as the reader makes one: one thin segment, segment1, from extent 0.
+LogicalVolume thin_lv(const std::string& name, const std::string& pool, const std::string& origin,
+                      const std::string& external_origin) {
+  LogicalVolume lv;
+  lv.name = name;
+  lv.status = LvStatus({"READ", "WRITE", "VISIBLE"});
+  lv.visible = true;
+  lv.creation_time = 1704794500;
+  Segment segment;
+  segment.name = "segment1";
+  segment.extent_count = 7;
+  segment.type = "thin";
+  ThinVolumeSegment thin;
+  thin.thin_pool = pool;
+  thin.transaction_id = 11;
+  thin.device_id = 12;
+  thin.origin = origin;
+  thin.external_origin = external_origin;
+  segment.thin = std::move(thin);
+  lv.segments.push_back(std::move(segment));
+  return lv;
+}
+
+// The same fields of two LVs (LogicalVolume has no operator==).
+std::string describe(const LogicalVolume& lv) {
+  std::string text = lv.name + (lv.visible ? " visible " : " hidden ") +
+                     std::to_string(lv.creation_time) + " " + lv.profile + " [";
+  for (const std::string& flag : lv.status.flags()) {
+    text += flag + " ";
+  }
+  text += "]";
+  for (const Segment& segment : lv.segments) {
+    text += " " + segment.name + " " + segment.type + " " + std::to_string(segment.start_extent) +
+            "+" + std::to_string(segment.extent_count) + " " +
+            std::to_string(segment.area_extents) + " " + std::to_string(segment.areas.size()) +
+            " " + std::to_string(segment.type_flags.size()) + " " +
+            std::to_string(segment.stripe_size_sectors) + (segment.thin_pool ? " pool" : "");
+    if (segment.thin) {
+      text += " thin " + segment.thin->thin_pool + " " +
+              std::to_string(segment.thin->transaction_id) + " " +
+              std::to_string(segment.thin->device_id) + " <" + segment.thin->origin + "> <" +
+              segment.thin->external_origin + ">";
+    }
+  }
+  return text;
+}
+
+TEST(ThinLvTable, KeepsAThinLvAsItWasRead) {
+  ThinLvTable table;
+  const LogicalVolume a = thin_lv("volume-a", "cinder-volumes-pool", "", "");
+  const LogicalVolume b = thin_lv("b", "other-pool", "volume-a", "");
+  LogicalVolume c = thin_lv("c", "cinder-volumes-pool", "", "external");
+  c.visible = false;
+  c.status = LvStatus({"READ"});
+  for (const LogicalVolume* lv : std::vector<const LogicalVolume*>{&a, &b, &c}) {
+    ASSERT_TRUE(ThinLvTable::fits(*lv, 1)) << lv->name;
+  }
+  table.add(a, 4);
+  table.add(b, 1);
+  table.add(c, 9);
+  table.finish();  // by position: b, a, c
+  ASSERT_EQ(table.size(), 3u);
+  EXPECT_EQ(table.position(0), 1u);
+  EXPECT_EQ(table.position(2), 9u);
+  EXPECT_EQ(describe(table.whole(0)), describe(b));
+  EXPECT_EQ(describe(table.whole(1)), describe(a));
+  EXPECT_EQ(describe(table.whole(2)), describe(c));
+  const ThinVolumeSummary summary = table[2];
+  EXPECT_EQ(summary.name, "c");
+  EXPECT_EQ(summary.thin_pool, "cinder-volumes-pool");
+  EXPECT_EQ(summary.origin, "");
+  EXPECT_EQ(summary.external_origin, "external");
+  EXPECT_EQ(summary.extent_count, 7u);
+  EXPECT_EQ(summary.device_id, 12u);
+  EXPECT_EQ(summary.transaction_id, 11u);
+  EXPECT_EQ(summary.creation_time, 1704794500u);
+  EXPECT_FALSE(summary.visible);
+  EXPECT_EQ(table[0].origin, "volume-a");
+  EXPECT_EQ(table[0].thin_pool, "other-pool");
+}
+
+TEST(ThinLvTable, LeavesWholeWhatItCannotHold) {
+  const LogicalVolume base = thin_lv("t", "p", "", "");
+  EXPECT_FALSE(ThinLvTable::fits(base, 2)) << "segment_count";
+  std::vector<std::pair<std::string, LogicalVolume>> cases;
+  auto vary = [&](const std::string& what, const std::function<void(LogicalVolume&)>& change) {
+    LogicalVolume lv = base;
+    change(lv);
+    cases.emplace_back(what, std::move(lv));
+  };
+  vary("profile", [](LogicalVolume& lv) { lv.profile = "thin-performance"; });
+  vary("unknown status", [](LogicalVolume& lv) { lv.status = LvStatus({"READ", "NEW_FLAG"}); });
+  vary("visible without VISIBLE", [](LogicalVolume& lv) { lv.status = LvStatus({"READ"}); });
+  vary("name of 65,536 bytes", [](LogicalVolume& lv) { lv.name = std::string(65536, 'n'); });
+  vary("origin of 65,536 bytes",
+       [](LogicalVolume& lv) { lv.segments[0].thin->origin = std::string(65536, 'o'); });
+  vary("two segments", [](LogicalVolume& lv) { lv.segments.push_back(lv.segments[0]); });
+  vary("not segment1", [](LogicalVolume& lv) { lv.segments[0].name = "segment2"; });
+  vary("not from extent 0", [](LogicalVolume& lv) { lv.segments[0].start_extent = 1; });
+  vary("type flags", [](LogicalVolume& lv) { lv.segments[0].type_flags = {"FLAG"}; });
+  vary("an area", [](LogicalVolume& lv) {
+    lv.segments[0].areas.push_back({AreaKind::kPhysicalVolume, "pv0", 0});
+  });
+  vary("stripe size", [](LogicalVolume& lv) { lv.segments[0].stripe_size_sectors = 128; });
+  vary("area extents", [](LogicalVolume& lv) { lv.segments[0].area_extents = 7; });
+  vary("a thin-pool part", [](LogicalVolume& lv) { lv.segments[0].thin_pool = ThinPoolSegment{}; });
+  vary("no thin part",
+       [](LogicalVolume& lv) { lv.segments[0].thin = HeapOptional<ThinVolumeSegment>(); });
+  vary("another type", [](LogicalVolume& lv) { lv.segments[0].type = "thin-pool"; });
+  vary("64-bit extent count", [](LogicalVolume& lv) { lv.segments[0].extent_count = 1ULL << 32; });
+  ASSERT_TRUE(ThinLvTable::fits(base, 1));
+  for (const auto& [what, lv] : cases) {
+    EXPECT_FALSE(ThinLvTable::fits(lv, 1)) << what;
+  }
+}
+
+// thin_volumes() and all_lvs() give the LVs of both forms in metadata order.
+TEST(ThinLvTable, LvsOfBothFormsInMetadataOrder) {
+  const std::string text = small_vg(
+      linear("lin", "pv0", 0, 2) +
+      "pool { id = \"p\" status = [\"READ\", \"VISIBLE\"] segment_count = 1\n segment1 { "
+      "start_extent = 0 extent_count = 4 type = \"thin-pool\" metadata = \"pool_tmeta\" pool = "
+      "\"pool_tdata\" transaction_id = 5 chunk_size = 128 } }\n" +
+      linear("pool_tmeta", "pv0", 2, 1) + linear("pool_tdata", "pv0", 3, 4) +
+      "a { id = \"a\" status = [\"READ\", \"VISIBLE\"] segment_count = 1\n segment1 { "
+      "start_extent = 0 extent_count = 3 type = \"thin\" thin_pool = \"pool\" transaction_id = 1 "
+      "device_id = 1 } }\n"
+      "b { id = \"b\" status = [\"READ\", \"VISIBLE\"] profile = \"x\" segment_count = 1\n "
+      "segment1 { start_extent = 0 extent_count = 5 type = \"thin\" thin_pool = \"pool\" "
+      "transaction_id = 2 device_id = 2 origin = \"a\" } }\n"
+      "c { id = \"c\" status = [\"READ\"] segment_count = 1\n segment1 { start_extent = 0 "
+      "extent_count = 6 type = \"thin\" thin_pool = \"pool\" transaction_id = 3 device_id = 3 "
+      "origin = \"b\" } }\n" +
+      linear("after", "pv1", 0, 1));
+  for (bool whole_tree : {false, true}) {
+    SCOPED_TRACE(whole_tree ? "whole tree" : "streaming");
+    Expected<VolumeGroup> vg = parse_volume_group(text);
+    if (whole_tree) {
+      Expected<ConfigNode> tree = parse_config(text);
+      ASSERT_TRUE(tree.ok()) << tree.error().message;
+      vg = extract_volume_group(*tree);
+    }
+    ASSERT_TRUE(vg.ok()) << vg.error().message;
+    EXPECT_EQ(vg->thin_lvs.size(), 2u);  // a and c; b has a profile
+    EXPECT_EQ(vg->lvs.size(), 6u);
+    std::string names;
+    for (const LogicalVolume& lv : vg->all_lvs()) {
+      names += lv.name + " ";
+    }
+    EXPECT_EQ(names, "lin pool pool_tmeta pool_tdata a b c after ");
+    std::string thin;
+    for (const ThinVolumeSummary& volume : thin_volumes(*vg)) {
+      thin += fmt::format("{}:{}:{}:{} ", volume.name, volume.extent_count, volume.origin,
+                          volume.visible);
+    }
+    EXPECT_EQ(thin, "a:3::true b:5:a:true c:6:b:false ");
+    const std::vector<ThinPoolSummary> pools = thin_pools(*vg);
+    ASSERT_EQ(pools.size(), 1u);
+    EXPECT_EQ(pools[0].thin_volume_count, 3u);
+    EXPECT_EQ(pools[0].snapshot_count, 2u);
+    EXPECT_EQ(pools[0].provisioned_bytes, 14 * vg->extent_size_bytes());
+  }
 }
 
 TEST(LvStatus, KeepsKnownFlagsAsBitsAndOthersByName) {

@@ -49,7 +49,7 @@ std::string shape(const Expected<VolumeGroup>& vg) {
     return "error: " + vg.error().message;
   }
   std::string line;
-  for (const LogicalVolume& lv : vg->lvs) {
+  for (const LogicalVolume& lv : vg->all_lvs()) {
     line += lv.name + (lv.visible ? "+" : "-") + std::to_string(lv.extent_count()) + "[";
     for (const Segment& segment : lv.segments) {
       line += segment.name + ":" + segment.type;
@@ -180,6 +180,45 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"second_vg_section_is_not_read",
              vg_with(linear("a", 0, 2), "vg2 { logical_volumes { " + thin("x", "nope") + "} }"),
              "a+2[segment1:striped pv pv0] "},
+        // Thin LVs the compact table cannot hold (a metadata profile, a status flag lvm2 does
+        // not set, two segments) stay whole, in their place among those it holds.
+        Case{"thin_lvs_kept_whole_among_compact_ones",
+             vg_with(thin("t1", "p") +
+                     "t2 { id = \"t2\" status = [\"READ\", \"VISIBLE\"] profile = \"x\" "
+                     "segment_count = 1\n segment1 { start_extent = 0 extent_count = 4 type = "
+                     "\"thin\" thin_pool = \"p\" transaction_id = 1 device_id = 2 } }\n" +
+                     thin("t3", "p", "origin = \"t2\"") +
+                     "t4 { id = \"t4\" status = [\"READ\", \"OTHER\"] segment_count = 1\n "
+                     "segment1 { start_extent = 0 extent_count = 4 type = \"thin\" thin_pool = "
+                     "\"p\" transaction_id = 1 device_id = 3 } }\n" +
+                     "t5 { id = \"t5\" status = [\"READ\"] segment_count = 2\n segment1 { "
+                     "start_extent = 0 extent_count = 4 type = \"thin\" thin_pool = \"p\" "
+                     "transaction_id = 1 device_id = 4 }\n segment2 { start_extent = 4 "
+                     "extent_count = 4 type = \"thin\" thin_pool = \"p\" transaction_id = 1 "
+                     "device_id = 4 } }\n" +
+                     thin("t6", "p", "external_origin = \"t1\"") + pool("p")),
+             "t1+4[segment1:thin pool p origin ] t2+4[segment1:thin pool p origin ] "
+             "t3+4[segment1:thin pool p origin t2] t4-4[segment1:thin pool p origin ] "
+             "t5-8[segment1:thin pool p origin segment2:thin pool p origin ] "
+             "t6+4[segment1:thin pool p origin ] p+4"},
+        Case{
+            "thin_lv_by_a_path_key",
+            vg_with(thin("t1", "p") + pool("p")) +
+                "vg1/logical_volumes/t0 { id = \"t0\" status = [\"READ\"] segment_count = 1 "
+                "segment1 { start_extent = 0 extent_count = 2 type = \"thin\" thin_pool = "
+                "\"p\" transaction_id = 1 device_id = 9 } }",
+            "t1+4[segment1:thin pool p origin ] p+4[segment1:thin-pool] p_tmeta+1[segment1:striped "
+            "pv pv0] p_tdata+4[segment1:striped pv pv0] t0-2[segment1:thin pool p origin ] "},
+        Case{"thin_lv_size_overflows",
+             "contents = \"Text Format Volume Group\"\nversion = 1\n"
+             "vg1 {\n id = \"vgid\"\n seqno = 4\n status = [\"READ\"]\n extent_size = "
+             "4000000000\n physical_volumes {\n  pv0 { id = \"p0\" status = [\"ALLOCATABLE\"] "
+             "pe_start = 2048 pe_count = 100 }\n }\n logical_volumes {\n" +
+                 pool("p") +
+                 "big { id = \"big\" status = [\"READ\"] segment_count = 1\n segment1 { "
+                 "start_extent = 0 extent_count = 4000000000 type = \"thin\" thin_pool = \"p\" "
+                 "transaction_id = 1 device_id = 1 } }\n }\n}\n",
+             "error: vg1/logical_volumes/big: size overflows 64 bits"},
         Case{"many_lvs_naming_lvs_further_down", many_thin_lvs(600),
              "t599+4[segment1:thin pool p origin t598]"},
         Case{"syntax_error_after_the_lvs", vg_with(linear("a", 0, 2), "}"),

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "lvm/config_parser.h"
 #include "lvm/vg_model.h"
@@ -13,13 +14,18 @@ namespace {
 using thinpool::lvm::VolumeGroup;
 
 bool same_volume_groups(const VolumeGroup& a, const VolumeGroup& b) {
-  if (a.name != b.name || a.lvs.size() != b.lvs.size() || a.pvs.size() != b.pvs.size() ||
-      a.allocated_extents() != b.allocated_extents()) {
+  if (a.name != b.name || a.lvs.size() != b.lvs.size() || a.thin_lvs.size() != b.thin_lvs.size() ||
+      a.pvs.size() != b.pvs.size() || a.allocated_extents() != b.allocated_extents()) {
     return false;
   }
-  for (size_t i = 0; i < a.lvs.size(); ++i) {
-    const auto& lv_a = a.lvs[i];
-    const auto& lv_b = b.lvs[i];
+  const std::vector<thinpool::lvm::LogicalVolume> all_a = a.all_lvs();
+  const std::vector<thinpool::lvm::LogicalVolume> all_b = b.all_lvs();
+  if (all_a.size() != all_b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < all_a.size(); ++i) {
+    const auto& lv_a = all_a[i];
+    const auto& lv_b = all_b[i];
     if (lv_a.name != lv_b.name || lv_a.status != lv_b.status ||
         lv_a.segments.size() != lv_b.segments.size()) {
       return false;
