@@ -8,6 +8,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "lvm/pv_reader.h"
 #include "lvm/vg_model.h"
@@ -117,6 +119,32 @@ TEST_F(Captured, PvImageMatchesWhatPvsReportsAndTheBackup) {
   EXPECT_EQ(thin_pools(*from_pv)[0].transaction_id, thin_pools(*from_backup)[0].transaction_id);
   EXPECT_EQ(from_pv->pvs[0].id, metadata->label.pv_uuid);
   EXPECT_EQ(metadata->label.device_size_bytes, from_pv->pvs[0].dev_size_sectors * kSectorBytes);
+}
+
+// Every thin LV real lvm2 wrote (in its metadata area and in its backup) fits the compact table
+// the reader keeps them in (vg_model.h's ThinLvTable): none is left whole among the pools' LVs.
+TEST_F(Captured, TheRealThinLvsAreKeptInTheCompactTable) {
+  MemoryBlockReader reader(image_, "vda");
+  Expected<PvMetadata> metadata = read_pv_metadata(reader, no_sleep());
+  ASSERT_TRUE(metadata.ok()) << metadata.error().message;
+  const std::string backup = read_file(kDir / "cinder-volumes.vgcfg");
+  for (const std::string* text : std::vector<const std::string*>{&metadata->text, &backup}) {
+    Expected<VolumeGroup> vg = parse_volume_group(*text);
+    ASSERT_TRUE(vg.ok()) << vg.error().message;
+    size_t thin_segments = 0;
+    for (size_t at = text->find("type = \"thin\""); at != std::string::npos;
+         at = text->find("type = \"thin\"", at + 1)) {
+      ++thin_segments;
+    }
+    ASSERT_GT(thin_segments, 0u);
+    EXPECT_EQ(vg->thin_lvs.size(), thin_segments);
+    EXPECT_EQ(thin_volumes(*vg).size(), thin_segments);
+    for (const LogicalVolume& lv : vg->lvs) {
+      for (const Segment& segment : lv.segments) {
+        EXPECT_FALSE(segment.thin.has_value()) << lv.name;
+      }
+    }
+  }
 }
 
 TEST_F(Captured, ReadsTheRealTextMovedToWrapAround) {
