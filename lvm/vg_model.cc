@@ -79,8 +79,13 @@ bool ThinLvTable::fits(const LogicalVolume& lv, uint64_t segment_count) {
   return thin.origin.size() <= kMaxName && thin.external_origin.size() <= kMaxName;
 }
 
-void ThinLvTable::add(const LogicalVolume& lv, uint32_t position) {
+bool ThinLvTable::add(const LogicalVolume& lv, uint32_t position) {
   const ThinVolumeSegment& thin = *lv.segments[0].thin;
+  const size_t names = lv.name.size() + thin.origin.size() + thin.external_origin.size();
+  if (text_.size() + names > std::numeric_limits<uint32_t>::max() ||
+      records_.size() >= std::numeric_limits<uint32_t>::max()) {
+    return false;
+  }
   Record record;
   record.text_at = static_cast<uint32_t>(text_.size());
   record.name_size = static_cast<uint16_t>(lv.name.size());
@@ -104,6 +109,7 @@ void ThinLvTable::add(const LogicalVolume& lv, uint32_t position) {
   text_ += thin.origin;
   text_ += thin.external_origin;
   records_.push_back(record);
+  return true;
 }
 
 void ThinLvTable::finish() {

@@ -177,8 +177,9 @@ class ThinLvTable {
 
   void reserve(size_t lvs) { records_.reserve(lvs); }
   // Appends `lv` (fits() holds) as the VG's `position`-th LV in metadata order (0-based, every
-  // LV of the VG counted); set_position() may place it later.
-  void add(const LogicalVolume& lv, uint32_t position);
+  // LV of the VG counted); set_position() may place it later. False, and nothing added, once the
+  // names would pass the 4 GiB a record can point into: the LV is then kept whole.
+  bool add(const LogicalVolume& lv, uint32_t position);
   void set_position(size_t i, uint32_t position) { records_[i].position = position; }
   // Sorts by position (LVs added out of metadata order) and gives back room not used.
   void finish();

@@ -62,11 +62,10 @@ class VolumeGroupReader {
       taken_sites_.resize(checks.first_site);
       return SectionHandover::kKept;  // read with the others after the parse, errors in order
     }
-    if (ThinLvTable::fits(lv, checks.segment_count)) {
-      checks.index = thin_lvs_.size();
-      checks.in_table = true;
-      thin_lvs_.add(lv, 0);  // placed by finish_taken_lv
-    } else {
+    checks.index = thin_lvs_.size();
+    checks.in_table = ThinLvTable::fits(lv, checks.segment_count) &&
+                      thin_lvs_.add(lv, 0);  // placed by finish_taken_lv
+    if (!checks.in_table) {
       checks.index = taken_lvs_.size();
       taken_lvs_.push_back(std::move(lv));
     }
@@ -301,9 +300,7 @@ class VolumeGroupReader {
         !status.ok()) {
       return status;
     }
-    if (ThinLvTable::fits(lv, checks.segment_count)) {
-      thin_lvs_.add(lv, position);
-    } else {
+    if (!ThinLvTable::fits(lv, checks.segment_count) || !thin_lvs_.add(lv, position)) {
       vg_.lvs.push_back(std::move(lv));
     }
     return {};

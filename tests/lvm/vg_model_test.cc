@@ -343,9 +343,9 @@ TEST(ThinLvTable, KeepsAThinLvAsItWasRead) {
   for (const LogicalVolume* lv : std::vector<const LogicalVolume*>{&a, &b, &c}) {
     ASSERT_TRUE(ThinLvTable::fits(*lv, 1)) << lv->name;
   }
-  table.add(a, 4);
-  table.add(b, 1);
-  table.add(c, 9);
+  ASSERT_TRUE(table.add(a, 4));
+  ASSERT_TRUE(table.add(b, 1));
+  ASSERT_TRUE(table.add(c, 9));
   table.finish();  // by position: b, a, c
   ASSERT_EQ(table.size(), 3u);
   EXPECT_EQ(table.position(0), 1u);
