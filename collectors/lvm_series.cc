@@ -154,11 +154,11 @@ LvmSeriesCache::Entry make_entry(const std::string& name,
   entry->free_bytes = group->free_bytes();
   entry->pools = lvm::thin_pools(*group);
   if (volume_series) {
-    for (const lvm::ThinVolumeSummary& volume : lvm::thin_volumes(*group)) {
+    lvm::for_each_thin_volume(*group, [&](const lvm::ThinVolumeSummary& volume) {
       const std::string_view origin =
           volume.origin.empty() ? volume.external_origin : volume.origin;
       entry->volumes.add(name, volume.thin_pool, volume.name, origin, volume.creation_time);
-    }
+    });
     entry->volumes.shrink_to_fit();  // kept until LVM commits again
   }
   return entry;

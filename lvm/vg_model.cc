@@ -269,10 +269,10 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
     }
   }
   // One pass over the thin LVs for every pool's: a VG may hold 10,000 of them.
-  for (const ThinVolumeSummary& thin : thin_volumes(vg)) {
+  for_each_thin_volume(vg, [&](const ThinVolumeSummary& thin) {
     auto pool = pool_index.find(thin.thin_pool);
     if (pool == pool_index.end()) {
-      continue;
+      return;
     }
     ThinPoolSummary& summary = pools[pool->second];
     ++summary.thin_volume_count;
@@ -280,19 +280,18 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg) {
     if (!thin.origin.empty() || !thin.external_origin.empty()) {
       ++summary.snapshot_count;
     }
-  }
+  });
   return pools;
 }
 
-std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
-  std::vector<ThinVolumeSummary> volumes;
-  volumes.reserve(vg.thin_lvs.size());
+void for_each_thin_volume(const VolumeGroup& vg,
+                          const std::function<void(const ThinVolumeSummary&)>& visit) {
   // The thin LVs of `lvs` (those ThinLvTable does not fit) among thin_lvs' by position.
   size_t position = 0;
   size_t table = 0;
   for (const LogicalVolume& lv : vg.lvs) {
     while (table < vg.thin_lvs.size() && vg.thin_lvs.position(table) == position) {
-      volumes.push_back(vg.thin_lvs[table++]);
+      visit(vg.thin_lvs[table++]);
       ++position;
     }
     ++position;
@@ -301,13 +300,19 @@ std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
     if (thin == lv.segments.end()) {
       continue;
     }
-    volumes.push_back({lv.name, thin->thin->thin_pool, thin->thin->origin,
-                       thin->thin->external_origin, lv.extent_count(), thin->thin->device_id,
-                       thin->thin->transaction_id, lv.creation_time, lv.visible});
+    visit({lv.name, thin->thin->thin_pool, thin->thin->origin, thin->thin->external_origin,
+           lv.extent_count(), thin->thin->device_id, thin->thin->transaction_id, lv.creation_time,
+           lv.visible});
   }
   while (table < vg.thin_lvs.size()) {
-    volumes.push_back(vg.thin_lvs[table++]);
+    visit(vg.thin_lvs[table++]);
   }
+}
+
+std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
+  std::vector<ThinVolumeSummary> volumes;
+  volumes.reserve(vg.thin_lvs.size());
+  for_each_thin_volume(vg, [&volumes](const ThinVolumeSummary& thin) { volumes.push_back(thin); });
   return volumes;
 }
 

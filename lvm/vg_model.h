@@ -279,7 +279,11 @@ Expected<VolumeGroup> parse_volume_group(std::string_view metadata_text);
 // Every LV with a thin-pool segment, in metadata order.
 std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg);
 
-// Every LV with a thin segment, in metadata order (views into `vg`).
+// Every LV with a thin segment, in metadata order (views into `vg`), handed to `visit` one at a
+// time: a VG's 10,000 thin LVs need no vector of them.
+void for_each_thin_volume(const VolumeGroup& vg,
+                          const std::function<void(const ThinVolumeSummary&)>& visit);
+// The same in a vector.
 std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg);
 
 // PVs the metadata lists that are flagged MISSING or for which `present(pv)` is false: what
