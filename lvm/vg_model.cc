@@ -309,13 +309,6 @@ void for_each_thin_volume(const VolumeGroup& vg,
   }
 }
 
-std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
-  std::vector<ThinVolumeSummary> volumes;
-  volumes.reserve(vg.thin_lvs.size());
-  for_each_thin_volume(vg, [&volumes](const ThinVolumeSummary& thin) { volumes.push_back(thin); });
-  return volumes;
-}
-
 uint64_t missing_pv_count(const VolumeGroup& vg,
                           const std::function<bool(const PhysicalVolume&)>& present) {
   uint64_t missing = 0;

@@ -239,7 +239,7 @@ struct VolumeGroup {
   uint64_t free_bytes() const { return free_extents() * extent_size_bytes(); }
 
   // An LV of `lvs` (the pools and their sub-LVs are always there), or null: thin LVs in
-  // thin_lvs are found through thin_volumes().
+  // thin_lvs are found through for_each_thin_volume().
   const LogicalVolume* find_lv(std::string_view lv_name) const;
   size_t lv_count() const { return lvs.size() + thin_lvs.size(); }
   // Every LV in metadata order, those of thin_lvs made whole: a copy, for tests and tools.
@@ -283,8 +283,6 @@ std::vector<ThinPoolSummary> thin_pools(const VolumeGroup& vg);
 // time: a VG's 10,000 thin LVs need no vector of them.
 void for_each_thin_volume(const VolumeGroup& vg,
                           const std::function<void(const ThinVolumeSummary&)>& visit);
-// The same in a vector.
-std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg);
 
 // PVs the metadata lists that are flagged MISSING or for which `present(pv)` is false: what
 // `vgs -o vg_missing_pv_count` counts. `present` may be empty (only the flags count).

@@ -27,6 +27,13 @@ std::string read_testdata(const std::string& name) {
 
 constexpr uint64_t kMiB = 1024ULL * 1024;
 
+// The VG's thin LVs in the order for_each_thin_volume gives them.
+std::vector<ThinVolumeSummary> thin_volumes(const VolumeGroup& vg) {
+  std::vector<ThinVolumeSummary> volumes;
+  for_each_thin_volume(vg, [&volumes](const ThinVolumeSummary& thin) { volumes.push_back(thin); });
+  return volumes;
+}
+
 TEST(VolumeGroup, ReadsTheBackupFixture) {
   Expected<VolumeGroup> vg = parse_volume_group(read_testdata("vg0.backup"));
   ASSERT_TRUE(vg.ok()) << vg.error().message;
@@ -68,7 +75,7 @@ TEST(VolumeGroup, ReadsTheBackupFixture) {
   EXPECT_TRUE(tp.zero_new_blocks);
   EXPECT_EQ(pool->segments[0].areas.size(), 0u);
 
-  EXPECT_EQ(vg->find_lv("t1"), nullptr);  // thin LVs are found through thin_volumes()
+  EXPECT_EQ(vg->find_lv("t1"), nullptr);  // thin LVs are found through for_each_thin_volume()
   const std::vector<LogicalVolume> all = vg->all_lvs();
   const auto t1 =
       std::find_if(all.begin(), all.end(), [](const LogicalVolume& lv) { return lv.name == "t1"; });
@@ -402,7 +409,7 @@ TEST(ThinLvTable, LeavesWholeWhatItCannotHold) {
   }
 }
 
-// thin_volumes() and all_lvs() give the LVs of both forms in metadata order.
+// for_each_thin_volume() and all_lvs() give the LVs of both forms in metadata order.
 TEST(ThinLvTable, LvsOfBothFormsInMetadataOrder) {
   const std::string text = small_vg(
       linear("lin", "pv0", 0, 2) +
