@@ -19,7 +19,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ make cmake pkg-config ca-certificates \
       prometheus-cpp-dev libboost-dev libsystemd-dev libssl-dev zlib1g-dev libdevmapper-dev libcli11-dev \
-      libspdlog-dev libfmt-dev libyaml-cpp-dev libcap-dev libseccomp-dev libcrypt-dev libdeflate-dev \
+      libspdlog-dev libfmt-dev libyaml-cpp-dev libcap-dev libseccomp-dev libcrypt-dev libisal-dev \
       libcmark-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

@@ -16,6 +16,7 @@
 #include "collectors/thin_pool_collector.h"
 #include "collectors/thin_volume_collector.h"
 #include "dm/libdevmapper_client.h"
+#include "exporter/gzip.h"
 #include "exporter/http_server.h"
 
 namespace thinpool::bench {

@@ -51,6 +51,7 @@
 #include "bench/synthetic_dm.h"
 #include "collectors/scraper.h"
 #include "dm/libdevmapper_client.h"
+#include "exporter/gzip.h"
 #include "exporter/http_server.h"
 
 namespace thinpool::bench {

@@ -13,6 +13,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/version.hpp>
 
+#include "exporter/gzip.h"
 #include "exporter/http_internal.h"
 
 namespace thinpool {

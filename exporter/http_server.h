@@ -88,14 +88,6 @@ class HttpServer {
 // True when an Accept-Encoding header value allows gzip ("gzip", "gzip;q=1", "*"; not "gzip;q=0").
 bool accepts_gzip(std::string_view accept_encoding);
 
-// gzip (RFC 1952) of `data`.
-Expected<std::string> gzip_compress(std::string_view data);
-
-// `text` replaced by its gzip, its own memory given back before the compressed copy is made (a
-// body of 8 MB is then never held beside both the compressor's output and the copy of it). On an
-// error `text` is left as it was.
-Status gzip_in_place(std::string& text);
-
 // The landing page at /.
 std::string landing_page(std::string_view version, std::string_view telemetry_path,
                          const std::vector<std::pair<std::string, bool>>& collectors);

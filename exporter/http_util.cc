@@ -1,11 +1,9 @@
 // The parts of the HTTP layer that are plain functions of their input: the scrape timeout header,
-// Accept-Encoding, gzip, the landing page and the server's own series.
+// Accept-Encoding, the landing page and the server's own series.
 #include <fmt/format.h>
-#include <libdeflate.h>
 
 #include <charconv>
 #include <cmath>
-#include <memory>
 
 #include "base/text.h"
 #include "exporter/http_server.h"
@@ -92,62 +90,6 @@ bool accepts_gzip(std::string_view accept_encoding) {
     return true;
   }
   return false;
-}
-
-namespace {
-
-struct CompressedBytes {
-  std::unique_ptr<char[]> bytes;
-  size_t size = 0;
-};
-
-Expected<CompressedBytes> gzip_bytes(std::string_view data) {
-  // libdeflate, level 1: the exposition text is so repetitive that it still shrinks about 6x, in
-  // half the instructions of zlib's level 1 (which was 69% of a gzip'd 10,000-volume scrape; see
-  // BENCHMARKS.md). A compressor per call: one per worker thread would keep its tables (200 KiB)
-  // in every thread that ever served a scrape.
-  constexpr int kLevel = 1;
-  std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)> compressor(
-      libdeflate_alloc_compressor(kLevel), libdeflate_free_compressor);
-  if (compressor == nullptr) {
-    return Error{"gzip: cannot allocate a compressor"};
-  }
-  // libdeflate compresses whole buffers only, so the text is complete before this starts. The
-  // output goes to an uninitialized buffer, of which only the written pages become resident, and
-  // is sized for what exposition text compresses to (about a sixth), not for the worst case
-  // (libdeflate_gzip_compress_bound(): more than the input). A body that does not fit (random
-  // bytes) is compressed again into the bound.
-  size_t capacity = data.size() / 4 + 1024;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<char[]> buffer(new char[capacity]);
-    const size_t written = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(),
-                                                    buffer.get(), capacity);
-    if (written != 0) {
-      return CompressedBytes{std::move(buffer), written};
-    }
-    capacity = libdeflate_gzip_compress_bound(compressor.get(), data.size());
-  }
-  return Error{fmt::format("gzip: {} bytes do not fit the compressed bound", data.size())};
-}
-
-}  // namespace
-
-Expected<std::string> gzip_compress(std::string_view data) {
-  Expected<CompressedBytes> compressed = gzip_bytes(data);
-  if (!compressed) {
-    return compressed.error();
-  }
-  return std::string(compressed->bytes.get(), compressed->size);
-}
-
-Status gzip_in_place(std::string& text) {
-  Expected<CompressedBytes> compressed = gzip_bytes(text);
-  if (!compressed) {
-    return compressed.error();
-  }
-  std::string().swap(text);  // given back before the compressed copy is made
-  text.assign(compressed->bytes.get(), compressed->size);
-  return {};
 }
 
 std::string landing_page(std::string_view version, std::string_view telemetry_path,

@@ -316,45 +316,5 @@ TEST(AcceptsGzip, ParsesAcceptEncoding) {
   EXPECT_FALSE(accepts_gzip("x-gzip2"));
 }
 
-TEST(GzipCompress, RoundTrips) {
-  std::string text(100000, 'x');
-  auto compressed = gzip_compress(text);
-  ASSERT_TRUE(compressed.ok());
-  EXPECT_LT(compressed->size(), 1000u);
-  EXPECT_EQ(gunzip(*compressed), text);
-}
-
-TEST(GzipCompress, RoundTripsBigSmallEmptyAndIncompressibleBodies) {
-  // The compressor first tries an output a quarter of the input's size, then the worst-case
-  // bound: a big exposition-like body, a small one, an empty one, and random bytes (which do not
-  // fit the first try).
-  std::string big;
-  uint64_t x = 88172645463325252ull;
-  while (big.size() < 3'000'000) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    big += "thinpool_volume_size_bytes{volume=\"v" + std::to_string(x % 100000) + "\"} " +
-           std::to_string(x) + "\n";
-  }
-  std::string random;
-  while (random.size() < 300'000) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    random.append(reinterpret_cast<const char*>(&x), sizeof x);
-  }
-  for (const std::string& body : {big, std::string("small\n"), std::string(), random}) {
-    auto compressed = gzip_compress(body);
-    ASSERT_TRUE(compressed.ok()) << compressed.error().message;
-    EXPECT_EQ(gunzip(*compressed, body.size()), body);
-    // The body a scrape sends: replaced by the same gzip, its own memory given back.
-    std::string in_place = body;
-    ASSERT_TRUE(gzip_in_place(in_place).ok());
-    EXPECT_EQ(in_place, *compressed);
-    EXPECT_LE(in_place.capacity(), std::max<size_t>(compressed->size(), 30));  // not the body's
-  }
-}
-
 }  // namespace
 }  // namespace thinpool
