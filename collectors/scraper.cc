@@ -1,6 +1,7 @@
 #include "collectors/scraper.h"
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <variant>
@@ -38,6 +39,18 @@ Scraper::Scraper(InventoryReader& inventory, std::vector<NamedCollector> collect
       failures_(spdlog::level::err, "collector {} failed: {}", "collector {} works again") {}
 
 std::string Scraper::scrape(Clock::time_point deadline) const {
+  std::string text;
+  run(deadline, text, SIZE_MAX, nullptr);
+  return text;
+}
+
+bool Scraper::scrape(Clock::time_point deadline, size_t piece_size, const TextSink& sink) const {
+  std::string text;
+  return run(deadline, text, piece_size, &sink);
+}
+
+bool Scraper::run(Clock::time_point deadline, std::string& text, size_t piece_size,
+                  const TextSink* sink) const {
   ScrapeContext context(inventory_, deadline);
   // The first phase: every collector's reads, before any text is written (collector.h).
   std::vector<Prepared> prepared;
@@ -45,21 +58,26 @@ std::string Scraper::scrape(Clock::time_point deadline) const {
   for (const NamedCollector& named : collectors_) {
     prepared.push_back(read(named, context));
   }
-  std::string text;
   const size_t devices = device_count(context);
-  text.reserve(expected_size(devices));
-  MetricWriter out(text);
+  const size_t whole = expected_size(devices);
+  // In pieces: room for one (MetricWriter keeps it so).
+  text.reserve(sink != nullptr && piece_size < whole ? piece_size + piece_size / 4 : whole);
+  MetricWriter out(text, piece_size, sink != nullptr ? *sink : TextSink{});
   std::vector<Outcome> outcomes;
   outcomes.reserve(collectors_.size());
   for (size_t i = 0; i < collectors_.size(); ++i) {
     outcomes.push_back(write(collectors_[i], prepared[i], context, out));
     prepared[i].writer = Status{};  // what it read is not needed any more
+    if (outcomes.back().cut) {
+      return false;
+    }
   }
   write_scrape_families(outcomes, out);
+  out.flush();
   std::lock_guard lock(last_mutex_);
-  last_size_ = text.size();
+  last_size_ = out.size();
   last_devices_ = devices;
-  return text;
+  return true;
 }
 
 size_t Scraper::device_count(const ScrapeContext& context) {
@@ -142,8 +160,11 @@ Scraper::Outcome Scraper::write(const NamedCollector& named, const Prepared& pre
   if (status.ok()) {
     failures_.working(named.name);
   } else {
-    out.roll_back(before);
-    failures_.failing(named.name, status.error().message);
+    outcome.cut = !out.roll_back(before);
+    failures_.failing(named.name, outcome.cut ? status.error().message +
+                                                    " (after part of its series were sent: the "
+                                                    "scrape's body ends incomplete)"
+                                              : status.error().message);
   }
   return outcome;
 }

@@ -32,17 +32,27 @@ class Scraper {
   // Collectors keep to `deadline` (ScrapeContext::deadline): what would take longer is given up
   // and reported.
   std::string scrape(Clock::time_point deadline = Clock::now() + std::chrono::seconds(10)) const;
+  // The same text handed to `sink` in pieces of about `piece_size` bytes as the collectors write
+  // it (MetricWriter), the rest at the end, so that a big scrape's text is never held whole. False
+  // when the text is not whole: a collector failed after some of its series had gone to the sink,
+  // where they cannot be taken back (the failure is logged as any other; the caller must not pass
+  // the text off as a whole scrape).
+  bool scrape(Clock::time_point deadline, size_t piece_size, const TextSink& sink) const;
 
  private:
   struct Outcome {
     bool success = false;
     double seconds = 0;
+    bool cut = false;  // failed, and some of its text was handed over already
   };
   // A collector after the first phase: its writer (empty: collect() writes), or why it failed.
   struct Prepared {
     std::variant<Collector::Writer, Status> writer;
     double seconds = 0;  // the first phase's time
   };
+  // scrape() either way: the text in `text`, or through `sink` when it is set; false when cut.
+  bool run(Clock::time_point deadline, std::string& text, size_t piece_size,
+           const TextSink* sink) const;
   Prepared read(const NamedCollector& named, ScrapeContext& context) const;
   Outcome write(const NamedCollector& named, const Prepared& prepared, ScrapeContext& context,
                 MetricWriter& out) const;

@@ -168,10 +168,11 @@ int serve(const Options& options, const std::vector<CollectorDefinition>& defini
     spdlog::error("{}", restricted.error().message);
     return 1;
   }
-  auto server = HttpServer::start(make_http_config(options, web_config, collector_states),
-                                  [&scraper, &options](const ScrapeRequest& request) {
-                                    return scraper.scrape(scrape_deadline(request, options));
-                                  });
+  auto server = HttpServer::start(
+      make_http_config(options, web_config, collector_states),
+      [&scraper, &options](const ScrapeRequest& request, size_t piece_size, const TextSink& sink) {
+        return scraper.scrape(scrape_deadline(request, options), piece_size, sink);
+      });
   if (!server) {
     spdlog::error("{}", server.error().message);
     return 1;

@@ -4,11 +4,14 @@
 #include <array>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
@@ -70,6 +73,61 @@ class Session final : public Connection {
           [self = shared()](const beast::error_code& error) { self->readable(error); });
     } else {
       read();
+    }
+  }
+
+  void write_streamed(ResponseHead head, std::shared_ptr<BodyPipe> body) override {
+    if (closed_) {
+      body->close();
+      return;
+    }
+    phase_ = Phase::kWriting;
+    keep_alive_ = head.keep_alive();
+    pipe_ = std::move(body);
+    head_ = std::make_unique<ResponseHead>(std::move(head));
+    head_serializer_ = std::make_unique<bhttp::response_serializer<bhttp::empty_body>>(*head_);
+    arm();  // the whole response, as a whole body's write
+    writing_ = true;
+    bhttp::async_write_header(*stream_, *head_serializer_,
+                              [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+                                self->chunk_written(error, 0);
+                              });
+  }
+
+  void pump() override {
+    if (closed_ || !pipe_ || writing_) {
+      return;  // a write in flight pumps again when it ends
+    }
+    if (timed_out_) {  // the deadline passed while the body was being rendered
+      chunk_written(beast::error::timeout, 0);
+      return;
+    }
+    BodyPipe::Next next = pipe_->take();
+    switch (next.kind) {
+      case BodyPipe::Next::Kind::kNothing:
+        return;
+      case BodyPipe::Next::Kind::kPiece:
+        chunk_ = std::move(next.piece);
+        writing_ = true;
+        asio::async_write(*stream_, bhttp::make_chunk(asio::buffer(chunk_)),
+                          [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+                            self->chunk_written(error, self->chunk_.size());
+                          });
+        return;
+      case BodyPipe::Next::Kind::kEnd:
+        writing_ = true;
+        asio::async_write(*stream_, bhttp::make_chunk_last(),
+                          [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
+                            self->writing_ = false;
+                            self->end_stream();
+                            self->written(error);
+                          });
+        return;
+      case BodyPipe::Next::Kind::kIncomplete:
+        // No last chunk: the client sees the body end early, a failed scrape, not a short one.
+        server_.note("scrapes cut short: a collector failed after part of its series were sent");
+        close();
+        return;
     }
   }
 
@@ -206,6 +264,29 @@ class Session final : public Connection {
     server_.dispatch(shared_from_this(), parser_->release());
   }
 
+  void chunk_written(beast::error_code error, size_t bytes) {
+    writing_ = false;
+    chunk_ = std::string();
+    if (error || closed_) {
+      error = outcome(error);
+      if (error == beast::error::timeout) {
+        server_.count(&HttpCounters::timed_out, "response");
+      }
+      close();
+      return;
+    }
+    pipe_->written(bytes);
+    pump();
+  }
+  void end_stream() {
+    if (pipe_) {
+      pipe_->close();  // lets go of the wake-up, which holds this connection
+      pipe_.reset();
+    }
+    head_serializer_.reset();
+    head_.reset();
+  }
+
   void written(beast::error_code error) {
     error = outcome(error);
     response_.reset();
@@ -247,6 +328,7 @@ class Session final : public Connection {
   }
 
   void close_socket() override {
+    end_stream();
     disarm();
     beast::error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -261,6 +343,12 @@ class Session final : public Connection {
   beast::flat_buffer buffer_{kHeaderLimit + kBodyLimit};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::unique_ptr<Response> response_;
+  // A streamed response: its head, the body's pipe, the chunk being written.
+  std::unique_ptr<ResponseHead> head_;
+  std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
+  std::shared_ptr<BodyPipe> pipe_;
+  std::string chunk_;
+  bool writing_ = false;
   bool keep_alive_ = false;
   std::array<char, 4096> drain_buffer_{};
 };

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,8 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using Request = beast::http::request<beast::http::string_body>;
 using Response = beast::http::response<beast::http::string_body>;
+// The head of a response whose body follows in pieces (BodyPipe).
+using ResponseHead = beast::http::response<beast::http::empty_body>;
 
 // Where a connection stands. Only connections before kHandling (no complete request yet) may be
 // closed to make room for a newcomer.
@@ -86,6 +90,48 @@ class WorkerPool {
   bool stopping_ = false;
 };
 
+// A response body that a worker renders while the event thread writes it to the client, piece by
+// piece (HTTP/1.1 chunked transfer coding), so that a big scrape's text is never held whole. The
+// worker waits while more than kUnwrittenBytes are not written yet, for at most kPatience in all
+// per response: a client that reads slower than that holds the worker no longer, and the rest of
+// its body queues here as a whole body would have.
+class BodyPipe {
+ public:
+  static constexpr size_t kUnwrittenBytes = size_t{512} * 1024;
+  static constexpr std::chrono::milliseconds kPatience{1000};
+
+  // `wake` has the event thread write what is ready (Connection::pump); called after every push
+  // and at the end.
+  explicit BodyPipe(std::function<void()> wake);
+
+  // Worker side. False once the connection is gone: the piece is dropped, as every later one.
+  bool push(std::string piece);
+  // The last piece was pushed; `complete`: the body is whole (false: it must end as incomplete).
+  void end(bool complete);
+
+  // Event-thread side: the next piece, or how the body ended, or nothing yet.
+  struct Next {
+    enum class Kind { kNothing, kPiece, kEnd, kIncomplete };
+    Kind kind = Kind::kNothing;
+    std::string piece;
+  };
+  Next take();
+  void written(size_t bytes);  // a piece take() gave is written
+  void close();  // the connection is gone: pieces are dropped, the worker waits no more
+
+ private:
+  const std::function<void()> wake_;
+  const std::chrono::steady_clock::time_point patience_end_;
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  std::deque<std::string> pieces_;
+  size_t unwritten_ = 0;  // pushed, not written yet
+  bool patient_ = true;   // until the client kept the worker waiting kPatience
+  bool ended_ = false;
+  bool complete_ = false;
+  bool closed_ = false;
+};
+
 class Connection;
 
 // Listening sockets (http_listen.cc). An error names the address and the reason, e.g. "cannot
@@ -110,8 +156,15 @@ struct HttpServer::State {
   // A complete request of `connection`: answered here, or on a worker, or 503 when all
   // --web.max-requests are busy.
   void dispatch(const std::shared_ptr<http::Connection>& connection, http::Request request);
-  // The response to `request` (on a worker: may render a scrape or check a password).
-  http::Response respond(const http::Request& request, const http::WebState& web);
+  // The response to `request` (on a worker: may check a password), or nullopt for a scrape of an
+  // authorized client, which serve_metrics() answers.
+  std::optional<http::Response> respond(const http::Request& request, const http::WebState& web);
+  // A scrape for `connection` (on a worker): its body streamed as it is rendered once it is big
+  // enough (GET over HTTP/1.1), else whole.
+  void serve_metrics(const std::shared_ptr<http::Connection>& connection,
+                     const http::Request& request, const http::WebState& web, bool head);
+  // Sends a whole response (event thread): HEAD without its body.
+  void finish(http::Connection& connection, http::Response response, bool head);
   http::Response plain_response(unsigned status, std::string body, const http::Request& request,
                                 const http::WebState& web) const;
   void count(std::map<std::string, int64_t> HttpCounters::*which, const std::string& reason);
@@ -155,6 +208,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   virtual void start() = 0;
   // Writes `response` (event thread), then reads the next request or closes.
   virtual void write(Response response) = 0;
+  // Writes `head` (chunked), then `body`'s pieces as they come (pump), then the last chunk, and
+  // reads the next request or closes; closes at once when the body ends incomplete.
+  virtual void write_streamed(ResponseHead head, std::shared_ptr<BodyPipe> body) = 0;
+  // Writes what the streamed body has ready (event thread; BodyPipe's wake-up).
+  virtual void pump() = 0;
   // Closes the socket (event thread); operations in flight end with an error. Idempotent.
   void close(const char* reason = nullptr);
 

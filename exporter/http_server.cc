@@ -13,7 +13,6 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/version.hpp>
 
-#include "exporter/gzip.h"
 #include "exporter/http_internal.h"
 
 namespace thinpool {
@@ -22,8 +21,6 @@ namespace {
 using http::Request;
 using http::Response;
 namespace bhttp = boost::beast::http;
-
-constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
 
@@ -180,7 +177,8 @@ Response HttpServer::State::plain_response(unsigned status, std::string body,
   return response;
 }
 
-Response HttpServer::State::respond(const Request& request, const http::WebState& web) {
+std::optional<Response> HttpServer::State::respond(const Request& request,
+                                                   const http::WebState& web) {
   auto header = [&](bhttp::field field) {
     auto it = request.find(field);
     return it == request.end() ? std::string() : std::string(it->value());
@@ -196,30 +194,7 @@ Response HttpServer::State::respond(const Request& request, const http::WebState
   std::string_view target = request.target();
   target = target.substr(0, target.find('?'));
   if (target == config.telemetry_path) {
-    try {
-      ScrapeRequest scrape;
-      if (auto it = request.find("X-Prometheus-Scrape-Timeout-Seconds"); it != request.end()) {
-        scrape.timeout_seconds = parse_scrape_timeout(it->value());
-      }
-      std::string body = render(scrape);
-      {
-        std::lock_guard lock(counters_mutex);
-        body += http_series(counters);
-      }
-      Response response = plain_response(200, {}, request, web);
-      response.set(bhttp::field::content_type, kExpositionContentType);
-      response.set(bhttp::field::vary, "Accept-Encoding");
-      if (accepts_gzip(header(bhttp::field::accept_encoding))) {
-        if (gzip_in_place(body).ok()) {
-          response.set(bhttp::field::content_encoding, "gzip");
-        }
-      }
-      response.body() = std::move(body);
-      return response;
-    } catch (const std::exception& e) {
-      spdlog::error("serving metrics failed: {}", e.what());
-      return plain_response(500, "internal error while collecting metrics\n", request, web);
-    }
+    return std::nullopt;  // serve_metrics()
   }
   if (target == "/" || target == "/runbook") {
     Response response = plain_response(
@@ -235,16 +210,17 @@ Response HttpServer::State::respond(const Request& request, const http::WebState
       web);
 }
 
+void HttpServer::State::finish(http::Connection& connection, Response response, bool head) {
+  response.prepare_payload();
+  if (head) {
+    response.body().clear();  // the headers say what GET would send
+  }
+  count_response(response.result_int());
+  connection.write(std::move(response));
+}
+
 void HttpServer::State::dispatch(const std::shared_ptr<http::Connection>& connection,
                                  Request request) {
-  auto finish = [this](http::Connection& to, Response response, bool head) {
-    response.prepare_payload();
-    if (head) {
-      response.body().clear();  // the headers say what GET would send
-    }
-    count_response(response.result_int());
-    to.write(std::move(response));
-  };
   const std::shared_ptr<const http::WebState> web = connection->web();
   const bool head = request.method() == bhttp::verb::head;
   if (request.method() != bhttp::verb::get && !head) {
@@ -256,7 +232,7 @@ void HttpServer::State::dispatch(const std::shared_ptr<http::Connection>& connec
   std::string_view target = request.target();
   target = target.substr(0, target.find('?'));
   if (!web->users && target != config.telemetry_path) {
-    finish(*connection, respond(request, *web), head);  // a constant page: no worker needed
+    finish(*connection, *respond(request, *web), head);  // a constant page: no worker needed
     return;
   }
   if (handling >= config.max_requests) {
@@ -272,11 +248,15 @@ void HttpServer::State::dispatch(const std::shared_ptr<http::Connection>& connec
   ++handling;
   // The worker's copy of the connection goes on to the event thread with the body, so that the
   // connection is let go there.
-  workers.post([this, connection = std::shared_ptr<http::Connection>(connection), web, head, finish,
+  workers.post([this, connection = std::shared_ptr<http::Connection>(connection), web, head,
                 request = std::move(request)]() mutable {
-    Response response = respond(request, *web);
-    boost::asio::post(io, [this, connection = std::move(connection), finish, head,
-                           response = std::move(response)]() mutable {
+    std::optional<Response> response = respond(request, *web);
+    if (!response) {
+      serve_metrics(connection, request, *web, head);  // frees the slot when it is done
+      return;
+    }
+    boost::asio::post(io, [this, connection = std::move(connection), head,
+                           response = std::move(*response)]() mutable {
       --handling;  // the slot is free once the body is ready; writing it needs no worker
       finish(*connection, std::move(response), head);
     });

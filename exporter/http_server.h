@@ -21,6 +21,7 @@
 #include "base/result.h"
 #include "exporter/flags.h"
 #include "exporter/web_config.h"
+#include "exposition/metric_writer.h"
 
 namespace thinpool {
 
@@ -31,8 +32,10 @@ struct ScrapeRequest {
   std::optional<double> timeout_seconds;
 };
 
-// The exposition text of one scrape.
-using RenderMetrics = std::function<std::string(const ScrapeRequest& request)>;
+// The exposition text of one scrape, handed to `sink` in pieces of about `piece_size` bytes as it
+// is written (Scraper::scrape; SIZE_MAX: once, whole); false when it ended incomplete.
+using RenderMetrics =
+    std::function<bool(const ScrapeRequest& request, size_t piece_size, const TextSink& sink)>;
 
 // The seconds in an X-Prometheus-Scrape-Timeout-Seconds value ("10", "9.5"); nullopt for anything
 // that is not a positive, finite number.

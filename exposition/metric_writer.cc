@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace thinpool {
 namespace {
@@ -153,10 +154,41 @@ FamilySamples MetricWriter::family(const Family& family) {
   return FamilySamples(*this, family, ++generation_);
 }
 
-void MetricWriter::roll_back(Mark mark) {
-  out_.resize(mark.text_size);
+MetricWriter::MetricWriter(std::string& out, size_t piece_size, TextSink sink)
+    : out_(out), piece_size_(piece_size), sink_(std::move(sink)) {}
+
+void MetricWriter::flush() {
+  if (sink_ && !out_.empty()) {
+    hand_over();
+  }
+}
+
+void MetricWriter::hand_over() {
+  handed_over_ += out_.size();
+  sink_(out_);
+  out_.clear();
+}
+
+void MetricWriter::piece_written() {
+  if (!sink_) {
+    return;
+  }
+  hand_over();
+  if (out_.capacity() < piece_size_) {
+    // The sink took the string's memory with the text: room for the next piece at once, not
+    // grown a doubling at a time. A sample or two more than a piece fits without growing.
+    out_.reserve(piece_size_ + piece_size_ / 4);
+  }
+}
+
+bool MetricWriter::roll_back(Mark mark) {
+  if (mark.text_size < handed_over_) {
+    return false;
+  }
+  out_.resize(mark.text_size - handed_over_);
   started_.resize(mark.families);
   ++generation_;  // samples of a family opened before the mark can no longer be added
+  return true;
 }
 
 void FamilySamples::begin_samples() {
@@ -184,6 +216,7 @@ void FamilySamples::add(std::span<const std::string_view> label_values, double v
   check_label_count(*family_, label_values);
   begin_samples();
   append_sample_line(*family_, label_values, value, writer_->out_);
+  writer_->sample_written();
 }
 
 void FamilySamples::add_label_text(std::initializer_list<std::string_view> pieces, uint64_t value) {
@@ -199,6 +232,7 @@ void FamilySamples::add_label_text(std::initializer_list<std::string_view> piece
     out.append("} ");
     append_sample_value(value, out);
     out.push_back('\n');
+    writer_->sample_written();
     return;
   }
   // The line's end in one append, its digits written from the back without first counting them
@@ -210,6 +244,7 @@ void FamilySamples::add_label_text(std::initializer_list<std::string_view> piece
   at = write_decimal(value, at);
   *at++ = '\n';
   out.append(tail.data(), at);
+  writer_->sample_written();
 }
 
 void append_label_value(std::string_view value, std::string& out) {

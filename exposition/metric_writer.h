@@ -1,6 +1,6 @@
 // The one way series reach the wire: a collector describes each of its metric families once
 // (Family) and writes their samples into a MetricWriter, which appends the Prometheus text
-// exposition format (0.0.4) to one string.
+// exposition format (0.0.4) to one string, or hands it to a sink in pieces as it goes.
 //
 // The text is, byte for byte, what prometheus::TextSerializer (prometheus-cpp 1.0.1, Debian 12)
 // writes for the same samples; tests/exposition/metric_writer_test.cc holds it to that against
@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <span>
 #include <string>
@@ -66,6 +67,10 @@ class FamilySamples {
   uint32_t generation_;
 };
 
+// Takes a piece of the text (MetricWriter): what it leaves in `text` is dropped, and the writer
+// goes on in the same string.
+using TextSink = std::function<void(std::string& text)>;
+
 // Appends the exposition of one scrape to `out`. A family's HELP and TYPE lines go out with its
 // first sample, so a family without samples leaves no trace. The samples of a family are written
 // together and a family once: writing to a family after the next one started, or starting a family
@@ -73,11 +78,20 @@ class FamilySamples {
 class MetricWriter {
  public:
   explicit MetricWriter(std::string& out) : out_(out) {}
+  // The text handed to `sink` in pieces as it is written: at the end of the sample that brings
+  // `out` to `piece_size` bytes or more, and at flush(). `out` keeps at least `piece_size` bytes of
+  // room between pieces, so a body of any size is never held whole.
+  MetricWriter(std::string& out, size_t piece_size, TextSink sink);
   MetricWriter(const MetricWriter&) = delete;
   MetricWriter& operator=(const MetricWriter&) = delete;
 
   // Ends the previous family and opens `family` for samples.
   FamilySamples family(const Family& family);
+
+  // Hands what is written to the sink (the text's end); nothing without a sink.
+  void flush();
+  // The bytes written so far, handed over or not.
+  size_t size() const { return handed_over_ + out_.size(); }
 
   // Where the text stands now, and the families written so far: a collector that fails is rolled
   // back to the mark taken before it ran.
@@ -85,13 +99,26 @@ class MetricWriter {
     size_t text_size = 0;
     size_t families = 0;
   };
-  Mark mark() const { return {out_.size(), started_.size()}; }
-  void roll_back(Mark mark);
+  Mark mark() const { return {size(), started_.size()}; }
+  // False, and nothing changed, when some of the text since `mark` was handed to the sink already:
+  // it cannot be taken back.
+  [[nodiscard]] bool roll_back(Mark mark);
 
  private:
   friend class FamilySamples;
+  // After a sample: a piece to the sink once there is enough text.
+  void sample_written() {
+    if (out_.size() >= piece_size_) {
+      piece_written();
+    }
+  }
+  void piece_written();
+  void hand_over();
 
   std::string& out_;
+  size_t piece_size_ = SIZE_MAX;
+  TextSink sink_;
+  size_t handed_over_ = 0;                 // bytes given to the sink
   std::vector<std::string_view> started_;  // names of the families opened so far
   uint32_t generation_ = 0;                // counts family() calls: the open family's number
   bool header_written_ = false;            // the open family's HELP and TYPE lines

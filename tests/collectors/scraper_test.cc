@@ -122,6 +122,71 @@ Scraper::NamedCollector phased(const std::string& name, const Family& family,
   return {name, std::make_unique<PhasedCollector>(name, family, log, behaviour)};
 }
 
+// Writes `samples` samples of its own family, then fails.
+class LongBrokenCollector : public Collector {
+ public:
+  explicit LongBrokenCollector(int samples) : samples_(samples) {}
+  Status collect(ScrapeContext& /*context*/, MetricWriter& out) override {
+    FamilySamples family = out.family(kBrokenValue);
+    for (int i = 0; i < samples_; ++i) {
+      family.add({}, i);
+    }
+    return Error{"broken on purpose"};
+  }
+
+ private:
+  int samples_;
+};
+
+// The text without the collectors' durations, which differ from one scrape to the next.
+std::string without_durations(const std::string& text) {
+  return std::regex_replace(
+      text, std::regex("thinpool_scrape_collector_duration_seconds\\{[^\n]*\n"), "");
+}
+
+TEST(Scraper, TextInPiecesIsTheWholeText) {
+  auto fake = FakeDeviceMapper::from_directory(testing_support::fixture_dir("lvm-healthy"));
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  Scraper scraper(reader, device_mapper_collectors(reader));
+  const std::string whole = scraper.scrape();
+  ASSERT_GT(whole.size(), 2000u);
+  for (size_t piece_size : {size_t{1}, size_t{512}, whole.size() / 2, SIZE_MAX}) {
+    std::vector<std::string> pieces;
+    const bool complete = scraper.scrape(Clock::now() + std::chrono::seconds(10), piece_size,
+                                         [&](std::string& piece) { pieces.push_back(piece); });
+    EXPECT_TRUE(complete);
+    std::string joined;
+    for (const std::string& piece : pieces) {
+      joined += piece;
+    }
+    EXPECT_EQ(without_durations(joined), without_durations(whole)) << piece_size;
+    EXPECT_EQ(pieces.size() == 1, piece_size >= whole.size()) << piece_size;
+  }
+}
+
+TEST(Scraper, ACollectorThatFailsAfterItsTextWentOutEndsTheScrapeIncomplete) {
+  auto fake = FakeDeviceMapper::from_directory(testing_support::fixture_dir("lvm-healthy"));
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  std::vector<Scraper::NamedCollector> collectors;
+  collectors.push_back({"thinpool", std::make_unique<ThinPoolCollector>()});
+  collectors.push_back({"long", std::make_unique<LongBrokenCollector>(1000)});
+  Scraper scraper(reader, std::move(collectors));
+  // Pieces bigger than its text: rolled back as ever, the scrape whole.
+  std::string text;
+  EXPECT_TRUE(scraper.scrape(Clock::now() + std::chrono::seconds(10), size_t{1} << 20,
+                             [&](std::string& piece) { text += piece; }));
+  EXPECT_EQ(text.find("broken_value"), std::string::npos);
+  EXPECT_TRUE(has_line(text, R"(thinpool_scrape_collector_success{collector="long"} 0)"));
+  // Pieces of 1 KiB: part of its samples went out before it failed, which cannot be taken back.
+  text.clear();
+  EXPECT_FALSE(scraper.scrape(Clock::now() + std::chrono::seconds(10), 1024,
+                              [&](std::string& piece) { text += piece; }));
+  EXPECT_NE(text.find("broken_value"), std::string::npos);
+  EXPECT_EQ(text.find("thinpool_scrape_collector_success"), std::string::npos);  // ends there
+}
+
 TEST(Scraper, EveryCollectorReadsBeforeAnyWrites) {
   FakeDeviceMapper fake;
   InventoryReader reader(fake);

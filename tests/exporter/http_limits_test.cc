@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "exporter/http_server.h"
+#include "tests/exporter/render_text.h"
 
 namespace thinpool {
 namespace {
@@ -94,14 +95,14 @@ class HttpLimitsTest : public testing::Test {
     config.max_connections = max_connections;
     config.max_connections_per_ip = per_ip;
     config.request_timeout_ms = timeout_ms;
-    auto server = HttpServer::start(config, [this](const ScrapeRequest&) {
-      std::unique_lock lock(mutex_);
-      ++rendering_;
-      changed_.notify_all();
-      changed_.wait(lock, [this] { return !hold_; });
-      --rendering_;
-      return body_;
-    });
+    auto server = HttpServer::start(config, render_text([this](const ScrapeRequest&) {
+                                      std::unique_lock lock(mutex_);
+                                      ++rendering_;
+                                      changed_.notify_all();
+                                      changed_.wait(lock, [this] { return !hold_; });
+                                      --rendering_;
+                                      return body_;
+                                    }));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
     port_ = server_->ports().at(0);

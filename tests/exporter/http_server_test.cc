@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/exporter/render_text.h"
+
 namespace thinpool {
 namespace {
 
@@ -83,13 +85,13 @@ class HttpServerTest : public testing::Test {
   void SetUp() override {
     HttpConfig config = loopback_config(8, 16);
     config.landing_page_html = landing_page("v-test", "/metrics", {{"thinpool", true}});
-    auto server = HttpServer::start(config, [this](const ScrapeRequest& request) {
-      last_timeout_ = request.timeout_seconds.value_or(-1);
-      if (render_throws_) {
-        throw std::runtime_error("rendering exploded");
-      }
-      return std::string(kMetricsText);
-    });
+    auto server = HttpServer::start(config, render_text([this](const ScrapeRequest& request) {
+                                      last_timeout_ = request.timeout_seconds.value_or(-1);
+                                      if (render_throws_) {
+                                        throw std::runtime_error("rendering exploded");
+                                      }
+                                      return std::string(kMetricsText);
+                                    }));
     ASSERT_TRUE(server.ok()) << server.error().message;
     server_ = std::move(*server);
     port_ = server_->ports().at(0);
@@ -137,8 +139,8 @@ TEST_F(HttpServerTest, ServesTheRenderedMetrics) {
 TEST_F(HttpServerTest, ListensOnEveryAddressGiven) {
   HttpConfig config = loopback_config(1, 4);
   config.listen = {{"127.0.0.1:0", "127.0.0.1", 0}, {"127.0.0.2:0", "127.0.0.2", 0}};
-  auto two =
-      HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
+  auto two = HttpServer::start(
+      config, render_text([](const ScrapeRequest&) { return std::string(kMetricsText); }));
   ASSERT_TRUE(two.ok()) << two.error().message;
   const std::vector<int> ports = (*two)->ports();
   ASSERT_EQ(ports.size(), 2u);
@@ -223,8 +225,8 @@ TEST(HttpServerAuth, TheRunbookNeedsTheBasicAuthOfEveryPage) {
       {"alice", "$2y$04$05JdUuAaK77B2I4n.xi6LObYs5TKPV5YUwW.h9ih8TsRLSpJcUW3G"}};
   HttpConfig config = loopback_config(2, 4);
   config.web_config = std::make_shared<const WebConfig>(std::move(web));
-  auto server =
-      HttpServer::start(config, [](const ScrapeRequest&) { return std::string(kMetricsText); });
+  auto server = HttpServer::start(
+      config, render_text([](const ScrapeRequest&) { return std::string(kMetricsText); }));
   ASSERT_TRUE(server.ok()) << server.error().message;
   const int port = (*server)->ports().at(0);
   EXPECT_NE(http_get(port, "/runbook").find("401 Unauthorized"), std::string::npos);
@@ -260,13 +262,13 @@ TEST(HttpServerShutdown, WaitsForTheRequestsOnItsWorkers) {
   const HttpConfig config = loopback_config(2, 16);
   std::atomic<int> rendering{0};
   std::atomic<bool> release{false};
-  auto server = HttpServer::start(config, [&](const ScrapeRequest&) {
-    ++rendering;
-    while (!release) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return std::string(kMetricsText);
-  });
+  auto server = HttpServer::start(config, render_text([&](const ScrapeRequest&) {
+                                    ++rendering;
+                                    while (!release) {
+                                      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                    }
+                                    return std::string(kMetricsText);
+                                  }));
   ASSERT_TRUE(server.ok()) << server.error().message;
   const int port = (*server)->ports().at(0);
   std::vector<std::thread> clients;
@@ -299,7 +301,8 @@ TEST_F(HttpServerTest, PortInUseIsAOneLineError) {
   config.max_requests = 4;
   config.max_connections = 16;
   config.request_timeout_ms = 5000;
-  auto second = HttpServer::start(config, [](const ScrapeRequest&) { return std::string(); });
+  auto second =
+      HttpServer::start(config, render_text([](const ScrapeRequest&) { return std::string(); }));
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos);
   EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;

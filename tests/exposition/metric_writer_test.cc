@@ -13,6 +13,8 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace thinpool {
 namespace {
@@ -252,11 +254,68 @@ TEST(MetricWriterTest, RollingBackForgetsTextAndFamilies) {
   const MetricWriter::Mark mark = writer.mark();
   FamilySamples samples = writer.family(family);
   samples.add({}, 1);
-  writer.roll_back(mark);
+  EXPECT_TRUE(writer.roll_back(mark));
   EXPECT_EQ(text, "");
   EXPECT_THROW(samples.add({}, 2), std::logic_error);
   writer.family(family).add({}, 3);  // the family may be written again
   EXPECT_EQ(text, "# HELP test_value Values.\n# TYPE test_value gauge\ntest_value 3\n");
+}
+
+// The text in pieces: each piece ends with a whole sample, the pieces make the text a writer
+// without a sink writes, the string keeps room for a piece after the sink took its memory, and a
+// mark can be rolled back only while none of the text since it was handed over.
+TEST(MetricWriterTest, HandsTheTextOverInPiecesAtSampleEnds) {
+  static constexpr std::string_view kLabel[] = {"volume"};
+  constexpr Family family{"test_bytes", "Bytes.", MetricType::Gauge, kLabel};
+  constexpr Family other{"test_other", "Other.", MetricType::Counter, {}};
+  const auto write = [&](MetricWriter& writer) {
+    FamilySamples samples = writer.family(family);
+    for (int i = 0; i < 1000; ++i) {
+      samples.add({"volume-" + std::to_string(i)}, i * 1.5);
+      samples.add_label_text({"volume=\"lv", std::to_string(i), "\""}, uint64_t{1} << (i % 60));
+    }
+    writer.family(other).add({}, 7);
+  };
+  std::string whole;
+  MetricWriter plain(whole);
+  write(plain);
+  for (size_t piece_size : {size_t{1}, size_t{100}, size_t{4096}, whole.size(), SIZE_MAX}) {
+    std::string text;
+    std::vector<std::string> pieces;
+    MetricWriter writer(text, piece_size, [&](std::string& piece) {
+      pieces.emplace_back();
+      pieces.back().swap(piece);  // takes the memory, as the HTTP layer does
+    });
+    write(writer);
+    EXPECT_EQ(writer.size(), whole.size());
+    if (piece_size == 4096) {
+      EXPECT_GE(text.capacity(), piece_size);  // room kept between pieces
+    }
+    writer.flush();
+    writer.flush();  // nothing more: no empty piece
+    std::string joined;
+    for (const std::string& piece : pieces) {
+      ASSERT_FALSE(piece.empty());
+      EXPECT_EQ(piece.back(), '\n');
+      if (&piece != &pieces.back()) {
+        EXPECT_GE(piece.size(), std::min(piece_size, whole.size()));
+      }
+      joined += piece;
+    }
+    EXPECT_EQ(joined, whole) << "piece size " << piece_size;
+    EXPECT_EQ(pieces.size() > 1, piece_size < whole.size()) << piece_size;
+  }
+  std::string text;
+  size_t handed = 0;
+  MetricWriter writer(text, 32, [&](std::string& piece) { handed += piece.size(); });
+  const MetricWriter::Mark start = writer.mark();
+  FamilySamples samples = writer.family(other);
+  samples.add({}, 1);  // HELP, TYPE and the sample: more than 32 bytes, handed over
+  ASSERT_GT(handed, 0u);
+  const MetricWriter::Mark after_first = writer.mark();
+  EXPECT_FALSE(writer.roll_back(start));  // the text is gone to the sink
+  EXPECT_EQ(writer.mark().text_size, after_first.text_size);
+  EXPECT_TRUE(writer.roll_back(after_first));  // nothing since: nothing to take back
 }
 
 TEST(MetricWriterTest, WritesBytesThatAreNotUtf8AsHexSoTheScrapeStaysValid) {
