@@ -142,6 +142,7 @@ Scraper::Outcome Scraper::write(const NamedCollector& named, const Prepared& pre
                                 ScrapeContext& context, MetricWriter& out) const {
   const MetricWriter::Mark before = out.mark();
   const auto start = std::chrono::steady_clock::now();
+  const auto sink_time = out.sink_time();
   Status status;
   try {
     if (const auto* failed = std::get_if<Status>(&prepared.writer)) {
@@ -155,7 +156,10 @@ Scraper::Outcome Scraper::write(const NamedCollector& named, const Prepared& pre
     status = Error{std::string("unexpected exception: ") + e.what()};
   }
   Outcome outcome;
-  outcome.seconds = prepared.seconds + seconds_since(start);
+  // The collector's own time: not what the text's sink took for its pieces (the HTTP layer's
+  // gzip, and its wait for a client that reads slowly).
+  outcome.seconds = prepared.seconds + seconds_since(start) -
+                    std::chrono::duration<double>(out.sink_time() - sink_time).count();
   outcome.success = status.ok();
   if (status.ok()) {
     failures_.working(named.name);

@@ -165,7 +165,9 @@ void MetricWriter::flush() {
 
 void MetricWriter::hand_over() {
   handed_over_ += out_.size();
+  const auto start = std::chrono::steady_clock::now();
   sink_(out_);
+  sink_time_ += std::chrono::steady_clock::now() - start;
   out_.clear();
 }
 

@@ -12,6 +12,7 @@
 
 #include <prometheus/metric_type.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -92,6 +93,8 @@ class MetricWriter {
   void flush();
   // The bytes written so far, handed over or not.
   size_t size() const { return handed_over_ + out_.size(); }
+  // The time spent in the sink so far (compressing, waiting for the client): not the writer's.
+  std::chrono::steady_clock::duration sink_time() const { return sink_time_; }
 
   // Where the text stands now, and the families written so far: a collector that fails is rolled
   // back to the mark taken before it ran.
@@ -118,10 +121,11 @@ class MetricWriter {
   std::string& out_;
   size_t piece_size_ = SIZE_MAX;
   TextSink sink_;
-  size_t handed_over_ = 0;                 // bytes given to the sink
-  std::vector<std::string_view> started_;  // names of the families opened so far
-  uint32_t generation_ = 0;                // counts family() calls: the open family's number
-  bool header_written_ = false;            // the open family's HELP and TYPE lines
+  size_t handed_over_ = 0;                           // bytes given to the sink
+  std::chrono::steady_clock::duration sink_time_{};  // spent in the sink
+  std::vector<std::string_view> started_;            // names of the families opened so far
+  uint32_t generation_ = 0;      // counts family() calls: the open family's number
+  bool header_written_ = false;  // the open family's HELP and TYPE lines
 };
 
 // A label value as the text format wants it: backslash, double quote and newline escaped as

@@ -165,6 +165,32 @@ TEST(Scraper, TextInPiecesIsTheWholeText) {
   }
 }
 
+// A collector's duration is its own: not the time the sink took for the pieces (the HTTP layer
+// gzips them and waits for a slow client there).
+TEST(Scraper, DurationsLeaveOutTheTimeInTheSink) {
+  auto fake = FakeDeviceMapper::from_directory(testing_support::fixture_dir("lvm-healthy"));
+  ASSERT_TRUE(fake.ok());
+  InventoryReader reader(*fake);
+  Scraper scraper(reader, device_mapper_collectors(reader));
+  std::string text;
+  int pieces = 0;
+  ASSERT_TRUE(scraper.scrape(Clock::now() + std::chrono::seconds(10), 256, [&](std::string& piece) {
+    text += piece;
+    if (text.find("thinpool_scrape_collector_success") == std::string::npos) {
+      ++pieces;  // a collector's piece
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }));
+  ASSERT_GE(pieces, 8);  // 400 ms and more asleep in the sink
+  double total = 0;
+  const std::regex duration(R"(thinpool_scrape_collector_duration_seconds\{[^}]*\} (\S+))");
+  for (std::sregex_iterator it(text.begin(), text.end(), duration), end; it != end; ++it) {
+    total += std::stod((*it)[1]);
+  }
+  EXPECT_GT(total, 0);
+  EXPECT_LT(total, 0.2) << text;
+}
+
 TEST(Scraper, ACollectorThatFailsAfterItsTextWentOutEndsTheScrapeIncomplete) {
   auto fake = FakeDeviceMapper::from_directory(testing_support::fixture_dir("lvm-healthy"));
   ASSERT_TRUE(fake.ok());
