@@ -49,6 +49,12 @@ unsigned status_for(const beast::error_code& error, bool bytes_received) {
   return 400;  // malformed: bad method, target, version, field, chunk; cut off mid-request
 }
 
+// asio::async_write's completion condition, without asio's default cap of 64 KiB per system
+// call: as much of a chunk as the socket takes at once, as Beast writes a whole body.
+constexpr auto kWholeWrites = [](const beast::error_code& error, size_t /*written*/) -> size_t {
+  return error ? 0 : size_t{1} << 30;
+};
+
 template <class Stream>
 class Session final : public Connection {
  public:
@@ -106,14 +112,22 @@ class Session final : public Connection {
     switch (next.kind) {
       case BodyPipe::Next::Kind::kNothing:
         return;
-      case BodyPipe::Next::Kind::kPiece:
-        chunk_ = std::move(next.piece);
+      case BodyPipe::Next::Kind::kPieces: {
+        // Every piece that came since the last write, as one chunk: one write, not one per piece.
+        chunk_ = std::move(next.pieces);
+        chunk_buffers_.clear();
+        size_t bytes = 0;
+        for (const std::string& piece : chunk_) {
+          chunk_buffers_.emplace_back(piece.data(), piece.size());
+          bytes += piece.size();
+        }
         writing_ = true;
-        asio::async_write(*stream_, bhttp::make_chunk(asio::buffer(chunk_)),
-                          [self = shared()](const beast::error_code& error, size_t /*bytes*/) {
-                            self->chunk_written(error, self->chunk_.size());
+        asio::async_write(*stream_, bhttp::make_chunk(chunk_buffers_), kWholeWrites,
+                          [self = shared(), bytes](const beast::error_code& error, size_t /*n*/) {
+                            self->chunk_written(error, bytes);
                           });
         return;
+      }
       case BodyPipe::Next::Kind::kEnd:
         writing_ = true;
         asio::async_write(*stream_, bhttp::make_chunk_last(),
@@ -266,7 +280,7 @@ class Session final : public Connection {
 
   void chunk_written(beast::error_code error, size_t bytes) {
     writing_ = false;
-    chunk_ = std::string();
+    chunk_.clear();
     if (error || closed_) {
       error = outcome(error);
       if (error == beast::error::timeout) {
@@ -347,7 +361,8 @@ class Session final : public Connection {
   std::unique_ptr<ResponseHead> head_;
   std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
   std::shared_ptr<BodyPipe> pipe_;
-  std::string chunk_;
+  std::vector<std::string> chunk_;
+  std::vector<asio::const_buffer> chunk_buffers_;
   bool writing_ = false;
   bool keep_alive_ = false;
   std::array<char, 4096> drain_buffer_{};

@@ -97,11 +97,11 @@ class WorkerPool {
 // its body queues here as a whole body would have.
 class BodyPipe {
  public:
-  static constexpr size_t kUnwrittenBytes = size_t{512} * 1024;
+  static constexpr size_t kUnwrittenBytes = size_t{1024} * 1024;
   static constexpr std::chrono::milliseconds kPatience{1000};
 
-  // `wake` has the event thread write what is ready (Connection::pump); called after every push
-  // and at the end.
+  // `wake` has the event thread write what is ready (Connection::pump): called by a push when the
+  // event thread has written everything before it, and at the end.
   explicit BodyPipe(std::function<void()> wake);
 
   // Worker side. False once the connection is gone: the piece is dropped, as every later one.
@@ -109,14 +109,15 @@ class BodyPipe {
   // The last piece was pushed; `complete`: the body is whole (false: it must end as incomplete).
   void end(bool complete);
 
-  // Event-thread side: the next piece, or how the body ended, or nothing yet.
+  // Event-thread side: every piece pushed since the last take (written as one chunk), or how the
+  // body ended, or nothing yet.
   struct Next {
-    enum class Kind { kNothing, kPiece, kEnd, kIncomplete };
+    enum class Kind { kNothing, kPieces, kEnd, kIncomplete };
     Kind kind = Kind::kNothing;
-    std::string piece;
+    std::vector<std::string> pieces;
   };
   Next take();
-  void written(size_t bytes);  // a piece take() gave is written
+  void written(size_t bytes);  // pieces take() gave are written
   void close();  // the connection is gone: pieces are dropped, the worker waits no more
 
  private:
@@ -124,9 +125,11 @@ class BodyPipe {
   const std::chrono::steady_clock::time_point patience_end_;
   std::mutex mutex_;
   std::condition_variable drained_;
-  std::deque<std::string> pieces_;
-  size_t unwritten_ = 0;  // pushed, not written yet
-  bool patient_ = true;   // until the client kept the worker waiting kPatience
+  std::vector<std::string> pieces_;
+  size_t unwritten_ = 0;         // pushed, not written yet
+  bool patient_ = true;          // until the client kept the worker waiting kPatience
+  bool worker_waiting_ = false;  // for unwritten_ to come down
+  bool writer_idle_ = true;      // the event thread found nothing to write: a push wakes it
   bool ended_ = false;
   bool complete_ = false;
   bool closed_ = false;

@@ -7,6 +7,8 @@
 #include <boost/beast/http/field.hpp>
 #include <optional>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "exporter/gzip.h"
 #include "exporter/http_internal.h"
@@ -24,13 +26,18 @@ bool BodyPipe::push(std::string piece) {
   }
   unwritten_ += piece.size();
   pieces_.push_back(std::move(piece));
-  lock.unlock();
-  wake_();
-  lock.lock();
-  if (patient_ && !drained_.wait_until(lock, patience_end_, [this] {
-        return closed_ || unwritten_ <= kUnwrittenBytes;
-      })) {
-    patient_ = false;  // a slow reader: the rest queues, the worker goes on
+  if (std::exchange(writer_idle_, false)) {
+    lock.unlock();
+    wake_();
+    lock.lock();
+  }
+  if (patient_ && !closed_ && unwritten_ > kUnwrittenBytes) {
+    worker_waiting_ = true;
+    if (!drained_.wait_until(lock, patience_end_,
+                             [this] { return closed_ || unwritten_ <= kUnwrittenBytes; })) {
+      patient_ = false;  // a slow reader: the rest queues, the worker goes on
+    }
+    worker_waiting_ = false;
   }
   return !closed_;
 }
@@ -40,6 +47,7 @@ void BodyPipe::end(bool complete) {
     std::lock_guard lock(mutex_);
     ended_ = true;
     complete_ = complete;
+    writer_idle_ = false;
   }
   wake_();
 }
@@ -47,26 +55,31 @@ void BodyPipe::end(bool complete) {
 BodyPipe::Next BodyPipe::take() {
   std::lock_guard lock(mutex_);
   if (!pieces_.empty()) {
-    Next next{Next::Kind::kPiece, std::move(pieces_.front())};
-    pieces_.pop_front();
+    Next next{Next::Kind::kPieces, std::move(pieces_)};
+    pieces_.clear();
     return next;
   }
   if (ended_) {
     return {complete_ ? Next::Kind::kEnd : Next::Kind::kIncomplete, {}};
   }
+  writer_idle_ = true;
   return {};
 }
 
 void BodyPipe::written(size_t bytes) {
+  bool wake_worker = false;
   {
     std::lock_guard lock(mutex_);
     unwritten_ -= std::min(bytes, unwritten_);
+    wake_worker = worker_waiting_ && unwritten_ <= kUnwrittenBytes;
   }
-  drained_.notify_all();
+  if (wake_worker) {
+    drained_.notify_all();
+  }
 }
 
 void BodyPipe::close() {
-  std::deque<std::string> dropped;  // freed unlocked
+  std::vector<std::string> dropped;  // freed unlocked
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
