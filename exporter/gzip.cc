@@ -82,15 +82,4 @@ Expected<std::string> gzip_compress(std::string_view data) {
   return out;
 }
 
-Status gzip_in_place(std::string& text) {
-  Expected<std::string> compressed = gzip_compress(text);
-  if (!compressed) {
-    return compressed.error();
-  }
-  std::string().swap(text);     // given back before the compressed text is kept
-  compressed->shrink_to_fit();  // the room reserved for it beyond what it took
-  text = std::move(*compressed);
-  return {};
-}
-
 }  // namespace thinpool

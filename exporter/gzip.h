@@ -34,8 +34,4 @@ class GzipStream {
 // gzip of `data`.
 Expected<std::string> gzip_compress(std::string_view data);
 
-// `text` replaced by its gzip, its own memory given back once the compressed copy is made. On an
-// error `text` is left as it was.
-Status gzip_in_place(std::string& text);
-
 }  // namespace thinpool

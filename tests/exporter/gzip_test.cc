@@ -74,11 +74,6 @@ TEST(GzipCompress, RoundTripsBigSmallEmptyAndIncompressibleBodies) {
     EXPECT_TRUE(inflated.complete);
     EXPECT_EQ(inflated.text, body);
     EXPECT_LE(compressed->size(), body.size() + body.size() / 100 + 64);  // stored, at worst
-    // The body a scrape sends: replaced by the same gzip, the room reserved for it given back.
-    std::string in_place = body;
-    ASSERT_TRUE(gzip_in_place(in_place).ok());
-    EXPECT_EQ(in_place, *compressed);
-    EXPECT_LE(in_place.capacity(), std::max<size_t>(compressed->size(), 30));
   }
 }
 
