@@ -1,40 +1,15 @@
 #include "exporter/gzip.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "tests/exporter/gunzip.h"
+
 namespace thinpool {
 namespace {
-
-// What zlib (a second implementation) makes of `data`: the text, and whether the gzip member was
-// complete and its trailer (CRC-32, length) right.
-struct Inflated {
-  std::string text;
-  bool complete = false;
-};
-
-Inflated gunzip(const std::string& data) {
-  z_stream stream{};
-  inflateInit2(&stream, 15 + 16);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  Inflated inflated;
-  std::vector<char> out(size_t{64} * 1024);
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream.avail_out = static_cast<uInt>(out.size());
-    result = inflate(&stream, Z_NO_FLUSH);
-    inflated.text.append(out.data(), out.size() - stream.avail_out);
-  }
-  inflated.complete = result == Z_STREAM_END && stream.avail_in == 0;
-  inflateEnd(&stream);
-  return inflated;
-}
 
 // Exposition-like text, random bytes: what compresses well and what does not at all.
 std::string exposition_like(size_t size) {

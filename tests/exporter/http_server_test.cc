@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/exporter/gunzip.h"
 #include "tests/exporter/render_text.h"
 
 namespace thinpool {
@@ -51,20 +51,6 @@ std::string http_get(int port, const std::string& path, const std::string& extra
 std::string body_of(const std::string& response) {
   auto end = response.find("\r\n\r\n");
   return end == std::string::npos ? "" : response.substr(end + 4);
-}
-
-std::string gunzip(const std::string& data, size_t size = 1 << 20) {
-  z_stream stream{};
-  inflateInit2(&stream, 15 + 16);
-  std::string out(size + 1, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  inflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  inflateEnd(&stream);
-  return out;
 }
 
 // A server on a free loopback port serving /metrics, with `max_requests` at once and
@@ -163,7 +149,7 @@ TEST_F(HttpServerTest, ARenderThatThrowsIsA500NotACrash) {
 TEST_F(HttpServerTest, GzipWhenAsked) {
   std::string response = http_get(port_, "/metrics", "Accept-Encoding: gzip, deflate\r\n");
   EXPECT_NE(response.find("Content-Encoding: gzip"), std::string::npos) << response;
-  EXPECT_NE(gunzip(body_of(response)).find("test_value{"), std::string::npos);
+  EXPECT_NE(gunzip(body_of(response)).text.find("test_value{"), std::string::npos);
   std::string plain = http_get(port_, "/metrics", "Accept-Encoding: gzip;q=0\r\n");
   EXPECT_EQ(plain.find("Content-Encoding"), std::string::npos);
 }

@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +18,7 @@
 
 #include "exporter/http_internal.h"
 #include "exporter/http_server.h"
+#include "tests/exporter/gunzip.h"
 #include "tests/exporter/render_text.h"
 
 namespace thinpool {
@@ -34,24 +34,6 @@ std::string exposition_text(size_t size) {
             std::to_string(i * i) + "\n";
   }
   return text;
-}
-
-std::string gunzip(const std::string& data) {
-  z_stream stream{};
-  inflateInit2(&stream, 15 + 16);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  std::string text;
-  std::vector<char> out(size_t{64} * 1024);
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream.avail_out = static_cast<uInt>(out.size());
-    result = inflate(&stream, Z_NO_FLUSH);
-    text.append(out.data(), out.size() - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  return result == Z_STREAM_END ? text : "(not a whole gzip member)";
 }
 
 int connect_to(int port) {
@@ -188,7 +170,7 @@ TEST_F(HttpStreamTest, ABigBodyGoesInChunksPlainAndGzipdSmallOnesWhole) {
     EXPECT_EQ(parsed.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
     EXPECT_TRUE(parsed.complete);
     EXPECT_EQ(parsed.headers.count("content-encoding"), gzip ? 1u : 0u);
-    const std::string text = gzip ? gunzip(parsed.body) : parsed.body;
+    const std::string text = gzip ? gunzip(parsed.body).text : parsed.body;
     // The text, then the server's own series.
     ASSERT_GT(text.size(), big.size());
     EXPECT_TRUE(text.compare(0, big.size(), big) == 0) << "gzip " << gzip;
@@ -201,7 +183,7 @@ TEST_F(HttpStreamTest, ABigBodyGoesInChunksPlainAndGzipdSmallOnesWhole) {
     EXPECT_EQ(parsed.status, 200);
     EXPECT_EQ(parsed.headers.count("transfer-encoding"), 0u);
     EXPECT_TRUE(parsed.complete);
-    const std::string small_text = gzip ? gunzip(parsed.body) : parsed.body;
+    const std::string small_text = gzip ? gunzip(parsed.body).text : parsed.body;
     EXPECT_TRUE(small_text.compare(0, small.size(), small) == 0);
   }
 }
@@ -244,7 +226,7 @@ TEST_F(HttpStreamTest, StreamedResponsesKeepTheConnectionAlive) {
       Parsed parsed = parse_response(received, at);
       EXPECT_EQ(parsed.status, 200) << i;
       EXPECT_TRUE(parsed.complete) << i;
-      const std::string text = *encoding != '\0' ? gunzip(parsed.body) : parsed.body;
+      const std::string text = *encoding != '\0' ? gunzip(parsed.body).text : parsed.body;
       EXPECT_TRUE(text.compare(0, big.size(), big) == 0) << i;
     }
     EXPECT_EQ(at, received.size());
